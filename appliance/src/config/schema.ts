@@ -1,0 +1,131 @@
+/**
+ * The appliance's one typed configuration schema. Every setting has a description and a default (or is
+ * optional), and `configSchema.parse({})` gives the full default configuration. The loader (`load.ts`)
+ * derives environment variable names from this schema, and `docs/config-reference.md` is generated from
+ * it (`npm run docs:config`).
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Marks settings holding a filesystem path: the loader makes them absolute (relative to the working
+ * directory, or to the region file's directory for values written in the file).
+ */
+export const filesystemPaths = z.registry<{ kind: 'path' }>();
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
+const port = (fallback: number, what: string) =>
+  z
+    .int()
+    .min(0)
+    .max(65535)
+    .default(fallback)
+    .describe(`TCP port for ${what}; 0 lets the system choose a free port.`);
+
+const path = (description: string) =>
+  z.string().min(1).optional().describe(description).register(filesystemPaths, { kind: 'path' });
+
+export const configSchema = z
+  .object({
+    region: z
+      .object({
+        id: z
+          .string()
+          .regex(/^[a-z0-9-]{1,32}$/, 'must be 1 to 32 characters among a-z, 0-9 and -')
+          .default('local')
+          .describe('Region identifier, unique among replicated regions (lowercase letters, digits, -).'),
+        name: z.string().min(1).default('Local region').describe('Human-readable region name.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Identity of this region.'),
+    listen: z
+      .string()
+      .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+      .default('127.0.0.1')
+      .describe('IP address all listeners bind to (0.0.0.0 or :: for every interface).'),
+    data: z
+      .object({
+        dir: z
+          .string()
+          .min(1)
+          .default('./var')
+          .describe('Data directory (directory database, TLS material, queues); relative paths are resolved.')
+          .register(filesystemPaths, { kind: 'path' }),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where the appliance keeps its state.'),
+    port: z
+      .object({
+        smtp: port(2525, 'SMTP from other mail servers (25 in production)'),
+        submission: port(2587, 'message submission with STARTTLS (587 in production)'),
+        submissions: port(2465, 'message submission over implicit TLS (465 in production)'),
+        imap: port(2143, 'IMAP with STARTTLS (143 in production)'),
+        imaps: port(2993, 'IMAP over implicit TLS (993 in production)'),
+        pop3: port(2110, 'POP3 with STLS (110 in production)'),
+        pop3s: port(2995, 'POP3 over implicit TLS (995 in production)'),
+        admin: port(8443, 'the administration API and console (HTTPS)'),
+        web: port(8444, 'the user web interface (HTTPS)'),
+        federation: port(2466, 'federation between regions (TLS)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Listener ports.'),
+    tls: z
+      .object({
+        certFile: path('PEM certificate chain; when absent with keyFile, a self-signed one is generated in the data directory on first start.'),
+        keyFile: path('PEM private key matching certFile; set both or neither.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('TLS certificate and key for every TLS listener.'),
+    directory: z
+      .object({
+        syncUrl: z
+          .url()
+          .optional()
+          .describe('URL of the replication hub for the directory; absent means this region is standalone.'),
+        timezone: z
+          .string()
+          .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
+          .default('UTC')
+          .describe('IANA time zone for expiration dates, which are inclusive: valid until the end of that day.'),
+        retentionDays: z
+          .int()
+          .min(0)
+          .max(3650)
+          .default(30)
+          .describe('Days the directory keeps removed and expired entries before purging them.'),
+        cramMd5: z
+          .boolean()
+          .default(true)
+          .describe('Offer CRAM-MD5 authentication (requires keeping a reversible password digest).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The user and domain directory.'),
+    log: z
+      .object({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+          .default('info')
+          .describe('Least severe level written to the log.'),
+        file: path('JSON log file (created with its directory); absent means standard output.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Logging.'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,93 @@
+/**
+ * The directory's storage engine: a Turso database (`@tursodatabase/sync`) bridged to drizzle-orm through
+ * drizzle's `sqlite-proxy` driver (drizzle 0.45 has no Turso driver; DESIGN.md).
+ *
+ * A standalone appliance opens it without a sync URL and is its own writer; federation adds the URL.
+ * The file is locked by the process that opens it, so exactly one process (the appliance, or the CLI when
+ * no appliance runs) owns it.
+ */
+import { connect, type Database } from '@tursodatabase/sync';
+import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import * as schema from './schema.js';
+
+export type DirectoryDb = SqliteRemoteDatabase<typeof schema>;
+
+/** What drizzle's proxy needs from a connection or a transaction handle. */
+interface Preparer {
+  prepare(sql: string): Promise<{
+    raw(on: boolean): {
+      all(...params: unknown[]): Promise<unknown[]>;
+      get(...params: unknown[]): Promise<unknown>;
+      run(...params: unknown[]): Promise<unknown>;
+    };
+  }>;
+}
+
+function proxyOver(conn: Preparer): DirectoryDb {
+  return drizzle(
+    async (sql, params, method) => {
+      const stmt = (await conn.prepare(sql)).raw(true);
+      switch (method) {
+        case 'run':
+          await stmt.run(params);
+          return { rows: [] };
+        case 'get':
+          return { rows: ((await stmt.get(params)) as unknown[] | undefined) ?? [] };
+        default:
+          return { rows: (await stmt.all(params)) as unknown[][] };
+      }
+    },
+    { schema },
+  );
+}
+
+export interface EngineOptions {
+  /** The database file. */
+  path: string;
+  /** Replication hub; absent for a standalone appliance. */
+  syncUrl?: string;
+}
+
+/** An open directory database: typed reads, serialised write transactions. */
+export class Engine {
+  readonly db: DirectoryDb;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly raw: Database) {
+    this.db = proxyOver(raw as unknown as Preparer);
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    const raw = await connect({ path: opts.path, ...(opts.syncUrl ? { url: opts.syncUrl } : {}) });
+    return new Engine(raw);
+  }
+
+  /** Executes plain SQL (migrations). */
+  exec(sql: string): Promise<void> {
+    return this.raw.exec(sql);
+  }
+
+  /**
+   * Runs `fn` in one transaction. Write transactions are serialised: the directory has one writer, and
+   * uniqueness decisions (ambiguity, duplicates) must see every earlier change.
+   */
+  transaction<T>(fn: (tx: DirectoryDb) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const wrapped = this.raw.transactionAsync(async (txn) => fn(proxyOver(txn as unknown as Preparer)));
+      return (await wrapped()) as T;
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.#tail;
+    await this.raw.close();
+  }
+}
+
+/** True when `err` is the engine's report of a violated UNIQUE constraint. */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
+}

@@ -1,0 +1,23 @@
+/** The directory: domains, mailboxes, aliases, admins, credentials, audit. See README.md. */
+export * from './addressing/index.js';
+export {
+  FederationKey,
+  PASSWORD_MIN_LENGTH,
+  randomPassword,
+  scramKeys,
+  verifyPassword,
+} from './credentials.js';
+export {
+  type AliasView,
+  type CreatedMailbox,
+  Directory,
+  type DirectoryOptions,
+  type MailboxView,
+  type NewMailbox,
+  POSTMASTER,
+} from './directory.js';
+export { DirectoryError, type DirectoryErrorCode } from './errors.js';
+export { isExpired, parseIsoDate, todayIn } from './expiry.js';
+export type { AliasTarget, MailboxRow, RecipientLookup } from './lookup.js';
+export { loadMigrations, MIGRATIONS_DIR } from './migrate.js';
+export { type Actor, requireDomain, requireOperator } from './scope.js';

@@ -1,0 +1,81 @@
+/**
+ * Applies the committed SQL migrations (migrations/*.sql) in file-name order, each in one transaction.
+ * Only the directory's writer migrates; a replica waits for the writer's migration to reach it
+ * (DESIGN.md: schema changes replicate only when additive, and a region never migrates itself).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { Engine } from './engine.js';
+import { schemaMigrations } from './schema.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+export interface Migration {
+  id: string;
+  statements: string[];
+}
+
+/** Splits a migration file into statements (`;` at the end of a line ends one); drops comments. */
+export function splitStatements(text: string): string[] {
+  const withoutComments = text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({
+      id: f.replace(/\.sql$/, ''),
+      statements: splitStatements(readFileSync(`${dir}/${f}`, 'utf8')),
+    }));
+}
+
+/** The statements the replication engine carries to other replicas (DESIGN.md, measured). */
+export const ADDITIVE_STATEMENT =
+  /^(CREATE\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN)\b/i;
+
+const BOOKKEEPING =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)';
+
+export async function appliedMigrations(engine: Engine): Promise<Set<string>> {
+  await engine.exec(BOOKKEEPING);
+  const rows = await engine.db.select({ id: schemaMigrations.id }).from(schemaMigrations);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Applies what is missing; returns the ids applied now. */
+export async function migrate(
+  engine: Engine,
+  now: () => Date,
+  migrations = loadMigrations(),
+): Promise<string[]> {
+  const done = await appliedMigrations(engine);
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.id)) continue;
+    for (const stmt of m.statements) {
+      if (!ADDITIVE_STATEMENT.test(stmt))
+        throw new Error(`migration ${m.id} has a non-additive statement: ${stmt}`);
+    }
+    await engine.transaction(async (tx) => {
+      for (const stmt of m.statements) await tx.run(sql.raw(stmt));
+      await tx.insert(schemaMigrations).values({ id: m.id, appliedAt: now().toISOString() });
+    });
+    applied.push(m.id);
+  }
+  return applied;
+}
+
+/** For a replica: the migrations this code expects that the replica does not have yet. */
+export async function pendingMigrations(engine: Engine, migrations = loadMigrations()): Promise<string[]> {
+  const done = await appliedMigrations(engine);
+  return migrations.filter((m) => !done.has(m.id)).map((m) => m.id);
+}

@@ -1,0 +1,175 @@
+/**
+ * The directory schema (drizzle-orm, SQLite dialect on the Turso engine).
+ *
+ * Replication rules (docs/decisions/0003-directory-keys.md, DESIGN.md "facts measured"):
+ * - every replicated table has a ULID text primary key: integer or address keys are silently
+ *   overwritten when two replicas insert the same key;
+ * - every address is `UNIQUE`, so a conflicting push fails instead of overwriting;
+ * - migrations are additive only (see migrations/ and migrate.ts).
+ *
+ * The SQL in migrations/ is the source of truth for the database; `test/schema-drift.test.ts` checks
+ * that this file and the migrated database agree column by column.
+ */
+import { index, integer, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
+
+/** Regions: one appliance each. `name` is the region id used in config (`local`, `pisa`). */
+export const regions = sqliteTable('regions', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  title: text('title').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+/** Hosted domains; mail for a domain is stored in its home region. */
+export const domains = sqliteTable('domains', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  regionId: text('region_id').notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** Groups of mailboxes inside a domain (an institute's departments, say). */
+export const groups = sqliteTable(
+  'groups',
+  {
+    id: text('id').primaryKey(),
+    domainId: text('domain_id').notNull(),
+    name: text('name').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [unique('groups_domain_name').on(t.domainId, t.name)],
+);
+
+export type MailboxKind = 'personal' | 'role';
+export type MailboxState = 'active' | 'removed';
+
+/** Local mailboxes (personal or role) and their credentials. */
+export const mailboxes = sqliteTable(
+  'mailboxes',
+  {
+    id: text('id').primaryKey(),
+    domainId: text('domain_id').notNull(),
+    kind: text('kind').$type<MailboxKind>().notNull(),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    username: text('username').notNull(),
+    localPart: text('local_part').notNull(),
+    /** The official address, `local_part@domain`. */
+    address: text('address').notNull().unique(),
+    groupId: text('group_id'),
+    contact: text('contact'),
+    flag: text('flag'),
+    /** Quota in bytes; null means unlimited. */
+    quotaBytes: integer('quota_bytes'),
+    /** Last day (inclusive, appliance time zone) the mailbox may be used; null means never expires. */
+    expiresOn: text('expires_on'),
+    state: text('state').$type<MailboxState>().notNull(),
+    removedAt: text('removed_at'),
+    /** When a removed mailbox's mail is purged. */
+    purgeAfter: text('purge_after'),
+    /** argon2id PHC string; null for a mailbox nobody logs into (a fresh postmaster@). */
+    passwordHash: text('password_hash'),
+    scramSalt: text('scram_salt'),
+    scramIterations: integer('scram_iterations'),
+    scramStoredKey: text('scram_stored_key'),
+    scramServerKey: text('scram_server_key'),
+    /** The CRAM-MD5 secret, encrypted with the federation-wide key; null when CRAM-MD5 is off. */
+    cramSecret: text('cram_secret'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    unique('mailboxes_domain_username').on(t.domainId, t.username),
+    index('mailboxes_domain').on(t.domainId),
+  ],
+);
+
+/**
+ * What an address is:
+ * - `official`: a mailbox's official address (never ambiguous);
+ * - `generated`: an alias derived from a name (`f.last@`, `last@`); ambiguous when it has several targets;
+ * - `manual`: an alias an admin added; several targets mean expansion to all of them;
+ * - `legacy`: a mailbox's former official address, kept when it is renamed;
+ * - `forward`: an official address whose mailbox is on another server (step-by-step migration);
+ * - `list`: a distribution-list alias forwarding to the list server's address.
+ */
+export type AddressKind = 'official' | 'generated' | 'manual' | 'legacy' | 'forward' | 'list';
+
+/** Every address of every hosted domain, in one table so that one UNIQUE index decides what it means. */
+export const addresses = sqliteTable(
+  'addresses',
+  {
+    id: text('id').primaryKey(),
+    address: text('address').notNull().unique(),
+    domainId: text('domain_id').notNull(),
+    kind: text('kind').$type<AddressKind>().notNull(),
+    /** The owning mailbox of an official or legacy address. */
+    mailboxId: text('mailbox_id'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('addresses_domain').on(t.domainId)],
+);
+
+/** Where an alias, forward or list alias leads: a local mailbox or an address elsewhere. */
+export const addressTargets = sqliteTable(
+  'address_targets',
+  {
+    id: text('id').primaryKey(),
+    addressId: text('address_id').notNull(),
+    targetMailboxId: text('target_mailbox_id'),
+    targetAddress: text('target_address'),
+    /** `mailbox:<id>` or `address:<addr>`: makes a target unique per alias. */
+    targetKey: text('target_key').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    unique('address_targets_address_target').on(t.addressId, t.targetKey),
+    index('address_targets_mailbox').on(t.targetMailboxId),
+  ],
+);
+
+export type AdminRole = 'operator' | 'domain-admin';
+
+/** Administrators: operators see everything; domain admins see the domains delegated to them. */
+export const admins = sqliteTable('admins', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  role: text('role').$type<AdminRole>().notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+export const adminDomains = sqliteTable(
+  'admin_domains',
+  {
+    id: text('id').primaryKey(),
+    adminId: text('admin_id').notNull(),
+    domainId: text('domain_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [unique('admin_domains_admin_domain').on(t.adminId, t.domainId)],
+);
+
+/** Every change: who, when, what, from where. Append-only. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    at: text('at').notNull(),
+    actor: text('actor').notNull(),
+    actorFrom: text('actor_from').notNull(),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    domain: text('domain'),
+    details: text('details'),
+  },
+  (t) => [index('audit_log_at').on(t.at), index('audit_log_domain').on(t.domain)],
+);
+
+/** Applied migrations, by file name (deterministic, so the same row on every replica). */
+export const schemaMigrations = sqliteTable('schema_migrations', {
+  id: text('id').primaryKey(),
+  appliedAt: text('applied_at').notNull(),
+});

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+
+/**
+ * The closed list of structured log events. Every line that records something an operator may search
+ * for carries `event: <name>`. Keep docs/log-events.md in step (a test compares them).
+ */
+export const LOG_EVENTS = {
+  'appliance.start': 'The appliance process started and finished starting its services.',
+  'appliance.stop': 'The appliance process is shutting down (signal or fatal error).',
+  'listener.open': 'A network listener is accepting connections (protocol, address, port).',
+  'listener.close': 'A network listener stopped accepting connections.',
+  'config.loaded': 'The configuration was loaded and validated (sources used, region id).',
+  'directory.open': 'The directory database was opened.',
+  'directory.migrate': 'A directory schema migration was applied.',
+  'directory.change': 'A directory entry was created, changed or deleted (who, what; never secrets).',
+  'directory.refused': 'A directory change was refused (permission, validation or conflict).',
+  'control.request': 'A request arrived on the local control interface.',
+  'control.error': 'A control interface request failed.',
+  'tls.self_signed_created': 'A self-signed TLS certificate was generated in the data directory.',
+  'operator.bootstrap': 'The first operator account was created.',
+  'http.request': 'An HTTP request was served (method, path, status, duration).',
+  'http.error': 'An HTTP request failed with a server error.',
+  'job.run': 'A scheduled job ran (name, duration, outcome).',
+  'job.error': 'A scheduled job failed.',
+} as const;
+
+export type LogEvent = keyof typeof LOG_EVENTS;
+
+/** Log `event` at info level with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
+export function logEvent(logger: Logger, event: LogEvent, fields?: object, msg?: string): void {
+  const entry: Record<string, unknown> = { event, ...fields };
+  entry.event = event;
+  if (msg === undefined) logger.info(entry);
+  else logger.info(entry, msg);
+}
