@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type Config, configSchema, filesystemPaths } from './schema.js';
+import { type Config, configSchema, settingTypes } from './schema.js';
 
 /** A configuration problem; the message names the key path and where the value came from. */
 export class ConfigError extends Error {
@@ -30,7 +30,7 @@ export interface Setting {
   path: string;
   /** Environment variable that sets it, e.g. `DELEGATO_DIRECTORY_RETENTION_DAYS`. */
   env: string;
-  /** Human-readable type: `string`, `integer 0..65535`, `boolean`, `url`, `path`, `ip address`, or enum values. */
+  /** Human-readable type: `string`, `integer 0..65535`, `boolean`, `url`, `path`, `IP address`, enum values... */
   type: string;
   /** Built-in default, or undefined when the setting is optional. */
   default: unknown;
@@ -50,7 +50,9 @@ const ENV_PREFIX = 'DELEGATO_';
 
 /** `['directory', 'retentionDays']` -> `DELEGATO_DIRECTORY_RETENTION_DAYS`. */
 export function envVarFor(path: string[]): string {
-  return ENV_PREFIX + path.map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return (
+    ENV_PREFIX + path.map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')
+  );
 }
 
 /** Every leaf setting of the schema, in schema order. */
@@ -78,14 +80,14 @@ function walk(schema: z.ZodObject, prefix: string[]): Leaf[] {
     const description = field.description ?? '';
     let core: z.ZodType = field;
     let fallback: unknown;
-    let isPath = filesystemPaths.has(field);
+    let label = settingTypes.get(field)?.type;
     // Peel wrappers: default / prefault (which carry the default) and optional.
     for (;;) {
       const def = core.def as { type: string; innerType?: z.ZodType; defaultValue?: unknown };
       if (def.type === 'default') fallback = def.defaultValue;
       if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType) {
         core = def.innerType;
-        isPath ||= filesystemPaths.has(core);
+        label ??= settingTypes.get(core)?.type;
         continue;
       }
       break;
@@ -94,14 +96,14 @@ function walk(schema: z.ZodObject, prefix: string[]): Leaf[] {
       result.push(...walk(core as z.ZodObject, segments));
       continue;
     }
-    const { kind, type } = describeType(core, isPath, segments);
+    const { kind, type } = describeType(core, label, segments);
     result.push({
       path: segments.join('.'),
       segments,
       env: envVarFor(segments),
       type,
       kind,
-      isPath,
+      isPath: label === 'path',
       default: fallback,
       description,
     });
@@ -109,7 +111,11 @@ function walk(schema: z.ZodObject, prefix: string[]): Leaf[] {
   return result;
 }
 
-function describeType(core: z.ZodType, isPath: boolean, segments: string[]): { kind: Kind; type: string } {
+function describeType(
+  core: z.ZodType,
+  label: string | undefined,
+  segments: string[],
+): { kind: Kind; type: string } {
   const def = core.def as { type: string; entries?: Record<string, string> };
   switch (def.type) {
     case 'boolean':
@@ -128,7 +134,7 @@ function describeType(core: z.ZodType, isPath: boolean, segments: string[]): { k
     case 'string': {
       const format = (core as z.ZodString).format;
       if (format === 'url') return { kind: 'string', type: 'url' };
-      return { kind: 'string', type: isPath ? 'path' : 'string' };
+      return { kind: 'string', type: label ?? 'string' };
     }
   }
   throw new Error(`config schema: unsupported setting type '${def.type}' at ${segments.join('.')}`);
@@ -143,29 +149,31 @@ export interface LoadConfigOptions {
   cwd: string;
 }
 
-const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const BOOLEANS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+};
 
 /** Load and validate the configuration; throws ConfigError. */
 export function loadConfig(opts: LoadConfigOptions): Config {
-  const merged: Record<string, unknown> = {};
+  let merged: Record<string, unknown> = {};
   let fileDir: string | undefined;
-
   if (opts.file !== undefined) {
     const absolute = resolve(opts.cwd, opts.file);
     fileDir = dirname(absolute);
-    const content = readRegionFile(opts.file, absolute);
-    // Validate the file on its own first, so its mistakes are reported against the file.
-    const checked = configSchema.safeParse(content);
-    if (!checked.success) throw issuesError(checked.error.issues, () => opts.file);
-    Object.assign(merged, content);
+    merged = readRegionFile(opts.file, absolute);
   }
 
   const fromEnv = new Map<string, string>();
   for (const leaf of leaves()) {
     const raw = opts.env[leaf.env]?.trim();
     if (raw === undefined || raw === '') continue;
-    setAt(merged, leaf.segments, coerce(leaf, raw));
-    fromEnv.set(leaf.path, leaf.env);
+    // A file value of the wrong shape on the way (`port: 5`) is left for the schema to report.
+    if (setAt(merged, leaf.segments, coerce(leaf, raw))) fromEnv.set(leaf.path, leaf.env);
   }
 
   const parsed = configSchema.safeParse(merged);
@@ -178,8 +186,8 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     if (!leaf.isPath) continue;
     const value = getAt(config, leaf.segments);
     if (typeof value !== 'string') continue;
-    const base = fromEnv.has(leaf.path) || getAt(merged, leaf.segments) === undefined ? opts.cwd : fileDir;
-    setAt(config, leaf.segments, resolve(base ?? opts.cwd, value));
+    const inFile = !fromEnv.has(leaf.path) && getAt(merged, leaf.segments) !== undefined;
+    setAt(config, leaf.segments, resolve((inFile ? fileDir : undefined) ?? opts.cwd, value));
   }
   return config;
 }
@@ -190,7 +198,8 @@ function readRegionFile(given: string, absolute: string): Record<string, unknown
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? `file not found (${absolute})` : `cannot read file: ${(error as Error).message}`;
+    const reason =
+      code === 'ENOENT' ? `file not found (${absolute})` : `cannot read file: ${(error as Error).message}`;
     throw new ConfigError(`${given}: ${reason}`, '', given);
   }
   const document = parseDocument(text, { prettyErrors: true });
@@ -220,7 +229,11 @@ function coerce(leaf: Leaf, raw: string): unknown {
   switch (leaf.kind) {
     case 'integer':
       if (/^[+-]?\d+$/.test(raw)) return Number(raw);
-      throw new ConfigError(`${leaf.path}: Expected an integer, got "${raw}" (from ${leaf.env})`, leaf.path, leaf.env);
+      throw new ConfigError(
+        `${leaf.path}: Expected an integer, got "${raw}" (from ${leaf.env})`,
+        leaf.path,
+        leaf.env,
+      );
     case 'boolean': {
       const value = BOOLEANS[raw.toLowerCase()];
       if (value !== undefined) return value;
@@ -249,7 +262,11 @@ function issuesError(issues: z.core.$ZodIssue[], sourceOf: (key: string) => stri
       problems.push({ key, source, line });
     }
   }
-  return new ConfigError(problems.map((problem) => problem.line).join('\n'), problems[0]?.key, problems[0]?.source);
+  return new ConfigError(
+    problems.map((problem) => problem.line).join('\n'),
+    problems[0]?.key,
+    problems[0]?.source,
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -282,18 +299,23 @@ function getAt(target: unknown, segments: string[]): unknown {
   return current;
 }
 
-function setAt(target: Record<string, unknown>, segments: string[], value: unknown): void {
+/** Set a nested value, creating missing objects; false (nothing set) when a non-object is in the way. */
+function setAt(target: Record<string, unknown>, segments: string[], value: unknown): boolean {
   let current = target;
   for (const segment of segments.slice(0, -1)) {
     const next = current[segment];
-    if (isPlainObject(next)) {
-      current = next;
-    } else {
+    if (next === undefined) {
       const created: Record<string, unknown> = {};
       current[segment] = created;
       current = created;
+    } else if (isPlainObject(next)) {
+      current = next;
+    } else {
+      return false;
     }
   }
   const last = segments.at(-1);
-  if (last !== undefined) current[last] = value;
+  if (last === undefined) return false;
+  current[last] = value;
+  return true;
 }

@@ -8,10 +8,11 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
- * Marks settings holding a filesystem path: the loader makes them absolute (relative to the working
- * directory, or to the region file's directory for values written in the file).
+ * A more precise type name for settings whose zod type is a plain string, shown in the reference.
+ * `path` also tells the loader to make the value absolute (relative to the working directory, or to the
+ * region file's directory for values written in the file).
  */
-export const filesystemPaths = z.registry<{ kind: 'path' }>();
+export const settingTypes = z.registry<{ type: 'path' | 'IP address' | 'IANA time zone' }>();
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -32,7 +33,7 @@ const port = (fallback: number, what: string) =>
     .describe(`TCP port for ${what}; 0 lets the system choose a free port.`);
 
 const path = (description: string) =>
-  z.string().min(1).optional().describe(description).register(filesystemPaths, { kind: 'path' });
+  z.string().min(1).optional().describe(description).register(settingTypes, { type: 'path' });
 
 export const configSchema = z
   .object({
@@ -40,7 +41,7 @@ export const configSchema = z
       .object({
         id: z
           .string()
-          .regex(/^[a-z0-9-]{1,32}$/, 'must be 1 to 32 characters among a-z, 0-9 and -')
+          .regex(/^[a-z0-9-]{1,32}$/, 'Expected 1 to 32 characters among a-z, 0-9 and -')
           .default('local')
           .describe('Region identifier, unique among replicated regions (lowercase letters, digits, -).'),
         name: z.string().min(1).default('Local region').describe('Human-readable region name.'),
@@ -50,17 +51,18 @@ export const configSchema = z
       .describe('Identity of this region.'),
     listen: z
       .string()
-      .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+      .refine((value) => isIP(value) !== 0, 'Expected an IPv4 or IPv6 address')
       .default('127.0.0.1')
-      .describe('IP address all listeners bind to (0.0.0.0 or :: for every interface).'),
+      .describe('IP address all listeners bind to (0.0.0.0 or :: for every interface).')
+      .register(settingTypes, { type: 'IP address' }),
     data: z
       .object({
         dir: z
           .string()
           .min(1)
           .default('./var')
-          .describe('Data directory (directory database, TLS material, queues); relative paths are resolved.')
-          .register(filesystemPaths, { kind: 'path' }),
+          .describe('Data directory holding the directory database, generated TLS material and other state.')
+          .register(settingTypes, { type: 'path' }),
       })
       .strict()
       .prefault({})
@@ -83,10 +85,22 @@ export const configSchema = z
       .describe('Listener ports.'),
     tls: z
       .object({
-        certFile: path('PEM certificate chain; when absent with keyFile, a self-signed one is generated in the data directory on first start.'),
+        certFile: path(
+          'PEM certificate chain; when absent with keyFile, a self-signed one is generated in the data directory on first start.',
+        ),
         keyFile: path('PEM private key matching certFile; set both or neither.'),
       })
       .strict()
+      .superRefine((tls, context) => {
+        if ((tls.certFile === undefined) === (tls.keyFile === undefined)) return;
+        const [given, missing] =
+          tls.certFile === undefined ? ['keyFile', 'certFile'] : ['certFile', 'keyFile'];
+        context.addIssue({
+          code: 'custom',
+          path: [given],
+          message: `Expected tls.${missing} as well: set certFile and keyFile together`,
+        });
+      })
       .prefault({})
       .describe('TLS certificate and key for every TLS listener.'),
     directory: z
@@ -97,9 +111,12 @@ export const configSchema = z
           .describe('URL of the replication hub for the directory; absent means this region is standalone.'),
         timezone: z
           .string()
-          .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris')
+          .refine(isTimeZone, 'Expected an IANA time zone such as UTC or Europe/Paris')
           .default('UTC')
-          .describe('IANA time zone for expiration dates, which are inclusive: valid until the end of that day.'),
+          .describe(
+            'IANA time zone for expiration dates, which are inclusive: valid until the end of that day.',
+          )
+          .register(settingTypes, { type: 'IANA time zone' }),
         retentionDays: z
           .int()
           .min(0)

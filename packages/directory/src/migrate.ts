@@ -58,13 +58,16 @@ export async function migrate(
   migrations = loadMigrations(),
 ): Promise<string[]> {
   const done = await appliedMigrations(engine);
-  const applied: string[] = [];
-  for (const m of migrations) {
-    if (done.has(m.id)) continue;
+  const pending = migrations.filter((m) => !done.has(m.id));
+  // Check every pending migration before applying any, so a refused one leaves the schema untouched.
+  for (const m of pending) {
     for (const stmt of m.statements) {
       if (!ADDITIVE_STATEMENT.test(stmt))
         throw new Error(`migration ${m.id} has a non-additive statement: ${stmt}`);
     }
+  }
+  const applied: string[] = [];
+  for (const m of pending) {
     await engine.transaction(async (tx) => {
       for (const stmt of m.statements) await tx.run(sql.raw(stmt));
       await tx.insert(schemaMigrations).values({ id: m.id, appliedAt: now().toISOString() });
@@ -76,6 +79,14 @@ export async function migrate(
 
 /** For a replica: the migrations this code expects that the replica does not have yet. */
 export async function pendingMigrations(engine: Engine, migrations = loadMigrations()): Promise<string[]> {
-  const done = await appliedMigrations(engine);
+  // Read-only: a replica must not create even the bookkeeping table (the writer's reaches it).
+  const bookkeeping = await (
+    await engine.raw.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    )
+  ).all();
+  if (bookkeeping.length === 0) return migrations.map((m) => m.id);
+  const rows = await engine.db.select({ id: schemaMigrations.id }).from(schemaMigrations);
+  const done = new Set(rows.map((r) => r.id));
   return migrations.filter((m) => !done.has(m.id)).map((m) => m.id);
 }

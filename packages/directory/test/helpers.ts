@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { type Actor, Directory, type DirectoryOptions, FederationKey } from '../src/index.js';
 
 export const operator: Actor = { kind: 'operator', name: 'op', from: '127.0.0.1' };

@@ -47,7 +47,13 @@ describe('log events', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatchObject({ level: 30, event: 'listener.open', port: 2525, proto: 'smtp', msg: 'listening' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      event: 'listener.open',
+      port: 2525,
+      proto: 'smtp',
+      msg: 'listening',
+    });
     expect(lines[1]).toMatchObject({ level: 30, event: 'config.loaded' });
     expect(lines[1]).not.toHaveProperty('msg');
     expect(lines[2]).toMatchObject({ event: 'job.run', job: 'expire' });

@@ -1,0 +1,134 @@
+/**
+ * The appliance: opens the data dir, the directory and the listeners of every service that exists, and
+ * shuts them down in order. `delegato start` (and `npm start`) run this.
+ *
+ * Services plug in here as their issues land (MTA, IMAP, POP3, admin UI, gateway, federation); until then
+ * nothing pretends to be them: only the listeners that really serve something are opened.
+ */
+import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { type Actor, type Directory, randomPassword } from '@delegato/directory';
+import { createLogger, type Logger, logEvent } from '@delegato/observability';
+import type { Config } from './config/schema.js';
+import { controlSocketPath } from './control/paths.js';
+import { type ControlServer, startControlServer } from './control/server.js';
+import { dataPaths, ensureDataDir } from './data-dir.js';
+import { openDirectory } from './open-directory.js';
+import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { ensureTlsMaterial } from './tls/self-signed.js';
+
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+export const OPERATOR_USERNAME = 'operator';
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface RunningAppliance {
+  listeners: Listener[];
+  directory: Directory;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where the listener lines and the one-time operator password go (the terminal, not the logger). */
+  out: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+const SYSTEM: Actor = { kind: 'system', name: 'appliance', from: 'local' };
+
+/** Creates the first operator when the directory has none; its password is shown once, never logged. */
+async function bootstrapOperator(directory: Directory, config: Config, opts: StartOptions, logger: Logger) {
+  if (await directory.hasOperator()) return;
+  const fromEnv = opts.env.DELEGATO_OPERATOR_PASSWORD;
+  const password = fromEnv && fromEnv.length > 0 ? fromEnv : randomPassword();
+  await directory.addAdmin(SYSTEM, { username: OPERATOR_USERNAME, role: 'operator', password });
+  const file = dataPaths(config.data.dir).operatorPassword;
+  if (fromEnv) {
+    opts.out.write(
+      `operator account "${OPERATOR_USERNAME}" created with the password from DELEGATO_OPERATOR_PASSWORD\n`,
+    );
+  } else {
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    opts.out.write(
+      `operator account "${OPERATOR_USERNAME}" created; password: ${password}\n` +
+        `(shown once; also in ${file}, mode 0600)\n`,
+    );
+  }
+  logEvent(logger, 'operator.bootstrap', {
+    username: OPERATOR_USERNAME,
+    passwordFrom: fromEnv ? 'env' : 'generated',
+  });
+}
+
+export async function startAppliance(config: Config, opts: StartOptions): Promise<RunningAppliance> {
+  const logger =
+    opts.logger ??
+    createLogger({
+      level: config.log.level,
+      ...(config.log.file
+        ? { file: config.log.file }
+        : { destination: process.stderr, pretty: process.stderr.isTTY }),
+      base: { region: config.region.id },
+    });
+  ensureDataDir(config.data.dir);
+  const paths = dataPaths(config.data.dir);
+  const directory = await openDirectory(config);
+  logEvent(logger, 'directory.open', { path: paths.directoryDb, standalone: !config.directory.syncUrl });
+
+  const stack: Array<() => Promise<void>> = [() => directory.close()];
+  const listeners: Listener[] = [];
+  const stop = async () => {
+    while (stack.length > 0)
+      await stack
+        .pop()?.()
+        .catch((err) => logger.error({ err }, 'shutdown step failed'));
+    logEvent(logger, 'appliance.stop', {});
+  };
+  try {
+    await bootstrapOperator(directory, config, opts, logger);
+    const tls = await ensureTlsMaterial({
+      dataDir: config.data.dir,
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      hostnames: [`${config.region.id}.delegato.invalid`],
+    });
+    if (tls.created) logEvent(logger, 'tls.self_signed_created', { certFile: tls.certFile });
+
+    const control: ControlServer = await startControlServer({
+      socketPath: controlSocketPath(config.data.dir),
+      tokenFile: paths.controlToken,
+      directory,
+      logger,
+    });
+    stack.push(() => control.close());
+
+    const admin: RunningHttps = await listenHttps(adminApp({ directory, region: config.region.id }), {
+      host: config.listen,
+      port: config.port.admin,
+      cert: tls.cert,
+      key: tls.key,
+    });
+    stack.push(() => admin.close());
+    listeners.push({ name: 'admin', host: config.listen, port: admin.address.port });
+
+    for (const l of listeners) {
+      opts.out.write(`${l.name} ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}\n`);
+      logEvent(logger, 'listener.open', { name: l.name, host: l.host, port: l.port });
+    }
+    logEvent(logger, 'appliance.start', {
+      region: config.region.id,
+      dataDir: config.data.dir,
+      user: userInfo().username,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { listeners, directory, logger, stop };
+}

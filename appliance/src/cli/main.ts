@@ -1,0 +1,160 @@
+/**
+ * `delegato`: the operator's command line. `start` runs the appliance; directory commands go to a running
+ * appliance over its control socket, or open the data dir directly when none runs.
+ */
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { SHUTDOWN_DEADLINE_MS, startAppliance } from '../appliance.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { NoApplianceError, sendControlRequest } from '../control/client.js';
+import { controlSocketPath } from '../control/paths.js';
+import { dataPaths } from '../data-dir.js';
+import { openDirectory } from '../open-directory.js';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  executeCommand,
+  GLOBAL_OPTIONS,
+  UsageError,
+  usageText,
+} from './commands.js';
+
+function fail(code: number, message: string): number {
+  process.stderr.write(`delegato: ${message}\n`);
+  return code;
+}
+
+function configFrom(file: string | undefined): Config {
+  return loadConfig({ file, env: process.env, cwd: process.cwd() });
+}
+
+/** Reads all of standard input (used by --password-stdin). */
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function runStart(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 1) throw new UsageError('usage: delegato start [--config <region file>]');
+  const config = configFrom(values.config);
+  const app = await startAppliance(config, { out: process.stdout, env: process.env });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      app.logger.info({ event: 'appliance.stop', signal }, 'shutting down');
+      const deadline = setTimeout(() => {
+        app.logger.error({ event: 'appliance.stop' }, 'shutdown deadline passed; exiting');
+        process.exit(EXIT_FAILURE);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      void app.stop().then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return EXIT_OK;
+}
+
+function runConfig(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [, sub, file, ...extra] = positionals;
+  if (sub === 'show' && file === undefined) {
+    const config = configFrom(values.config);
+    process.stdout.write(values.json ? `${JSON.stringify(config, null, 2)}\n` : stringify(config));
+    return EXIT_OK;
+  }
+  if (sub === 'check' && extra.length === 0) {
+    const target = file ?? values.config;
+    configFrom(target);
+    process.stdout.write(`${target ?? 'embedded defaults and environment'}: valid\n`);
+    return EXIT_OK;
+  }
+  throw new UsageError(
+    'usage: delegato config show [--config <file>] | delegato config check [<region file>]',
+  );
+}
+
+async function runDirectoryCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: GLOBAL_OPTIONS,
+    allowPositionals: true,
+    strict: false,
+  });
+  const config = configFrom(typeof values.config === 'string' ? values.config : undefined);
+  const stdin = argv.includes('--password-stdin') ? readStdin() : undefined;
+  const user = userInfo().username;
+  let result: { code: number; stdout: string; stderr: string };
+  try {
+    result = await sendControlRequest(
+      controlSocketPath(config.data.dir),
+      dataPaths(config.data.dir).controlToken,
+      {
+        user,
+        argv,
+        ...(stdin !== undefined ? { stdin } : {}),
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof NoApplianceError)) throw err;
+    const directory = await openDirectory(config);
+    try {
+      result = await executeCommand(argv, {
+        directory,
+        actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
+        ...(stdin !== undefined ? { stdin } : {}),
+      });
+    } finally {
+      await directory.close();
+    }
+  }
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  return result.code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [command] = argv.filter((a) => !a.startsWith('-'));
+    if (command === undefined) {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(`${usageText()}\n`);
+        return EXIT_OK;
+      }
+      return fail(EXIT_USAGE, `no command given\n${usageText()}`);
+    }
+    if (argv.includes('--help') || argv.includes('-h') || command === 'help') {
+      process.stdout.write(`${usageText()}\n`);
+      return EXIT_OK;
+    }
+    if (command === 'start') return await runStart(argv.slice(argv.indexOf('start') + 1));
+    if (command === 'config') return runConfig(argv);
+    return await runDirectoryCommand(argv);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) return fail(EXIT_USAGE, err.message);
+    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      return fail(EXIT_USAGE, err.message);
+    }
+    return fail(EXIT_FAILURE, err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The HTTPS admin listener (DELEGATO_PORT_ADMIN). Today it serves `GET /healthz`; the admin web UI and
+ * the JSON API (their own issue) mount here.
+ */
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Directory } from '@delegato/directory';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+export function adminApp(opts: { directory: Directory; region: string }): Hono {
+  const app = new Hono();
+  app.use('*', secureHeaders());
+  app.get('/healthz', async (c) => {
+    try {
+      await opts.directory.listRegions();
+      return c.json({ status: 'ok', region: opts.region });
+    } catch {
+      return c.json({ status: 'error', region: opts.region, failing: 'directory' }, 503);
+    }
+  });
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  return app;
+}
+
+export interface RunningHttps {
+  address: AddressInfo;
+  close(): Promise<void>;
+}
+
+export function listenHttps(
+  app: Hono,
+  opts: { host: string; port: number; cert: string; key: string },
+): Promise<RunningHttps> {
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      {
+        fetch: app.fetch,
+        hostname: opts.host,
+        port: opts.port,
+        createServer,
+        serverOptions: { cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' },
+      },
+      (info) =>
+        resolve({
+          address: info,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Idle keep-alive connections would hold close() open.
+              (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            }),
+        }),
+    );
+    server.once('error', reject);
+  });
+}
