@@ -19,12 +19,19 @@ import {
   EXIT_USAGE,
   executeCommand,
   GLOBAL_OPTIONS,
+  parseCommand,
   UsageError,
   usageText,
 } from './commands.js';
 
+/** Errors are one line on stderr (docs/cli.md): a multi-line message (several config issues) is joined. */
 function fail(code: number, message: string): number {
-  process.stderr.write(`delegato: ${message}\n`);
+  const line = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
+  process.stderr.write(`delegato: ${line}\n`);
   return code;
 }
 
@@ -102,6 +109,9 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
     strict: false,
   });
   const config = configFrom(typeof values.config === 'string' ? values.config : undefined);
+  // Usage errors (unknown command or option, wrong arity) are reported before the data dir is touched:
+  // nothing is created or locked for a mistyped command.
+  parseCommand(argv);
   const stdin = argv.includes('--password-stdin') ? readStdin() : undefined;
   const user = userInfo().username;
   let result: { code: number; stdout: string; stderr: string };
@@ -135,19 +145,25 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const [command] = argv.filter((a) => !a.startsWith('-'));
+    // The first word that is not an option or an option's value (`--config <file> config show`).
+    const [command] = parseArgs({
+      args: argv,
+      options: GLOBAL_OPTIONS,
+      allowPositionals: true,
+      strict: false,
+    }).positionals;
     if (command === undefined) {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(`${usageText()}\n`);
         return EXIT_OK;
       }
-      return fail(EXIT_USAGE, `no command given\n${usageText()}`);
+      return fail(EXIT_USAGE, 'no command given; run "delegato --help"');
     }
     if (argv.includes('--help') || argv.includes('-h') || command === 'help') {
       process.stdout.write(`${usageText()}\n`);
       return EXIT_OK;
     }
-    if (command === 'start') return await runStart(argv.slice(argv.indexOf('start') + 1));
+    if (command === 'start') return await runStart(argv.filter((_, i) => i !== argv.indexOf('start')));
     if (command === 'config') return runConfig(argv);
     return await runDirectoryCommand(argv);
   } catch (err) {

@@ -198,51 +198,15 @@ async function syncDirectory(dir: string): Promise<void> {
 let x509Module: Promise<X509Module> | undefined;
 
 /**
- * @peculiar/x509 depends on tsyringe, which refuses to load without a Reflect metadata polyfill
- * (normally `reflect-metadata`, not a dependency here). If none is installed, install the minimal subset
- * tsyringe uses, then load the library lazily so the polyfill is in place first.
+ * @peculiar/x509 depends on tsyringe, which refuses to load without the `reflect-metadata` polyfill:
+ * load the polyfill first, then the library, lazily (only the first start generates a certificate).
  */
 function loadX509(): Promise<X509Module> {
   x509Module ??= (async () => {
-    installReflectMetadata();
+    await import('reflect-metadata');
     const x509 = await import('@peculiar/x509');
     x509.cryptoProvider.set(globalThis.crypto);
     return x509;
   })();
   return x509Module;
-}
-
-type MetadataKey = unknown;
-type ReflectWithMetadata = typeof Reflect & {
-  getMetadata?: (key: MetadataKey, target: object) => unknown;
-  getOwnMetadata?: (key: MetadataKey, target: object) => unknown;
-  defineMetadata?: (key: MetadataKey, value: unknown, target: object) => void;
-  hasMetadata?: (key: MetadataKey, target: object) => boolean;
-  metadata?: (key: MetadataKey, value: unknown) => (target: object) => void;
-};
-
-function installReflectMetadata(): void {
-  const reflect = Reflect as ReflectWithMetadata;
-  if (typeof reflect.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<MetadataKey, unknown>>();
-  const own = (target: object) => store.get(target);
-  const find = (key: MetadataKey, target: object): Map<MetadataKey, unknown> | undefined => {
-    for (let current: object | null = target; current !== null; current = Object.getPrototypeOf(current)) {
-      const entries = own(current);
-      if (entries?.has(key)) return entries;
-    }
-    return undefined;
-  };
-  reflect.defineMetadata = (key, value, target) => {
-    let entries = own(target);
-    if (!entries) {
-      entries = new Map();
-      store.set(target, entries);
-    }
-    entries.set(key, value);
-  };
-  reflect.getOwnMetadata = (key, target) => own(target)?.get(key);
-  reflect.getMetadata = (key, target) => find(key, target)?.get(key);
-  reflect.hasMetadata = (key, target) => find(key, target) !== undefined;
-  reflect.metadata = (key, value) => (target) => reflect.defineMetadata?.(key, value, target);
 }

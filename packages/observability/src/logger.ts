@@ -38,7 +38,7 @@ export interface CreateLoggerOptions {
   file?: string;
   /** Human-readable colored output (the caller passes `process.stdout.isTTY`). Ignored when `file` is set. */
   pretty?: boolean;
-  /** Write to this stream instead of stdout (tests). Ignored when `file` is set. */
+  /** Write to this stream instead of stdout, as JSON or pretty. Ignored when `file` is set. */
   destination?: NodeJS.WritableStream;
   /** Fields added to every line, next to `pid` and `hostname`. */
   base?: Record<string, unknown>;
