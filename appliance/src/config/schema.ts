@@ -24,6 +24,22 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/** A comma-separated list of CIDRs (`10.0.0.0/8`) or addresses; empty is allowed. */
+function isCidrList(value: string): boolean {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .every((item) => {
+      const [ip = '', bits, ...rest] = item.split('/');
+      const kind = isIP(ip);
+      if (kind === 0 || rest.length > 0) return false;
+      if (bits === undefined) return true;
+      const n = Number(bits);
+      return /^\d+$/.test(bits) && n <= (kind === 4 ? 32 : 128);
+    });
+}
+
 const port = (fallback: number, what: string) =>
   z
     .int()
@@ -122,22 +138,73 @@ export const configSchema = z
           .min(0)
           .max(3650)
           .default(30)
-          .describe('Days the directory keeps removed and expired entries before purging them.'),
+          .describe("Days a removed mailbox's mail is kept before the purge job deletes it."),
         cramMd5: z
           .boolean()
           .default(true)
-          .describe('Offer CRAM-MD5 authentication (requires keeping a reversible password digest).'),
+          .describe(
+            'Offer CRAM-MD5 authentication; it needs a password-equivalent secret, stored encrypted with the federation key. Off: no such secret is kept.',
+          ),
       })
       .strict()
       .prefault({})
       .describe('The user and domain directory.'),
+    internalNetworks: z
+      .string()
+      .refine(isCidrList, 'Expected a comma-separated list of CIDRs such as 10.0.0.0/8,2001:db8::/32')
+      .default('')
+      .describe(
+        'Networks (comma-separated CIDRs) whose clients may relay through the MX without AUTH; empty: none.',
+      ),
+    smtp: z
+      .object({
+        hostname: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, 'Expected a host name')
+          .default('localhost')
+          .describe(
+            'Host name in the SMTP greeting, EHLO reply and Received headers (the MX name in production).',
+          ),
+        maxMessageBytes: z
+          .int()
+          .min(1024)
+          .default(50 * 1024 * 1024)
+          .describe('Largest message accepted (SIZE, RFC 1870), bytes.'),
+        maxRecipients: z
+          .int()
+          .min(100)
+          .max(10000)
+          .default(100)
+          .describe('Recipients accepted per message (RFC 5321 §4.5.3.1.8 asks for at least 100).'),
+        greetingDelayMs: z
+          .int()
+          .min(0)
+          .max(30000)
+          .default(0)
+          .describe('Pause before the greeting; clients that talk before it are refused (pregreet test).'),
+        idleTimeoutMs: z
+          .int()
+          .min(1000)
+          .default(60000)
+          .describe('Idle time after which an SMTP connection is closed, ms.'),
+        sessionTimeoutMs: z
+          .int()
+          .min(10000)
+          .default(600000)
+          .describe('Longest SMTP session, ms; cuts off clients that trickle bytes (slowloris).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The MTA.'),
     log: z
       .object({
         level: z
           .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
           .default('info')
           .describe('Least severe level written to the log.'),
-        file: path('JSON log file (created with its directory); absent means standard output.'),
+        file: path(
+          'JSON log file (created with its directory); absent means standard error (pretty on a terminal).',
+        ),
       })
       .strict()
       .prefault({})

@@ -6,7 +6,7 @@
  * transaction and writes an audit row in that same transaction.
  */
 import { and, asc, count, desc, eq, inArray, like, lte, ne, or } from 'drizzle-orm';
-import { ulid } from 'ulid';
+import { monotonicFactory } from 'ulid';
 import {
   AddressingError,
   normaliseDomain,
@@ -47,6 +47,9 @@ import {
   regions,
 } from './schema.js';
 import { type Actor, requireDomain, requireOperator, visibleDomains } from './scope.js';
+
+/** Monotonic ULIDs: rows created in the same millisecond keep their creation order. */
+const ulid = monotonicFactory();
 
 export interface DirectoryOptions {
   /** The directory database file. */
@@ -129,6 +132,24 @@ const MAX_TEXT = 256;
 function toInvalid(err: unknown): never {
   if (err instanceof AddressingError) throw invalid(err.message);
   throw err;
+}
+
+/**
+ * The official local part and generated aliases of a person. With an explicit local part (`--address`),
+ * a name that gives no address of its own (that is why it was given) just gets no generated aliases.
+ */
+function personalParts(first: string, last: string, localPart: string | undefined) {
+  if (localPart === undefined) {
+    const parts = personalLocalParts(first, last);
+    return { official: parts.official, generated: parts.aliases };
+  }
+  const official = validateLocalPart(localPart);
+  try {
+    return { official, generated: personalLocalParts(first, last).aliases.filter((a) => a !== official) };
+  } catch (err) {
+    if (err instanceof AddressingError) return { official, generated: [] };
+    throw err;
+  }
 }
 
 function cleanText(label: string, value: string | undefined | null): string | null {
@@ -557,9 +578,7 @@ export class Directory {
     try {
       if (input.kind === 'personal') {
         if (!firstName || !lastName) throw invalid('a personal mailbox needs a first and a last name');
-        const parts = personalLocalParts(firstName, lastName);
-        official = input.localPart !== undefined ? validateLocalPart(input.localPart) : parts.official;
-        generated = parts.aliases.filter((a) => a !== official);
+        ({ official, generated } = personalParts(firstName, lastName, input.localPart));
       } else {
         if (input.localPart === undefined) throw invalid('a role mailbox needs its address (local part)');
         official = validateLocalPart(input.localPart);
@@ -825,9 +844,7 @@ export class Directory {
     let generated: string[] = [];
     try {
       if (mb.kind === 'personal' && firstName && lastName) {
-        const parts = personalLocalParts(firstName, lastName);
-        official = change.localPart !== undefined ? validateLocalPart(change.localPart) : parts.official;
-        generated = parts.aliases.filter((a) => a !== official);
+        ({ official, generated } = personalParts(firstName, lastName, change.localPart));
       } else {
         if (change.localPart === undefined) throw invalid('a role mailbox is renamed with a new address');
         official = validateLocalPart(change.localPart);
@@ -879,7 +896,11 @@ export class Directory {
   // ---------------------------------------------------------------- aliases, forwards, list aliases
 
   /** Resolves an alias target: a local address becomes its mailbox, anything else stays an address. */
-  async #target(db: DirectoryDb, input: string): Promise<{ mailboxId: string | null; address: string }> {
+  async #target(
+    db: DirectoryDb,
+    actor: Actor,
+    input: string,
+  ): Promise<{ mailboxId: string | null; address: string }> {
     let parsed: { address: string; domain: string };
     try {
       parsed = parseAddress(input);
@@ -889,6 +910,12 @@ export class Directory {
     const [hosted] = await db.select().from(domains).where(eq(domains.name, parsed.domain));
     if (!hosted) return { mailboxId: null, address: parsed.address };
     const found = await lookupRecipient(this.#lookupContext(db), parsed.address);
+    // Another domain's details (ambiguity candidates, removed or expired mailboxes) are not for a
+    // domain admin who does not manage it: one answer for every kind of unusable target.
+    const foreign = visibleDomains(actor)?.includes(parsed.domain) === false;
+    if (foreign && !['mailbox', 'alias', 'forward', 'list'].includes(found.kind)) {
+      throw invalid(`${parsed.address} cannot be used as a target`);
+    }
     switch (found.kind) {
       case 'mailbox':
         return { mailboxId: found.mailboxId, address: found.address };
@@ -917,7 +944,7 @@ export class Directory {
     const { address, domainRow } = await this.#scopedAddress(this.db, actor, aliasInput);
     const targets: Array<{ mailboxId: string | null; address: string }> = [];
     for (const t of targetInputs) {
-      const target = await this.#target(this.db, t);
+      const target = await this.#target(this.db, actor, t);
       if (target.address === address) throw invalid(`${address} cannot point to itself`);
       if ((kind === 'forward' || kind === 'list') && target.mailboxId !== null) {
         throw invalid(`${target.address} is a local mailbox: use an alias, not a ${kind}`);
@@ -1210,6 +1237,12 @@ export class Directory {
     return { address: mb.address, mailboxId: mb.id };
   }
 
+  /** A mailbox by its id (the mail store's user id), or null. */
+  async mailboxById(id: string): Promise<MailboxRow | null> {
+    const [mb] = await this.db.select().from(mailboxes).where(eq(mailboxes.id, id));
+    return mb ?? null;
+  }
+
   /** Removed and expired mailboxes cannot log in. */
   mayLogIn(mb: MailboxRow): boolean {
     return mb.state === 'active' && !isExpired(mb.expiresOn, this.options.timezone, this.#now());
@@ -1227,12 +1260,19 @@ export class Directory {
     actor: Actor,
     opts: { domain?: string; limit?: number } = {},
   ): Promise<Array<typeof auditLog.$inferSelect>> {
-    if (opts.domain) requireDomain(actor, opts.domain);
-    else requireOperator(actor, 'read the whole audit log');
+    let domain: string | undefined;
+    if (opts.domain !== undefined) {
+      try {
+        domain = normaliseDomain(opts.domain);
+      } catch (err) {
+        toInvalid(err);
+      }
+      requireDomain(actor, domain);
+    } else requireOperator(actor, 'read the whole audit log');
     return this.db
       .select()
       .from(auditLog)
-      .where(opts.domain ? eq(auditLog.domain, opts.domain) : undefined)
+      .where(domain ? eq(auditLog.domain, domain) : undefined)
       .orderBy(desc(auditLog.id))
       .limit(Math.min(opts.limit ?? 100, 10_000));
   }

@@ -87,7 +87,13 @@ export class Engine {
   }
 }
 
-/** True when `err` is the engine's report of a violated UNIQUE constraint. */
+/**
+ * True when `err` is the engine's report of a violated UNIQUE constraint. drizzle wraps the engine's
+ * error (DrizzleQueryError), so the constraint message may be in a `cause`.
+ */
 export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/UNIQUE constraint failed/i.test(e.message)) return true;
+  }
+  return false;
 }

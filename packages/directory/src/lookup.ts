@@ -127,6 +127,9 @@ export async function resolveLogin(db: DirectoryDb, login: string): Promise<Mail
     const [mb] = await db.select().from(mailboxes).where(eq(mailboxes.id, mailboxId));
     return mb ?? null;
   }
+  // An address that is something else (a manual or ambiguous alias, a forward) never falls back to a
+  // username: `rossi@` must not log in as whoever has the username `rossi` once it became an alias.
+  if (row) return null;
   const [domain] = await db.select().from(domains).where(eq(domains.name, parsed.domain));
   if (!domain) return null;
   const [byUsername] = await db

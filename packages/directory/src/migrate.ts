@@ -62,7 +62,9 @@ export async function migrate(
   // Check every pending migration before applying any, so a refused one leaves the schema untouched.
   for (const m of pending) {
     for (const stmt of m.statements) {
-      if (!ADDITIVE_STATEMENT.test(stmt))
+      // One statement per line-terminated `;`: a second statement after `;` on the same line would
+      // slip past this check, so a `;` inside a statement is refused too.
+      if (!ADDITIVE_STATEMENT.test(stmt) || stmt.includes(';'))
         throw new Error(`migration ${m.id} has a non-additive statement: ${stmt}`);
     }
   }

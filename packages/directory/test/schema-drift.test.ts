@@ -23,7 +23,7 @@ interface IndexListRow {
   partial: number;
 }
 
-const tables = Object.entries(schema)
+const tables = Object.entries(schema as Record<string, unknown>)
   .filter((entry): entry is [string, SQLiteTable] => is(entry[1], SQLiteTable))
   .map(([exportName, table]) => ({ exportName, table, config: getTableConfig(table) }));
 

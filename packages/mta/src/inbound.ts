@@ -1,0 +1,331 @@
+/**
+ * The MX listener: receives mail for hosted domains (RFC 5321), applies the recipient policy at RCPT
+ * time, and answers 250 after DATA only when every copy is durable: local deliveries fsynced and committed
+ * in the mail store, other recipients spooled and committed in the outbound queue.
+ *
+ * Built on smtp-server, which advertises SIZE, PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, DSN,
+ * STARTTLS and (under TLS) REQUIRETLS, refuses early talkers and HTTP, and closes after repeated unknown
+ * commands; end of data is only <CRLF>.<CRLF> (RFC 5321 §4.1.1.4), so bare-LF `.` lines cannot smuggle a
+ * second message.
+ */
+import { createReadStream } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerDataStream,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from 'smtp-server';
+import { ulid } from 'ulid';
+import { TooLargeError } from './fsync.js';
+import { type Cidr, inNetworks, parseNetworks } from './networks.js';
+import { type Destination, resolveRecipient } from './policy.js';
+import type { DeliveryStore, RecipientDirectory } from './ports.js';
+import type { OutboundQueue, QueuedRecipient } from './queue/outbound-queue.js';
+import { replyError, SmtpReplyError } from './replies.js';
+import { smtpServerLogger } from './smtp-logger.js';
+import { keepApplicationEnhancedCodes } from './smtp-server-patch.js';
+import { traceHeaders } from './trace.js';
+
+export interface MxLimits {
+  /** SIZE (RFC 1870): largest message accepted, bytes. */
+  maxMessageBytes: number;
+  /** Recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100). */
+  maxRecipients: number;
+  /** Refused RCPTs after which the session is closed (dictionary attacks, floods). */
+  maxRefusedRecipients: number;
+  /** Idle time before the connection is closed, ms. */
+  idleTimeoutMs: number;
+  /** Whole-session cap, ms: slowloris clients that trickle bytes are cut off. */
+  sessionTimeoutMs: number;
+  /** Wait before the greeting; clients that talk first are refused (RFC 5321 §4.3.1, "pregreet"). */
+  greetingDelayMs: number;
+  /** Longest command line, bytes (RFC 5321 §4.5.3.1.4 asks for 512; we allow AUTH-sized lines). */
+  maxCommandLength: number;
+  /** Concurrent connections. */
+  maxClients: number;
+}
+
+export const DEFAULT_MX_LIMITS: MxLimits = {
+  maxMessageBytes: 50 * 1024 * 1024,
+  maxRecipients: 100,
+  maxRefusedRecipients: 20,
+  idleTimeoutMs: 60_000,
+  sessionTimeoutMs: 10 * 60_000,
+  greetingDelayMs: 0,
+  maxCommandLength: 4096,
+  maxClients: 500,
+};
+
+export interface MxServerOptions {
+  hostname: string;
+  region: string;
+  tls: { key: string; cert: string };
+  /** CIDRs whose clients may relay without AUTH (DELEGATO_INTERNAL_NETWORKS). */
+  internalNetworks: readonly string[];
+  limits?: Partial<MxLimits>;
+  directory: RecipientDirectory;
+  store: DeliveryStore;
+  queue: OutboundQueue;
+  logger: Logger;
+  now?: () => Date;
+}
+
+interface Transaction {
+  destinations: Array<{ rcpt: string; dest: Destination; notify?: string[]; orcpt?: string }>;
+  refused: number;
+}
+
+export interface RunningMx {
+  address: AddressInfo;
+  close(): Promise<void>;
+}
+
+/** The answer smtp-server sends for an error, as an Error it understands. */
+function asSmtpError(err: unknown): Error & { responseCode?: number } {
+  if (err instanceof SmtpReplyError) return err;
+  return replyError('localError');
+}
+
+export class MxServer {
+  readonly limits: MxLimits;
+  readonly #networks: Cidr[];
+  readonly #server: SMTPServer;
+  readonly #tx = new WeakMap<SMTPServerSession, Transaction>();
+  readonly #now: () => Date;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(private readonly opts: MxServerOptions) {
+    keepApplicationEnhancedCodes();
+    this.limits = { ...DEFAULT_MX_LIMITS, ...opts.limits };
+    this.#networks = parseNetworks(opts.internalNetworks);
+    this.#now = opts.now ?? (() => new Date());
+    const options: SMTPServerOptions = {
+      name: opts.hostname,
+      banner: 'Delegato ESMTP',
+      key: opts.tls.key,
+      cert: opts.tls.cert,
+      size: this.limits.maxMessageBytes,
+      maxClients: this.limits.maxClients,
+      maxRecipients: this.limits.maxRecipients,
+      socketTimeout: this.limits.idleTimeoutMs,
+      closeTimeout: 5_000,
+      // MX: no AUTH here (submission is its own listener), no reverse DNS (no traffic off the box).
+      authOptional: true,
+      disabledCommands: ['AUTH'],
+      disableReverseLookup: true,
+      logger: smtpServerLogger(opts.logger.child({ proto: 'smtp' })),
+      onConnect: (session, cb) => this.#onConnect(session, cb),
+      onMailFrom: (address, session, cb) => this.#onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => {
+        this.#onRcptTo(address, session).then(
+          () => cb(),
+          (err) => cb(asSmtpError(err)),
+        );
+      },
+      onData: (stream, session, cb) => {
+        this.#onData(stream, session).then(
+          (message) => cb(null, message),
+          (err) => cb(asSmtpError(err)),
+        );
+      },
+    };
+    (options as Record<string, unknown>).maxCommandLength = this.limits.maxCommandLength;
+    this.#server = new SMTPServer(options);
+    this.#server.on('error', (err) =>
+      opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
+    );
+    // Slowloris: an idle timeout alone lets a client trickle one byte a minute for ever.
+    this.#server.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      const cap = setTimeout(() => socket.destroy(), this.limits.sessionTimeoutMs);
+      cap.unref();
+      socket.once('close', () => {
+        clearTimeout(cap);
+        this.#sockets.delete(socket);
+      });
+    });
+  }
+
+  #onConnect(_session: SMTPServerSession, cb: (err?: Error) => void): void {
+    // smtp-server answers "421 You talk too soon" to anything received before the greeting.
+    if (this.limits.greetingDelayMs > 0) setTimeout(() => cb(), this.limits.greetingDelayMs);
+    else cb();
+  }
+
+  #onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    const sender = address.address;
+    // RFC 5321 §4.1.2: the null reverse-path is allowed; otherwise a mailbox with exactly one @.
+    if (sender !== '' && (!/^[^@\s]+@[^@\s]+$/.test(sender) || /[\p{Cc}]/u.test(sender))) {
+      cb(replyError('badSenderSyntax'));
+      return;
+    }
+    this.#tx.set(session, { destinations: [], refused: 0 });
+    cb();
+  }
+
+  async #onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
+    const tx = this.#tx.get(session) ?? { destinations: [], refused: 0 };
+    this.#tx.set(session, tx);
+    const rcpt = address.address;
+    const from = session.envelope.mailFrom;
+    const declared = Number(
+      (from && (from.args as Record<string, unknown> | false | undefined)
+        ? (from.args as Record<string, unknown>).SIZE
+        : 0) ?? 0,
+    );
+    try {
+      const dests = await resolveRecipient(rcpt, {
+        region: this.opts.region,
+        relayAllowed: Boolean(session.user) || inNetworks(session.remoteAddress, this.#networks),
+        directory: this.opts.directory,
+        quota: (id) => this.opts.store.quota(id),
+        declaredSize: Number.isFinite(declared) ? declared : 0,
+      });
+      const args = (address.args ?? {}) as Record<string, string | boolean>;
+      const notify = typeof args.NOTIFY === 'string' ? args.NOTIFY.toUpperCase().split(',') : undefined;
+      const orcpt = typeof args.ORCPT === 'string' ? args.ORCPT : undefined;
+      for (const dest of dests)
+        tx.destinations.push({ rcpt, dest, ...(notify ? { notify } : {}), ...(orcpt ? { orcpt } : {}) });
+    } catch (err) {
+      tx.refused++;
+      if (tx.refused >= this.limits.maxRefusedRecipients) {
+        throw Object.assign(new Error('4.7.0 Too many refused recipients, closing connection'), {
+          responseCode: 421,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async #onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+    const tx = this.#tx.get(session);
+    const id = ulid();
+    const drain = () =>
+      new Promise<void>((resolve) => {
+        if (stream.readableEnded) return resolve();
+        stream.on('end', resolve);
+        stream.resume();
+      });
+    if (!tx || tx.destinations.length === 0) {
+      await drain();
+      throw replyError('unknownUser');
+    }
+    const mailFrom = session.envelope.mailFrom as SMTPServerAddress | false;
+    const sender = mailFrom ? mailFrom.address : '';
+    const rcpts = [...new Set(tx.destinations.map((d) => d.rcpt))];
+    const cipher = session.secure
+      ? (session as unknown as { tlsOptions?: { name?: string; version?: string } }).tlsOptions
+      : undefined;
+    const header = traceHeaders({
+      sender,
+      helo: session.hostNameAppearsAs ?? '',
+      clientAddress: session.remoteAddress,
+      by: this.opts.hostname,
+      id,
+      ...(session.secure ? { tls: { version: cipher?.version, cipher: cipher?.name } } : {}),
+      ...(session.user ? { user: String(session.user) } : {}),
+      ...(rcpts.length === 1 ? { for: rcpts[0] } : {}),
+      date: this.#now(),
+    });
+    const withTrace = (): Readable => {
+      const out = new PassThrough();
+      out.write(header);
+      stream.pipe(out);
+      return out;
+    };
+    const maxBytes = this.limits.maxMessageBytes + Buffer.byteLength(header);
+
+    const local = [
+      ...new Set(
+        tx.destinations
+          .filter((d) => d.dest.kind === 'local')
+          .map((d) => (d.dest as { mailboxId: string }).mailboxId),
+      ),
+    ];
+    const queued: QueuedRecipient[] = [];
+    for (const d of tx.destinations) {
+      if (d.dest.kind !== 'queue') continue;
+      queued.push({
+        address: d.dest.address,
+        route: d.dest.route,
+        ...(d.dest.region ? { region: d.dest.region } : {}),
+        ...(d.orcpt ? { orcpt: d.orcpt } : d.dest.address !== d.rcpt ? { orcpt: `rfc822;${d.rcpt}` } : {}),
+        ...(d.notify ? { notify: d.notify } : {}),
+      });
+    }
+
+    try {
+      if (queued.length === 0) {
+        for (const user of local) await this.opts.store.ensureUser(user);
+        await this.opts.store.deliver({
+          users: local,
+          source: withTrace(),
+          internalDate: this.#now(),
+          maxBytes,
+        });
+      } else {
+        const spooled = await this.opts.queue.spool(withTrace(), maxBytes);
+        try {
+          if (local.length > 0) {
+            for (const user of local) await this.opts.store.ensureUser(user);
+            await this.opts.store.deliver({
+              users: local,
+              source: createReadStream(this.opts.queue.spoolPath(spooled.file)),
+              internalDate: this.#now(),
+            });
+          }
+          const args = ((mailFrom && mailFrom.args) || {}) as Record<string, string | boolean>;
+          await this.opts.queue.enqueue({
+            ...spooled,
+            sender,
+            envid: typeof args.ENVID === 'string' ? args.ENVID : null,
+            ret: args.RET === 'HDRS' || args.RET === 'FULL' ? args.RET : null,
+            requireTls: args.REQUIRETLS === true,
+            recipients: queued,
+          });
+        } catch (err) {
+          this.opts.queue.discard(spooled.file);
+          throw err;
+        }
+      }
+    } catch (err) {
+      await drain();
+      if (
+        err instanceof TooLargeError ||
+        (err instanceof Error && (err as { code?: string }).code === 'too-large')
+      ) {
+        throw replyError('messageTooBig');
+      }
+      this.opts.logger.error(
+        { event: 'smtp.delivery_failed', id, err: (err as Error).message },
+        'delivery failed',
+      );
+      throw replyError('localError');
+    }
+    if (stream.sizeExceeded) throw replyError('messageTooBig');
+    this.opts.logger.info(
+      { event: 'smtp.received', id, local: local.length, queued: queued.length, sender: sender || '<>' },
+      'message accepted',
+    );
+    return `2.6.0 Message accepted as ${id}`;
+  }
+
+  listen(port: number, host: string): Promise<RunningMx> {
+    return new Promise((resolve, reject) => {
+      this.#server.server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.server.off('error', reject);
+        resolve({ address: this.#server.server.address() as AddressInfo, close: () => this.close() });
+      });
+    });
+  }
+
+  /** Stops accepting, lets in-flight transactions finish (up to closeTimeout), then closes. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Every SMTP reply the MTA chooses itself, as named constants carrying the RFC 5321 reply code and the
+ * RFC 3463 enhanced status code (mox `smtp/codes.go` style). Never write a bare number elsewhere.
+ */
+export interface Reply {
+  code: number;
+  /** RFC 3463 class.subject.detail. */
+  enhanced: string;
+  text: string;
+}
+
+const r = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
+
+export const REPLIES = {
+  /** RFC 3463 §3.2 X.1.1: bad destination mailbox address (unknown user). */
+  unknownUser: r(550, '5.1.1', 'No such user here'),
+  /** X.1.3: bad destination mailbox address syntax. */
+  badRecipientSyntax: r(553, '5.1.3', 'Recipient address syntax not accepted'),
+  /** X.1.4: destination mailbox address ambiguous. */
+  ambiguous: r(550, '5.1.4', 'Ambiguous address, please use one of'),
+  /** X.1.7: bad sender's mailbox address syntax. */
+  badSenderSyntax: r(553, '5.1.7', 'Sender address syntax not accepted'),
+  /** X.2.1: mailbox disabled, not accepting messages. */
+  mailboxDisabled: r(550, '5.2.1', 'Mailbox disabled, not accepting messages'),
+  /** X.2.2: mailbox full (temporary: the user may make room). */
+  mailboxFull: r(452, '4.2.2', 'Mailbox full, try again later'),
+  /** X.3.4: message too big for system. */
+  messageTooBig: r(552, '5.3.4', 'Message size exceeds the fixed maximum message size'),
+  /** X.5.3: too many recipients (RFC 5321 §4.5.3.1.8: at least 100 must be accepted). */
+  tooManyRecipients: r(452, '4.5.3', 'Too many recipients'),
+  /** X.7.1: delivery not authorized: relaying denied. */
+  relayDenied: r(554, '5.7.1', 'Relay access denied'),
+  /** X.3.0: local error in processing (storage failed; the client retries). */
+  localError: r(451, '4.3.0', 'Local error in processing, try again later'),
+  /** X.3.0: the recipient's region could not be queued. */
+  queueError: r(451, '4.3.0', 'Could not queue the message, try again later'),
+  /** X.4.7: delivery time expired / the client was too slow. */
+  timeout: r(421, '4.4.2', 'Timeout, closing connection'),
+  /** X.6.0: message accepted. */
+  accepted: r(250, '2.6.0', 'Message accepted'),
+} as const satisfies Record<string, Reply>;
+
+export type ReplyName = keyof typeof REPLIES;
+
+/** An Error smtp-server turns into the reply (its message carries the enhanced code; see smtp-server-patch.ts). */
+export class SmtpReplyError extends Error {
+  readonly responseCode: number;
+  constructor(
+    readonly reply: Reply,
+    detail?: string,
+  ) {
+    super(`${reply.enhanced} ${reply.text}${detail ? ` ${detail}` : ''}`);
+    this.responseCode = reply.code;
+  }
+}
+
+export function replyError(name: ReplyName, detail?: string): SmtpReplyError {
+  return new SmtpReplyError(REPLIES[name], detail);
+}
