@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { SHUTDOWN_DEADLINE_MS, startAppliance } from '../appliance.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { NoApplianceError, sendControlRequest } from '../control/client.js';
@@ -57,6 +56,9 @@ async function runStart(argv: string[]): Promise<number> {
   });
   if (positionals.length > 1) throw new UsageError('usage: delegato start [--config <region file>]');
   const config = configFrom(values.config);
+  // Loaded only here: the directory commands need none of the mail services, and loading them all took
+  // most of every CLI invocation's start-up time.
+  const { SHUTDOWN_DEADLINE_MS, startAppliance } = await import('../appliance.js');
   const app = await startAppliance(config, { out: process.stdout, env: process.env });
   await new Promise<void>((resolve) => {
     let stopping = false;
