@@ -8,13 +8,18 @@
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
+import { MailStore } from '@delegato/mailstore';
+import { OutboundQueue } from '@delegato/mta';
 import { createLogger, type Logger, logEvent } from '@delegato/observability';
 import type { Config } from './config/schema.js';
 import { controlSocketPath } from './control/paths.js';
 import { type ControlServer, startControlServer } from './control/server.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
+import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
+import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { startMx } from './services/mx.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -28,7 +33,10 @@ export interface Listener {
 
 export interface RunningAppliance {
   listeners: Listener[];
+  scheduler: Scheduler;
   directory: Directory;
+  store: MailStore;
+  queue: OutboundQueue;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -76,12 +84,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         : { destination: process.stderr, pretty: process.stderr.isTTY }),
       base: { region: config.region.id },
     });
+  logEvent(logger, 'config.loaded', { region: config.region.id, dataDir: config.data.dir });
   ensureDataDir(config.data.dir);
   const paths = dataPaths(config.data.dir);
   const directory = await openDirectory(config);
   logEvent(logger, 'directory.open', { path: paths.directoryDb, standalone: !config.directory.syncUrl });
 
   const stack: Array<() => Promise<void>> = [() => directory.close()];
+  let store: MailStore | undefined;
+  let queue: OutboundQueue | undefined;
+  let scheduler: Scheduler | undefined;
   const listeners: Listener[] = [];
   const stop = async () => {
     while (stack.length > 0)
@@ -100,13 +112,44 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     });
     if (tls.created) logEvent(logger, 'tls.self_signed_created', { certFile: tls.certFile });
 
+    store = await MailStore.open({
+      dir: paths.mailStore,
+      quotaLimit: async (userId) => (await directory.mailboxById(userId))?.quotaBytes ?? null,
+    });
+    const openStore = store;
+    stack.push(() => openStore.close());
+    queue = await OutboundQueue.open({ dir: paths.queue });
+    const openQueue = queue;
+    stack.push(() => openQueue.close());
+
     const control: ControlServer = await startControlServer({
       socketPath: controlSocketPath(config.data.dir),
       tokenFile: paths.controlToken,
       directory,
       logger,
+      purgeMail: async (ids) => {
+        for (const id of ids) await openStore.purgeUser(id);
+      },
     });
     stack.push(() => control.close());
+
+    scheduler = startScheduler(
+      [
+        // Daily, at a quiet hour: removed mailboxes past their retention (directory.retentionDays).
+        {
+          name: 'purge-removed',
+          schedule: '17 3 * * *',
+          run: () => purgeRemovedMailboxes(directory, openStore),
+        },
+      ],
+      { timezone: config.directory.timezone, logger },
+    );
+    const openScheduler = scheduler;
+    stack.push(() => openScheduler.stop());
+
+    const mx = await startMx({ config, directory, store: openStore, queue: openQueue, tls, logger });
+    stack.push(() => mx.close());
+    listeners.push({ name: 'smtp', host: config.listen, port: mx.address.port });
 
     const admin: RunningHttps = await listenHttps(adminApp({ directory, region: config.region.id }), {
       host: config.listen,
@@ -118,6 +161,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     listeners.push({ name: 'admin', host: config.listen, port: admin.address.port });
 
     for (const l of listeners) {
+      stack.push(async () => logEvent(logger, 'listener.close', { name: l.name, port: l.port }));
       opts.out.write(`${l.name} ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}\n`);
       logEvent(logger, 'listener.open', { name: l.name, host: l.host, port: l.port });
     }
@@ -130,5 +174,6 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     await stop();
     throw err;
   }
-  return { listeners, directory, logger, stop };
+  if (!store || !queue || !scheduler) throw new Error('start-up did not complete');
+  return { listeners, scheduler, directory, store, queue, logger, stop };
 }

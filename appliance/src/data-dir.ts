@@ -7,6 +7,8 @@
  *   control.token         secret the CLI presents on the control socket (0600), new at every start
  *   control.sock          the control socket (0600), when its path fits (see control/paths.ts)
  *   tls/                  self-signed certificate and key when none is configured
+ *   mailstore/            the mail store: mailstore.db (metadata) and blobs/ (message files)
+ *   queue/                the outbound queue: queue.db and spool/
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ export function dataPaths(dataDir: string) {
     federationKey: join(dataDir, 'federation.key'),
     operatorPassword: join(dataDir, 'operator-password'),
     controlToken: join(dataDir, 'control.token'),
+    mailStore: join(dataDir, 'mailstore'),
+    queue: join(dataDir, 'queue'),
   };
 }
 

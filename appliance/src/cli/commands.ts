@@ -27,6 +27,8 @@ export interface CommandContext {
   actor: Actor;
   /** Standard input, read by the CLI when `--password-stdin` was given. */
   stdin?: string;
+  /** Deletes the stored mail of purged mailboxes (the mail store of this data dir). */
+  purgeMail?: (mailboxIds: string[]) => Promise<void>;
 }
 
 export interface CommandResult {
@@ -127,6 +129,7 @@ export const COMMANDS: CommandSpec[] = [
     positionals: [1, 1],
     async run(ctx, [domain], values) {
       const r = await ctx.directory.removeDomain(ctx.actor, domain ?? '', { force: values.force === true });
+      await ctx.purgeMail?.(r.mailboxIds);
       return {
         text: `removed ${domain} (${r.mailboxIds.length} mailboxes)`,
         json: { name: domain, removed: true, mailboxes: r.mailboxIds.length },
@@ -206,6 +209,7 @@ export const COMMANDS: CommandSpec[] = [
     positionals: [1, 1],
     async run(ctx, [address], values) {
       const r = await ctx.directory.removeMailbox(ctx.actor, address ?? '', { purge: values.purge === true });
+      if (r.purged) await ctx.purgeMail?.([r.mailboxId]);
       const text = r.purged
         ? `purged ${r.address}`
         : `removed ${r.address}: disabled now, mail kept until ${r.purgeAfter}`;

@@ -135,6 +135,16 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
         directory,
         actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
         ...(stdin !== undefined ? { stdin } : {}),
+        purgeMail: async (ids) => {
+          // The mail store is opened only when there is mail to purge (loaded lazily, like start).
+          const { MailStore } = await import('@delegato/mailstore');
+          const store = await MailStore.open({ dir: dataPaths(config.data.dir).mailStore });
+          try {
+            for (const id of ids) await store.purgeUser(id);
+          } finally {
+            await store.close();
+          }
+        },
       });
     } finally {
       await directory.close();

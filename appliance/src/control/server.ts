@@ -30,6 +30,7 @@ export async function startControlServer(opts: {
   tokenFile: string;
   directory: Directory;
   logger: Logger;
+  purgeMail?: (mailboxIds: string[]) => Promise<void>;
 }): Promise<ControlServer> {
   const token = randomBytes(32).toString('base64url');
   writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600 });
@@ -78,6 +79,7 @@ export async function startControlServer(opts: {
         directory: opts.directory,
         actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
         stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
+        ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
       }).then((res) => respond(socket, res));
       inflight.add(work);
       void work.finally(() => inflight.delete(work));

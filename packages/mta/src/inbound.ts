@@ -115,6 +115,11 @@ export class MxServer {
       closeTimeout: 5_000,
       // MX: no AUTH here (submission is its own listener), no reverse DNS (no traffic off the box).
       authOptional: true,
+      // smtp-server hides these two unless asked (RFC 2034, RFC 3461).
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: false,
+      // RFC 8689: offered under TLS; the flag is kept with queued messages for the next hop.
+      hideREQUIRETLS: false,
       disabledCommands: ['AUTH'],
       disableReverseLookup: true,
       logger: smtpServerLogger(opts.logger.child({ proto: 'smtp' })),
@@ -159,7 +164,8 @@ export class MxServer {
   #onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
     const sender = address.address;
     // RFC 5321 §4.1.2: the null reverse-path is allowed; otherwise a mailbox with exactly one @.
-    if (sender !== '' && (!/^[^@\s]+@[^@\s]+$/.test(sender) || /[\p{Cc}]/u.test(sender))) {
+    // U+FFFD: bytes that are not UTF-8 (smtp-server decodes commands as UTF-8), never an address.
+    if (sender !== '' && (!/^[^@\s]+@[^@\s]+$/.test(sender) || /[\p{Cc}\uFFFD]/u.test(sender))) {
       cb(replyError('badSenderSyntax'));
       return;
     }
@@ -182,7 +188,10 @@ export class MxServer {
         region: this.opts.region,
         relayAllowed: Boolean(session.user) || inNetworks(session.remoteAddress, this.#networks),
         directory: this.opts.directory,
-        quota: (id) => this.opts.store.quota(id),
+        quota: async (id) => {
+          await this.opts.store.ensureUser(id);
+          return this.opts.store.quota(id);
+        },
         declaredSize: Number.isFinite(declared) ? declared : 0,
       });
       const args = (address.args ?? {}) as Record<string, string | boolean>;
@@ -192,11 +201,8 @@ export class MxServer {
         tx.destinations.push({ rcpt, dest, ...(notify ? { notify } : {}), ...(orcpt ? { orcpt } : {}) });
     } catch (err) {
       tx.refused++;
-      if (tx.refused >= this.limits.maxRefusedRecipients) {
-        throw Object.assign(new Error('4.7.0 Too many refused recipients, closing connection'), {
-          responseCode: 421,
-        });
-      }
+      // An SmtpReplyError: any other error would be answered 451 (asSmtpError) and the session kept open.
+      if (tx.refused >= this.limits.maxRefusedRecipients) throw replyError('tooManyRefused');
       throw err;
     }
   }
@@ -206,8 +212,10 @@ export class MxServer {
     const id = ulid();
     const drain = () =>
       new Promise<void>((resolve) => {
-        if (stream.readableEnded) return resolve();
+        if (stream.readableEnded || stream.destroyed) return resolve();
         stream.on('end', resolve);
+        // A stream destroyed because the client went away never ends.
+        stream.on('close', resolve);
         stream.resume();
       });
     if (!tx || tx.destinations.length === 0) {
@@ -235,6 +243,15 @@ export class MxServer {
       const out = new PassThrough();
       out.write(header);
       stream.pipe(out);
+      // smtp-server destroys the stream without 'end' (nor 'error', which it emits only to a listener) when
+      // the client goes away mid-message: fail the delivery, or it would wait for the rest for ever (its
+      // temp file kept, the store's close() and the appliance's shutdown blocked).
+      const abort = () => {
+        if (!stream.readableEnded)
+          out.destroy(Object.assign(new Error('client gone mid-message'), { code: 'client-gone' }));
+      };
+      if (stream.destroyed) abort();
+      else stream.once('close', abort);
       return out;
     };
     const maxBytes = this.limits.maxMessageBytes + Buffer.byteLength(header);
@@ -300,10 +317,14 @@ export class MxServer {
       ) {
         throw replyError('messageTooBig');
       }
-      this.opts.logger.error(
-        { event: 'smtp.delivery_failed', id, err: (err as Error).message },
-        'delivery failed',
-      );
+      if ((err as { code?: string }).code === 'client-gone') {
+        this.opts.logger.info({ event: 'smtp.aborted', id }, 'client went away mid-message');
+      } else {
+        this.opts.logger.error(
+          { event: 'smtp.delivery_failed', id, err: (err as Error).message },
+          'delivery failed',
+        );
+      }
       throw replyError('localError');
     }
     if (stream.sizeExceeded) throw replyError('messageTooBig');

@@ -34,6 +34,8 @@ export const REPLIES = {
   localError: r(451, '4.3.0', 'Local error in processing, try again later'),
   /** X.3.0: the recipient's region could not be queued. */
   queueError: r(451, '4.3.0', 'Could not queue the message, try again later'),
+  /** X.7.0: too many refused recipients in one transaction (dictionary attack, flood): the session is closed. */
+  tooManyRefused: r(421, '4.7.0', 'Too many refused recipients, closing connection'),
   /** X.4.7: delivery time expired / the client was too slow. */
   timeout: r(421, '4.4.2', 'Timeout, closing connection'),
   /** X.6.0: message accepted. */

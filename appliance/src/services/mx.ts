@@ -1,0 +1,35 @@
+/** Wires the MX listener (DELEGATO_PORT_SMTP) to the directory, the mail store and the outbound queue. */
+import type { Directory } from '@delegato/directory';
+import type { MailStore } from '@delegato/mailstore';
+import { MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import type { Logger } from '@delegato/observability';
+import type { Config } from '../config/schema.js';
+
+export async function startMx(opts: {
+  config: Config;
+  directory: Directory;
+  store: MailStore;
+  queue: OutboundQueue;
+  tls: { key: string; cert: string };
+  logger: Logger;
+}): Promise<RunningMx> {
+  const { config } = opts;
+  const mx = new MxServer({
+    hostname: config.smtp.hostname,
+    region: config.region.id,
+    tls: opts.tls,
+    internalNetworks: config.internalNetworks.split(','),
+    limits: {
+      maxMessageBytes: config.smtp.maxMessageBytes,
+      maxRecipients: config.smtp.maxRecipients,
+      greetingDelayMs: config.smtp.greetingDelayMs,
+      idleTimeoutMs: config.smtp.idleTimeoutMs,
+      sessionTimeoutMs: config.smtp.sessionTimeoutMs,
+    },
+    directory: opts.directory,
+    store: opts.store,
+    queue: opts.queue,
+    logger: opts.logger,
+  });
+  return mx.listen(config.port.smtp, config.listen);
+}

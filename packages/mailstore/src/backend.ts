@@ -1,0 +1,215 @@
+/**
+ * The mail store's backend interface: what the MTA (delivery), IMAP and POP3 need from storage. The
+ * protocol packages depend on this interface only; `MailStore` (store.ts) implements it on libSQL metadata
+ * plus one file per message body; `test/contract.ts` is the suite every implementation must pass.
+ *
+ * Semantics follow IMAP (RFC 9051 §2.3): every folder has a UIDVALIDITY and a UIDNEXT; UIDs are strictly
+ * ascending and never reused within a UIDVALIDITY; every change of a message (arrival, flags, expunge)
+ * gets a new MODSEQ, strictly ascending per folder (RFC 7162 §3.1).
+ */
+import type { Readable } from 'node:stream';
+
+/** A user of the store: the directory's mailbox id (stable across renames). */
+export type UserId = string;
+
+/** RFC 6154 special-use attributes of the folders created with every user. */
+export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk';
+
+export const DEFAULT_FOLDERS: ReadonlyArray<{ name: string; specialUse: SpecialUse | null }> = [
+  { name: 'INBOX', specialUse: null },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Junk', specialUse: '\\Junk' },
+];
+
+/** Hierarchy delimiter of folder names (IMAP LIST). */
+export const FOLDER_DELIMITER = '/';
+
+export interface FolderInfo {
+  name: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModSeq: number;
+  /** Number of messages. */
+  exists: number;
+  /** Messages without \Seen. */
+  unseen: number;
+  /** Messages with \Recent semantics are not kept (IMAP4rev2 dropped \Recent); always 0. */
+  recent: number;
+  /** Sum of message sizes, bytes. */
+  size: number;
+}
+
+export interface MessageMeta {
+  uid: number;
+  /** Flags and keywords, e.g. `\Seen`, `\Flagged`, `$Forwarded` (system flags with their backslash). */
+  flags: string[];
+  /** Internal date (IMAP INTERNALDATE): arrival time for delivered mail, APPEND's date otherwise. */
+  internalDate: Date;
+  /** Size in octets of the stored message (RFC822.SIZE), trace headers included. */
+  size: number;
+  modSeq: number;
+  /**
+   * Opaque, stable id of the stored body. Copies share it: the recipients of one delivery, COPY/MOVE
+   * results and a renamed INBOX's messages keep their body's id, so it is NOT unique within a folder after a
+   * COPY into the same folder. POP3 UIDL (RFC 1939 §7: unique, persistent) should use `uidValidity` + `uid`.
+   */
+  blobId: string;
+}
+
+/** A folder snapshot for SELECT/EXAMINE. */
+export interface FolderSnapshot extends FolderInfo {
+  /** Every message in UID order (sequence number n = messages[n-1]). */
+  messages: MessageMeta[];
+  /** For the FLAGS response: the five system flags, then every keyword in use in the folder. */
+  flagsInUse: string[];
+}
+
+export type FlagOperation = 'set' | 'add' | 'remove';
+
+export interface StoreFlagsResult {
+  /** Messages whose flags changed, with their new flags and MODSEQ. */
+  changed: MessageMeta[];
+  /** UIDs not changed because their MODSEQ was above `unchangedSince` (CONDSTORE, RFC 7162 §3.1.3). */
+  modified: number[];
+}
+
+export interface CopyResult {
+  uidValidity: number;
+  /** Source UIDs and the destination UIDs they got, in the same order (UIDPLUS, RFC 4315). */
+  sourceUids: number[];
+  destinationUids: number[];
+}
+
+export interface QuotaInfo {
+  /** Bytes used over every folder. */
+  usedBytes: number;
+  /** Limit in bytes from the directory, null when unlimited. */
+  limitBytes: number | null;
+  messages: number;
+}
+
+/** An event published to every session of the same user (IMAP unsolicited responses, IDLE). */
+export type StoreEvent =
+  | { kind: 'exists'; userId: UserId; folder: string; uid: number; modSeq: number }
+  | { kind: 'flags'; userId: UserId; folder: string; uid: number; flags: string[]; modSeq: number }
+  | { kind: 'expunge'; userId: UserId; folder: string; uid: number; modSeq: number }
+  | {
+      kind: 'folder';
+      userId: UserId;
+      folder: string;
+      change: 'created' | 'deleted' | 'renamed';
+      to?: string;
+    };
+
+/** One delivery: the same message into the INBOX of several users, stored once per user atomically. */
+export interface DeliveryRequest {
+  users: UserId[];
+  /**
+   * The message as it will be stored (trace headers already prepended). The store consumes it; when the
+   * delivery fails the stream is destroyed (as `stream.pipeline` does), read to the end or not.
+   */
+  source: Readable;
+  internalDate?: Date;
+  /** Refuse (and store nothing) when the message is larger than this many bytes. */
+  maxBytes?: number;
+}
+
+export interface DeliveryResult {
+  size: number;
+  /** Per user: the UID given in INBOX. */
+  uids: Map<UserId, number>;
+}
+
+export type StoreErrorCode =
+  | 'no-such-user'
+  | 'no-such-folder'
+  /** The UID does not exist (or was expunged meanwhile). */
+  | 'no-such-message'
+  | 'folder-exists'
+  | 'invalid-name'
+  /** Not a system flag or not an atom (RFC 9051 §9 flag-keyword). */
+  | 'invalid-flag'
+  | 'over-quota'
+  | 'too-large'
+  | 'cannot';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** What the protocol servers and the MTA need from storage. */
+export interface MailBackend {
+  /** Creates the user's default folders (idempotent). */
+  ensureUser(userId: UserId): Promise<void>;
+  /**
+   * Stores one message for every user, durably: when the promise resolves the body file and the
+   * metadata are fsynced and committed (the MTA answers 250 only then). All-or-nothing per request.
+   * Duplicate users are delivered once. Does not enforce quota (the MTA checks `quota()` at RCPT time).
+   * Errors: 'no-such-user' (a user without `ensureUser`), 'too-large' (`maxBytes`).
+   */
+  deliver(req: DeliveryRequest): Promise<DeliveryResult>;
+
+  listFolders(userId: UserId): Promise<FolderInfo[]>;
+  folderInfo(userId: UserId, folder: string): Promise<FolderInfo>;
+  createFolder(userId: UserId, folder: string): Promise<void>;
+  /** INBOX cannot be deleted (RFC 9051 §6.3.5). */
+  deleteFolder(userId: UserId, folder: string): Promise<void>;
+  /** Renaming INBOX moves its messages to the new folder and leaves INBOX empty (RFC 9051 §6.3.6). */
+  renameFolder(userId: UserId, from: string, to: string): Promise<void>;
+  setSubscribed(userId: UserId, folder: string, subscribed: boolean): Promise<void>;
+
+  snapshot(userId: UserId, folder: string): Promise<FolderSnapshot>;
+  /** Messages with uid in [fromUid, toUid] (toUid null = to the end); optionally only those changed after modSeq. */
+  listMessages(
+    userId: UserId,
+    folder: string,
+    range?: { fromUid?: number; toUid?: number | null; changedSince?: number },
+  ): Promise<MessageMeta[]>;
+  /** UIDs expunged after `modSeq` (QRESYNC VANISHED, RFC 7162 §3.2.10). */
+  expungedSince(userId: UserId, folder: string, modSeq: number): Promise<number[]>;
+  /** The stored bytes of a message, streamed. Errors: 'no-such-folder', 'no-such-message'. */
+  openMessage(userId: UserId, folder: string, uid: number): Promise<Readable>;
+
+  /**
+   * Stores a message in a folder (IMAP APPEND). Refuses with 'over-quota' when the user's usage plus the
+   * message would exceed the quota limit, 'too-large' beyond `maxBytes`, 'invalid-flag'.
+   */
+  append(
+    userId: UserId,
+    folder: string,
+    source: Readable,
+    opts?: { flags?: string[]; internalDate?: Date; maxBytes?: number },
+  ): Promise<{ uidValidity: number; uid: number }>;
+  storeFlags(
+    userId: UserId,
+    folder: string,
+    uids: number[],
+    op: FlagOperation,
+    flags: string[],
+    opts?: { unchangedSince?: number },
+  ): Promise<StoreFlagsResult>;
+  /** Copies (flags and internal date kept, new UIDs in source UID order); 'over-quota' like `append`. */
+  copy(userId: UserId, from: string, uids: number[], to: string): Promise<CopyResult>;
+  /** Copy then expunge from the source, atomically (MOVE, RFC 6851). */
+  move(userId: UserId, from: string, uids: number[], to: string): Promise<CopyResult>;
+  /** Removes the messages with \Deleted (only those in `uids` when given); returns the expunged UIDs. */
+  expunge(userId: UserId, folder: string, uids?: number[]): Promise<number[]>;
+
+  quota(userId: UserId): Promise<QuotaInfo>;
+  /** Deletes a user's folders and messages (the directory purged the mailbox). */
+  purgeUser(userId: UserId): Promise<void>;
+
+  /** Subscribe to changes of one user's store; returns the unsubscribe function. */
+  subscribe(userId: UserId, listener: (event: StoreEvent) => void): () => void;
+  close(): Promise<void>;
+}
