@@ -952,7 +952,11 @@ export class Directory {
       targets.push(target);
     }
     const [existing] = await this.db.select().from(addresses).where(eq(addresses.address, address));
-    if (existing && !(existing.kind === 'manual' && kind === 'manual')) {
+    // RFC 5321 §4.5.1: postmaster@ is a role mailbox "unless pointed elsewhere": an alias on it sends
+    // its mail to the targets instead; removing that alias makes it the role mailbox again.
+    const pointingPostmaster =
+      kind === 'manual' && existing?.kind === 'official' && address === `${POSTMASTER}@${domainRow.name}`;
+    if (existing && !(existing.kind === 'manual' && kind === 'manual') && !pointingPostmaster) {
       throw duplicate(
         `${address} already exists (${existing.kind === 'official' ? 'a mailbox' : `${existing.kind} alias`})`,
       );
@@ -1014,8 +1018,14 @@ export class Directory {
     const { address, domainRow } = await this.#scopedAddress(this.db, actor, input);
     const [row] = await this.db.select().from(addresses).where(eq(addresses.address, address));
     if (!row) throw notFound(`no alias ${address}`);
-    if (row.kind === 'official')
-      throw invalid(`${address} is a mailbox's official address: use mailbox remove`);
+    const isPostmaster = row.kind === 'official' && address === `${POSTMASTER}@${domainRow.name}`;
+    if (row.kind === 'official') {
+      const pointed = isPostmaster
+        ? await this.db.select().from(addressTargets).where(eq(addressTargets.addressId, row.id))
+        : [];
+      if (pointed.length === 0)
+        throw invalid(`${address} is a mailbox's official address: use mailbox remove`);
+    }
     await this.#change(
       actor,
       `${row.kind === 'forward' || row.kind === 'list' ? row.kind : 'alias'}.remove`,
@@ -1023,8 +1033,9 @@ export class Directory {
       domainRow.name,
       async (tx) => {
         await tx.delete(addressTargets).where(eq(addressTargets.addressId, row.id));
-        await tx.delete(addresses).where(eq(addresses.id, row.id));
-        return { result: undefined, details: { kind: row.kind } };
+        // postmaster@ pointed elsewhere goes back to being its role mailbox; other aliases disappear.
+        if (!isPostmaster) await tx.delete(addresses).where(eq(addresses.id, row.id));
+        return { result: undefined, details: { kind: isPostmaster ? 'postmaster' : row.kind } };
       },
     );
   }
@@ -1049,14 +1060,27 @@ export class Directory {
       .where(
         and(
           eq(addresses.domainId, domain.id),
-          opts.kinds ? inArray(addresses.kind, opts.kinds) : ne(addresses.kind, 'official'),
+          opts.kinds
+            ? inArray(addresses.kind, opts.kinds)
+            : or(ne(addresses.kind, 'official'), eq(addresses.address, `${POSTMASTER}@${domainName}`)),
         ),
       )
       .orderBy(asc(addresses.address));
     const out: AliasView[] = [];
     for (const r of rows) {
-      if (r.kind === 'official') continue;
       let targets: AliasTarget[];
+      if (r.kind === 'official') {
+        // Only postmaster@ pointed elsewhere is listed: as the manual alias it behaves as.
+        targets = await targetsOf(this.db, r.id);
+        if (targets.length === 0) continue;
+        out.push({
+          address: r.address,
+          kind: 'manual',
+          targets: targets.map((t) => t.address),
+          ambiguous: false,
+        });
+        continue;
+      }
       if (r.kind === 'legacy') {
         const [mb] = await this.db
           .select()

@@ -76,6 +76,11 @@ export async function lookupRecipient(ctx: LookupContext, input: string): Promis
   const [row] = await db.select().from(addresses).where(eq(addresses.address, parsed.address));
   if (!row) return { kind: 'unknown', domain: parsed.domain, region };
 
+  const targets = await targetsOf(db, row.id);
+  // postmaster@ pointed elsewhere (the only official address that can have targets) is an alias.
+  if (row.kind === 'official' && targets.length > 0) {
+    return { kind: 'alias', address: row.address, targets, region };
+  }
   if (row.kind === 'official' || row.kind === 'legacy') {
     const [mb] = await db
       .select()
@@ -84,7 +89,6 @@ export async function lookupRecipient(ctx: LookupContext, input: string): Promis
     if (!mb) return { kind: 'unknown', domain: parsed.domain, region };
     return mailboxResult(ctx, mb, region);
   }
-  const targets = await targetsOf(db, row.id);
   switch (row.kind) {
     case 'generated': {
       if (targets.length > 1) {

@@ -1390,3 +1390,40 @@ describe('admins', SLOW, () => {
     expect((await dir.listAdmins(operator)).map((a) => a.username)).toEqual(['root']);
   });
 });
+
+describe('postmaster@ pointed elsewhere (RFC 5321 §4.5.1)', () => {
+  it('an alias on postmaster@ sends its mail to the targets; removing it restores the role mailbox', async () => {
+    const { dir, cleanup } = await tempDirectory();
+    try {
+      await dir.addDomain(operator, 'pm.example');
+      await dir.addMailbox(operator, { domain: 'pm.example', kind: 'role', localPart: 'helpdesk' });
+      const view = await dir.addAlias(operator, 'postmaster@pm.example', [
+        'helpdesk@pm.example',
+        'noc@elsewhere.example',
+      ]);
+      expect(view.targets).toEqual(['helpdesk@pm.example', 'noc@elsewhere.example']);
+      const lookup = await dir.lookupRecipient('postmaster@pm.example');
+      expect(lookup.kind).toBe('alias');
+      expect(
+        (await dir.listAliases(operator, 'pm.example')).find((a) => a.address === 'postmaster@pm.example'),
+      ).toMatchObject({
+        kind: 'manual',
+        targets: ['helpdesk@pm.example', 'noc@elsewhere.example'],
+      });
+      await dir.removeAlias(operator, 'postmaster@pm.example');
+      expect((await dir.lookupRecipient('postmaster@pm.example')).kind).toBe('mailbox');
+      // Without targets it is the official address again: not removable as an alias.
+      await expect(dir.removeAlias(operator, 'postmaster@pm.example')).rejects.toMatchObject({
+        code: 'invalid',
+      });
+      // Other official addresses still cannot take alias targets.
+      await expect(
+        dir.addAlias(operator, 'helpdesk@pm.example', ['x@elsewhere.example']),
+      ).rejects.toMatchObject({
+        code: 'duplicate',
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+});
