@@ -264,6 +264,12 @@ function checkUserId(userId: UserId): void {
   }
 }
 
+function checkDate(date: Date | undefined): void {
+  if (date !== undefined && !(date instanceof Date && Number.isFinite(date.getTime()))) {
+    throw new StoreError('cannot', 'invalid internal date');
+  }
+}
+
 /** Post-commit effects of a write: events to publish and body files to remove. */
 interface Effects {
   events: StoreEvent[];
@@ -520,6 +526,7 @@ export class MailStore implements MailBackend {
       try {
         if (users.length === 0) throw new StoreError('cannot', 'a delivery needs at least one user');
         for (const u of users) checkUserId(u);
+        checkDate(req.internalDate);
         await this.#checkUsers(users);
       } catch (err) {
         req.source.destroy();
@@ -952,6 +959,7 @@ export class MailStore implements MailBackend {
       let limit: number | null;
       try {
         checkUserId(userId);
+        checkDate(opts.internalDate);
         flags = normalizeFlags(opts.flags ?? []);
         const r = await this.#reader.execute(this.#folderQuery(userId, folder));
         this.#requireFolder(r.rows[0], folder);
