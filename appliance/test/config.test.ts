@@ -53,6 +53,15 @@ describe('configuration schema', () => {
       port: DEFAULT_PORTS,
       tls: {},
       directory: { timezone: 'UTC', retentionDays: 30, cramMd5: true },
+      internalNetworks: '',
+      smtp: {
+        hostname: 'localhost',
+        maxMessageBytes: 52428800,
+        maxRecipients: 100,
+        greetingDelayMs: 0,
+        idleTimeoutMs: 60000,
+        sessionTimeoutMs: 600000,
+      },
       log: { level: 'info' },
     });
   });
@@ -96,6 +105,13 @@ describe('listSettings and envVarFor', () => {
       'directory.timezone',
       'directory.retentionDays',
       'directory.cramMd5',
+      'internalNetworks',
+      'smtp.hostname',
+      'smtp.maxMessageBytes',
+      'smtp.maxRecipients',
+      'smtp.greetingDelayMs',
+      'smtp.idleTimeoutMs',
+      'smtp.sessionTimeoutMs',
       'log.level',
       'log.file',
     ]);

@@ -169,7 +169,8 @@ export class MxServer {
       cb(replyError('badSenderSyntax'));
       return;
     }
-    this.#tx.set(session, { destinations: [], refused: 0 });
+    // Refusals count per connection, not per transaction: a new MAIL FROM does not reset a flood.
+    this.#tx.set(session, { destinations: [], refused: this.#tx.get(session)?.refused ?? 0 });
     cb();
   }
 
@@ -295,7 +296,7 @@ export class MxServer {
               internalDate: this.#now(),
             });
           }
-          const args = ((mailFrom && mailFrom.args) || {}) as Record<string, string | boolean>;
+          const args = (mailFrom?.args || {}) as Record<string, string | boolean>;
           await this.opts.queue.enqueue({
             ...spooled,
             sender,
