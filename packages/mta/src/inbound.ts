@@ -296,7 +296,7 @@ export class MxServer {
               internalDate: this.#now(),
             });
           }
-          const args = (mailFrom?.args || {}) as Record<string, string | boolean>;
+          const args = ((mailFrom ? mailFrom.args : undefined) ?? {}) as Record<string, string | boolean>;
           await this.opts.queue.enqueue({
             ...spooled,
             sender,
