@@ -11,6 +11,7 @@ import { type Actor, type Directory, randomPassword } from '@delegato/directory'
 import { MailStore } from '@delegato/mailstore';
 import { OutboundQueue } from '@delegato/mta';
 import { createLogger, type Logger, logEvent } from '@delegato/observability';
+import { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from './config/schema.js';
 import { controlSocketPath } from './control/paths.js';
 import { type ControlServer, startControlServer } from './control/server.js';
@@ -20,6 +21,7 @@ import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { startMx } from './services/mx.js';
+import { startSubmission } from './services/submission.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -150,6 +152,22 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     const mx = await startMx({ config, directory, store: openStore, queue: openQueue, tls, logger });
     stack.push(() => mx.close());
     listeners.push({ name: 'smtp', host: config.listen, port: mx.address.port });
+
+    // One limiter for every protocol: failed logins count per client address and per account.
+    const rateLimiter = new LoginRateLimiter();
+    const submission = await startSubmission({
+      config,
+      directory,
+      store: openStore,
+      queue: openQueue,
+      tls,
+      logger,
+      rateLimiter,
+    });
+    stack.push(() => submission.starttls.close());
+    stack.push(() => submission.implicit.close());
+    listeners.push({ name: 'submission', host: config.listen, port: submission.starttls.address.port });
+    listeners.push({ name: 'submissions', host: config.listen, port: submission.implicit.address.port });
 
     const admin: RunningHttps = await listenHttps(adminApp({ directory, region: config.region.id }), {
       host: config.listen,

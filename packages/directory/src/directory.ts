@@ -1261,6 +1261,28 @@ export class Directory {
     return { address: mb.address, mailboxId: mb.id };
   }
 
+  /**
+   * The addresses a mailbox may send as (SMTP submission): its official address, its legacy addresses and
+   * the generated aliases that lead to it alone (an ambiguous alias belongs to nobody).
+   */
+  async sendersOf(mailboxId: string): Promise<string[]> {
+    const own = await this.db
+      .select({ address: addresses.address })
+      .from(addresses)
+      .where(and(eq(addresses.mailboxId, mailboxId), inArray(addresses.kind, ['official', 'legacy'])));
+    const generated = await this.db
+      .select({ id: addresses.id, address: addresses.address })
+      .from(addressTargets)
+      .innerJoin(addresses, eq(addresses.id, addressTargets.addressId))
+      .where(and(eq(addressTargets.targetMailboxId, mailboxId), eq(addresses.kind, 'generated')));
+    const out = own.map((r) => r.address);
+    for (const g of generated) {
+      const targets = await this.db.select().from(addressTargets).where(eq(addressTargets.addressId, g.id));
+      if (targets.length === 1) out.push(g.address);
+    }
+    return out.sort();
+  }
+
   /** A mailbox by its id (the mail store's user id), or null. */
   async mailboxById(id: string): Promise<MailboxRow | null> {
     const [mb] = await this.db.select().from(mailboxes).where(eq(mailboxes.id, id));

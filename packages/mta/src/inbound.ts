@@ -11,15 +11,18 @@
 import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
+import type { AuthenticatedUser, CredentialStore, LoginRateLimiter } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import {
   SMTPServer,
   type SMTPServerAddress,
+  type SMTPServerAuthentication,
   type SMTPServerDataStream,
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
 import { ulid } from 'ulid';
+import { fromHeaderGuard } from './from-guard.js';
 import { TooLargeError } from './fsync.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
@@ -60,8 +63,25 @@ export const DEFAULT_MX_LIMITS: MxLimits = {
   maxClients: 500,
 };
 
+/**
+ * Submission mode (RFC 6409): AUTH offered and accepted only under TLS (PLAIN, LOGIN, CRAM-MD5 through the
+ * shared credential store), failed logins rate limited, and an authenticated user may only use their own
+ * addresses as envelope sender and in From.
+ */
+export interface SubmissionAuth {
+  credentials: Pick<CredentialStore, 'verifyPassword' | 'cramSecret'>;
+  cramMd5: boolean;
+  rateLimiter: LoginRateLimiter;
+  /** The addresses a mailbox may send as (official, legacy, unambiguous generated aliases). */
+  sendersOf(userId: string): Promise<string[]>;
+}
+
 export interface MxServerOptions {
   hostname: string;
+  /** Submission listener instead of MX: AUTH under TLS, sender ownership (RFC 6409). */
+  submission?: SubmissionAuth;
+  /** Implicit TLS from the first byte (submissions, RFC 8314). */
+  implicitTls?: boolean;
   region: string;
   tls: { key: string; cert: string };
   /** CIDRs whose clients may relay without AUTH (DELEGATO_INTERNAL_NETWORKS). */
@@ -78,6 +98,9 @@ interface Transaction {
   destinations: Array<{ rcpt: string; dest: Destination; notify?: string[]; orcpt?: string }>;
   refused: number;
 }
+
+/** What smtp-server keeps as `session.user` after our onAuth. */
+type SessionUser = AuthenticatedUser;
 
 export interface RunningMx {
   address: AddressInfo;
@@ -113,17 +136,35 @@ export class MxServer {
       maxRecipients: this.limits.maxRecipients,
       socketTimeout: this.limits.idleTimeoutMs,
       closeTimeout: 5_000,
-      // MX: no AUTH here (submission is its own listener), no reverse DNS (no traffic off the box).
+      // AUTH is optional even on submission: internal clients, and anyone writing to hosted domains, may
+      // send without it (the paper's anti-relay table); relaying elsewhere needs it (policy.ts).
       authOptional: true,
+      secure: Boolean(opts.implicitTls),
+      allowInsecureAuth: false,
+      authMethods: opts.submission
+        ? ['PLAIN', 'LOGIN', ...(opts.submission.cramMd5 ? ['CRAM-MD5'] : [])]
+        : [],
       // smtp-server hides these two unless asked (RFC 2034, RFC 3461).
       hideENHANCEDSTATUSCODES: false,
       hideDSN: false,
       // RFC 8689: offered under TLS; the flag is kept with queued messages for the next hop.
       hideREQUIRETLS: false,
-      disabledCommands: ['AUTH'],
+      // MX: no AUTH at all. No reverse DNS anywhere (no traffic off the box).
+      disabledCommands: opts.submission ? [] : ['AUTH'],
       disableReverseLookup: true,
       logger: smtpServerLogger(opts.logger.child({ proto: 'smtp' })),
       onConnect: (session, cb) => this.#onConnect(session, cb),
+      onSecure: (_socket, session, cb) => {
+        // Under TLS, AUTH becomes available (it was hidden from EHLO and refused before).
+        if (opts.submission) (session as { disabledCommands?: string[] }).disabledCommands = [];
+        cb();
+      },
+      onAuth: (auth, session, cb) => {
+        this.#onAuth(auth, session).then(
+          (user) => cb(null, user ? { user } : { user: undefined }),
+          (err) => cb(asSmtpError(err)),
+        );
+      },
       onMailFrom: (address, session, cb) => this.#onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => {
         this.#onRcptTo(address, session).then(
@@ -155,7 +196,54 @@ export class MxServer {
     });
   }
 
-  #onConnect(_session: SMTPServerSession, cb: (err?: Error) => void): void {
+  /** RFC 4954 §4: 535 5.7.8 for bad credentials; 454 4.7.0 while rate limited. Secrets are never logged. */
+  async #onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<SessionUser | null> {
+    const sub = this.opts.submission;
+    if (!sub) throw replyError('authNotAvailable');
+    const login = String(auth.username ?? '');
+    const client = session.remoteAddress;
+    const verdict = sub.rateLimiter.check(client, login);
+    if (!verdict.allowed) {
+      this.opts.logger.warn(
+        { event: 'smtp.auth_failed', user: login, client, reason: 'rate-limited' },
+        'login refused',
+      );
+      throw replyError('authRateLimited');
+    }
+    let user: AuthenticatedUser | null = null;
+    if (auth.method === 'CRAM-MD5') {
+      const found = sub.cramMd5 ? await sub.credentials.cramSecret(login) : null;
+      if (found && auth.validatePassword(found.secret)) user = found.user;
+    } else {
+      user = await sub.credentials.verifyPassword(login, String(auth.password ?? ''));
+    }
+    if (!user) {
+      sub.rateLimiter.fail(client, login);
+      this.opts.logger.warn(
+        { event: 'smtp.auth_failed', user: login, client, method: auth.method },
+        'login failed',
+      );
+      throw replyError('authFailed');
+    }
+    sub.rateLimiter.succeed(client, login);
+    this.opts.logger.info(
+      { event: 'smtp.auth', user: user.address, client, method: auth.method },
+      'logged in',
+    );
+    return user;
+  }
+
+  /** The addresses the authenticated user may send as; null when not authenticated. */
+  async #ownedSenders(session: SMTPServerSession): Promise<Set<string> | null> {
+    const user = session.user as SessionUser | undefined;
+    if (!user || !this.opts.submission) return null;
+    return new Set((await this.opts.submission.sendersOf(user.id)).map((a) => a.toLowerCase()));
+  }
+
+  #onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
+    // Submission: AUTH is neither offered nor accepted before TLS (RFC 4954 §4, RFC 8314).
+    if (this.opts.submission && !session.secure)
+      (session as { disabledCommands?: string[] }).disabledCommands = ['AUTH'];
     // smtp-server answers "421 You talk too soon" to anything received before the greeting.
     if (this.limits.greetingDelayMs > 0) setTimeout(() => cb(), this.limits.greetingDelayMs);
     else cb();
@@ -171,7 +259,15 @@ export class MxServer {
     }
     // Refusals count per connection, not per transaction: a new MAIL FROM does not reset a flood.
     this.#tx.set(session, { destinations: [], refused: this.#tx.get(session)?.refused ?? 0 });
-    cb();
+    this.#ownedSenders(session).then(
+      (owned) => {
+        // An authenticated user sends as themselves only (the null sender stays allowed: MDNs, RFC 8098).
+        if (owned && sender !== '' && !owned.has(sender.toLowerCase()))
+          cb(replyError('senderNotOwned', sender));
+        else cb();
+      },
+      (err) => cb(asSmtpError(err)),
+    );
   }
 
   async #onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
@@ -236,14 +332,16 @@ export class MxServer {
       by: this.opts.hostname,
       id,
       ...(session.secure ? { tls: { version: cipher?.version, cipher: cipher?.name } } : {}),
-      ...(session.user ? { user: String(session.user) } : {}),
+      ...(session.user ? { user: (session.user as SessionUser).address } : {}),
       ...(rcpts.length === 1 ? { for: rcpts[0] } : {}),
       date: this.#now(),
     });
+    const owned = await this.#ownedSenders(session);
     const withTrace = (): Readable => {
       const out = new PassThrough();
       out.write(header);
-      stream.pipe(out);
+      if (owned) stream.pipe(fromHeaderGuard(owned)).pipe(out);
+      else stream.pipe(out);
       // smtp-server destroys the stream without 'end' (nor 'error', which it emits only to a listener) when
       // the client goes away mid-message: fail the delivery, or it would wait for the rest for ever (its
       // temp file kept, the store's close() and the appliance's shutdown blocked).

@@ -38,6 +38,14 @@ export const REPLIES = {
   tooManyRefused: r(421, '4.7.0', 'Too many refused recipients, closing connection'),
   /** X.4.7: delivery time expired / the client was too slow. */
   timeout: r(421, '4.4.2', 'Timeout, closing connection'),
+  /** X.7.8: authentication credentials invalid (RFC 4954 §6). */
+  authFailed: r(535, '5.7.8', 'Authentication credentials invalid'),
+  /** X.7.0: temporary authentication failure: too many failed attempts (RFC 4954 §6). */
+  authRateLimited: r(454, '4.7.0', 'Too many failed logins, try again later'),
+  /** X.5.1: AUTH is not offered on this listener. */
+  authNotAvailable: r(502, '5.5.1', 'Authentication not available here'),
+  /** X.7.1: an authenticated user used an address that is not theirs (RFC 6409 §6.1). */
+  senderNotOwned: r(550, '5.7.1', 'Sender address not owned by the authenticated user:'),
   /** X.6.0: message accepted. */
   accepted: r(250, '2.6.0', 'Message accepted'),
 } as const satisfies Record<string, Reply>;

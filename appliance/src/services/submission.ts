@@ -1,0 +1,50 @@
+/**
+ * The submission listeners: `port.submission` (STARTTLS, RFC 6409) and `port.submissions` (implicit TLS,
+ * RFC 8314), wired to the directory (credentials, sender ownership), the mail store and the queue.
+ */
+import type { Directory } from '@delegato/directory';
+import type { MailStore } from '@delegato/mailstore';
+import { MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import type { Logger } from '@delegato/observability';
+import type { LoginRateLimiter } from '@delegato/sasl';
+import type { Config } from '../config/schema.js';
+import { directoryCredentials } from './credentials.js';
+
+export async function startSubmission(opts: {
+  config: Config;
+  directory: Directory;
+  store: MailStore;
+  queue: OutboundQueue;
+  tls: { key: string; cert: string };
+  logger: Logger;
+  rateLimiter: LoginRateLimiter;
+}): Promise<{ starttls: RunningMx; implicit: RunningMx }> {
+  const { config } = opts;
+  const make = (implicitTls: boolean) =>
+    new MxServer({
+      hostname: config.smtp.hostname,
+      region: config.region.id,
+      tls: opts.tls,
+      implicitTls,
+      internalNetworks: config.internalNetworks.split(','),
+      submission: {
+        credentials: directoryCredentials(opts.directory),
+        cramMd5: config.directory.cramMd5,
+        rateLimiter: opts.rateLimiter,
+        sendersOf: (id) => opts.directory.sendersOf(id),
+      },
+      limits: {
+        maxMessageBytes: config.smtp.maxMessageBytes,
+        maxRecipients: config.smtp.maxRecipients,
+        idleTimeoutMs: config.smtp.idleTimeoutMs,
+        sessionTimeoutMs: config.smtp.sessionTimeoutMs,
+      },
+      directory: opts.directory,
+      store: opts.store,
+      queue: opts.queue,
+      logger: opts.logger.child({ proto: implicitTls ? 'submissions' : 'submission' }),
+    });
+  const starttls = await make(false).listen(config.port.submission, config.listen);
+  const implicit = await make(true).listen(config.port.submissions, config.listen);
+  return { starttls, implicit };
+}
