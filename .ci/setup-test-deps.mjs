@@ -3,34 +3,30 @@
 // `npm test` runs this first; it prints what it installs. These machines run as root.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-/** command on PATH -> Debian package that provides it, and why the tests need it. */
-const NEEDED = [{ command: 'swaks', pkg: 'swaks', why: 'SMTP acceptance tests send mail with swaks' }];
+/** A shell check that succeeds when present -> the Debian package, and why the tests need it. */
+const NEEDED = [
+  { check: 'command -v swaks', pkg: 'swaks', why: 'SMTP tests send mail with swaks' },
+  { check: 'perl -MNet::SSLeay -MIO::Socket::SSL -e 1', pkg: 'libnet-ssleay-perl', why: 'swaks --tls' },
+  { check: 'perl -MIO::Socket::SSL -e 1', pkg: 'libio-socket-ssl-perl', why: 'swaks --tls' },
+  { check: 'perl -MAuthen::SASL -e 1', pkg: 'libauthen-sasl-perl', why: 'swaks --auth' },
+  { check: 'perl -MDigest::HMAC_MD5 -e 1', pkg: 'libdigest-hmac-perl', why: 'swaks --auth CRAM-MD5' },
+];
 
-const missing = NEEDED.filter(({ command }) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
+const missing = NEEDED.filter(
+  ({ check }) => spawnSync('sh', ['-c', `${check} >/dev/null 2>&1`]).status !== 0,
+);
 if (missing.length === 0) {
-  console.log(`test dependencies present: ${NEEDED.map((n) => n.command).join(', ')}`);
+  console.log(`test dependencies present: ${[...new Set(NEEDED.map((n) => n.pkg))].join(', ')}`);
   process.exit(0);
 }
+const pkgs = [...new Set(missing.map((m) => m.pkg))];
 for (const m of missing) console.log(`installing Debian package ${m.pkg} (${m.why})`);
 if (process.getuid?.() !== 0) {
-  console.error(`not root: install these packages yourself: ${missing.map((m) => m.pkg).join(' ')}`);
+  console.error(`not root: install these packages yourself: ${pkgs.join(' ')}`);
   process.exit(1);
 }
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'], { stdio: 'inherit', env });
-execFileSync(
-  'apt-get',
-  [
-    '-o',
-    'DPkg::Lock::Timeout=600',
-    'install',
-    '-y',
-    '-qq',
-    '--no-install-recommends',
-    ...missing.map((m) => m.pkg),
-  ],
-  {
-    stdio: 'inherit',
-    env,
-  },
-);
+const apt = (...args) =>
+  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { stdio: 'inherit', env });
+apt('update', '-qq');
+apt('install', '-y', '-qq', '--no-install-recommends', ...pkgs);

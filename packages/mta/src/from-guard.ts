@@ -47,11 +47,20 @@ export function foreignSenders(headerBlock: string, owned: ReadonlySet<string>):
   return bad;
 }
 
-export function fromHeaderGuard(owned: ReadonlySet<string>): Transform {
+/**
+ * The guard never errors itself (pipe() would not forward it): on a violation it calls `onViolation`,
+ * which fails the consumer, and stops passing data.
+ */
+export function fromHeaderGuard(owned: ReadonlySet<string>, onViolation: (err: Error) => void): Transform {
+  let refused = false;
   let head = '';
   let checked = false;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (refused) {
+        cb();
+        return;
+      }
       if (!checked) {
         head += chunk.toString('latin1');
         const end = head.search(/\r?\n\r?\n/);
@@ -60,7 +69,9 @@ export function fromHeaderGuard(owned: ReadonlySet<string>): Transform {
           const bad = end >= 0 ? foreignSenders(head.slice(0, end), owned) : ['(header block too large)'];
           head = '';
           if (bad.length > 0) {
-            cb(replyError('senderNotOwned', bad.join(', ')));
+            refused = true;
+            onViolation(replyError('senderNotOwned', bad.join(', ')));
+            cb();
             return;
           }
         }
@@ -71,10 +82,7 @@ export function fromHeaderGuard(owned: ReadonlySet<string>): Transform {
       // A message that is all header (no blank line): check what there is.
       if (!checked) {
         const bad = foreignSenders(head, owned);
-        if (bad.length > 0) {
-          cb(replyError('senderNotOwned', bad.join(', ')));
-          return;
-        }
+        if (bad.length > 0) onViolation(replyError('senderNotOwned', bad.join(', ')));
       }
       cb();
     },

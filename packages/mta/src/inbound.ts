@@ -337,11 +337,21 @@ export class MxServer {
       date: this.#now(),
     });
     const owned = await this.#ownedSenders(session);
+    let violation: Error | undefined;
     const withTrace = (): Readable => {
       const out = new PassThrough();
+      // Whoever consumes `out` sees its failure; this listener only keeps pipe() from re-throwing it
+      // while the consumer is still being set up.
+      out.on('error', () => undefined);
       out.write(header);
-      if (owned) stream.pipe(fromHeaderGuard(owned)).pipe(out);
-      else stream.pipe(out);
+      if (owned) {
+        // A refused From fails the delivery it feeds (remembered: the store may wrap the error).
+        const guard = fromHeaderGuard(owned, (err) => {
+          violation = err;
+          out.destroy(err);
+        });
+        stream.pipe(guard).pipe(out);
+      } else stream.pipe(out);
       // smtp-server destroys the stream without 'end' (nor 'error', which it emits only to a listener) when
       // the client goes away mid-message: fail the delivery, or it would wait for the rest for ever (its
       // temp file kept, the store's close() and the appliance's shutdown blocked).
@@ -416,6 +426,8 @@ export class MxServer {
       ) {
         throw replyError('messageTooBig');
       }
+      if (violation) throw violation;
+      if (err instanceof SmtpReplyError) throw err;
       if ((err as { code?: string }).code === 'client-gone') {
         this.opts.logger.info({ event: 'smtp.aborted', id }, 'client went away mid-message');
       } else {

@@ -149,6 +149,20 @@ function displayOriginal(orcpt: string): string {
   return oneLine(m ? (m[1] ?? '') : orcpt);
 }
 
+/** Word-wraps prose to 76 columns, every line starting with `indent` (a long word is left whole). */
+function wrap(text: string, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of text.split(' ').filter((x) => x !== '')) {
+    if (line !== '' && indent.length + line.length + 1 + w.length > 76) {
+      lines.push(indent + line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  lines.push(indent + line);
+  return lines;
+}
+
 function humanText(input: DsnInput, host: string, fullReturned: boolean): string {
   const out: string[] = [`This is the mail system at ${host}.`, ''];
   const groups: Array<[DsnAction, string]> = [
@@ -169,7 +183,7 @@ function humanText(input: DsnInput, host: string, fullReturned: boolean): string
   for (const [action, intro] of groups) {
     const rs = input.recipients.filter((r) => r.action === action);
     if (rs.length === 0) continue;
-    out.push(intro, '');
+    out.push(...wrap(intro), '');
     for (const r of rs) {
       const orig = r.originalRecipient ? displayOriginal(r.originalRecipient) : '';
       const final = oneLine(r.finalRecipient);
@@ -178,13 +192,16 @@ function humanText(input: DsnInput, host: string, fullReturned: boolean): string
       );
       if (r.candidates && r.candidates.length > 0) {
         out.push(
-          '    This address matches several people. Please send your message again to the',
-          '    one you meant:',
+          ...wrap(
+            'This address matches several people. Please send your message again to the one you meant:',
+            '    ',
+          ),
         );
         for (const c of r.candidates) out.push(`      ${oneLine(c)}`);
       }
-      if (r.remoteMta && r.diagnostic) out.push(`    ${oneLine(r.remoteMta)} said: ${oneLine(r.diagnostic)}`);
-      else if (r.diagnostic) out.push(`    Reason: ${oneLine(r.diagnostic)}`);
+      if (r.remoteMta && r.diagnostic)
+        out.push(...wrap(`${oneLine(r.remoteMta)} said: ${oneLine(r.diagnostic)}`, '    '));
+      else if (r.diagnostic) out.push(...wrap(`Reason: ${oneLine(r.diagnostic)}`, '    '));
       out.push(`    Status: ${r.status}`);
       if (r.willRetryUntil) out.push(`    We will keep trying until ${rfc5322Date(r.willRetryUntil)}.`);
       out.push('');
