@@ -10,6 +10,12 @@ const NEEDED = [
   { check: 'perl -MIO::Socket::SSL -e 1', pkg: 'libio-socket-ssl-perl', why: 'swaks --tls' },
   { check: 'perl -MAuthen::SASL -e 1', pkg: 'libauthen-sasl-perl', why: 'swaks --auth' },
   { check: 'perl -MDigest::HMAC_MD5 -e 1', pkg: 'libdigest-hmac-perl', why: 'swaks --auth CRAM-MD5' },
+  { check: 'command -v fetchmail', pkg: 'fetchmail', why: 'POP3 tests download mail with fetchmail' },
+  {
+    check: 'python3 -c "import poplib, imaplib, email"',
+    pkg: 'python3',
+    why: 'poplib, imaplib and email tests',
+  },
 ];
 
 const missing = NEEDED.filter(

@@ -21,6 +21,7 @@ import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { startMx } from './services/mx.js';
+import { startPop3 } from './services/pop3.js';
 import { startSubmission } from './services/submission.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
 
@@ -168,6 +169,11 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     stack.push(() => submission.implicit.close());
     listeners.push({ name: 'submission', host: config.listen, port: submission.starttls.address.port });
     listeners.push({ name: 'submissions', host: config.listen, port: submission.implicit.address.port });
+
+    const pop3 = await startPop3({ config, directory, store: openStore, tls, logger, rateLimiter });
+    stack.push(() => pop3.close());
+    listeners.push({ name: 'pop3', host: config.listen, port: pop3.plain.address.port });
+    listeners.push({ name: 'pop3s', host: config.listen, port: pop3.implicit.address.port });
 
     const admin: RunningHttps = await listenHttps(adminApp({ directory, region: config.region.id }), {
       host: config.listen,

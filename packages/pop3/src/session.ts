@@ -1,0 +1,451 @@
+/**
+ * One POP3 connection: the state machine of RFC 1939 §3 (AUTHORIZATION → TRANSACTION → UPDATE), the
+ * read loop over the pure `LineFramer`, dispatch through the command registry, and the transport (STLS,
+ * streaming, back-pressure, timeouts). Commands are executed strictly one after the other, in the order
+ * received, each answered before the next is read: PIPELINING (RFC 2449 §6.6) needs nothing more.
+ *
+ * Nothing touches the store outside QUIT's UPDATE state: an abrupt disconnect or an autologout
+ * (RFC 1939 §3) deletes nothing and leaves every flag as it was.
+ */
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { AuthenticatedUser } from '@delegato/sasl';
+import type { Logger } from 'pino';
+import { findCommand } from './commands/index.js';
+import type { Pop3Context, Pop3Services, SessionState } from './context.js';
+import { dotStuff } from './dot-stuff.js';
+import { Maildrop } from './maildrop.js';
+import type { Release } from './maildrop-lock.js';
+import { type Frame, LineFramer, parseCommandLine } from './parser.js';
+import { err, ok, Pop3Error, pop3Error, TEXT, toWire } from './replies.js';
+
+const INBOX = 'INBOX';
+/** After `end()`, a peer that does not close its side is cut off after this long. */
+const END_GRACE_MS = 5_000;
+/** Multi-line listings are written in slices of about this many characters. */
+const LISTING_SLICE = 16 * 1024;
+
+export interface SessionOptions {
+  socket: Socket;
+  /** The socket is a TLS socket already (implicit TLS, RFC 8314 §3.3). */
+  tls: boolean;
+  services: Pop3Services;
+  /** For STLS. */
+  secureContext: SecureContext;
+  trustLocalConnections: boolean;
+  log: Logger | undefined;
+  /** Called once, when the connection is gone. */
+  onClose?: () => void;
+}
+
+export class Pop3Session implements Pop3Context {
+  state: SessionState = 'AUTHORIZATION';
+  pendingUser: string | null = null;
+  readonly services: Pop3Services;
+  readonly remoteAddress: string;
+  readonly log: Logger | undefined;
+
+  #socket: Socket;
+  #tls: boolean;
+  readonly #local: boolean;
+  readonly #trustLocal: boolean;
+  readonly #secureContext: SecureContext;
+  readonly #framer = new LineFramer();
+  readonly #onCloseCallback: (() => void) | undefined;
+  #wake: (() => void) | null = null;
+  #paused = false;
+  #closed = false;
+  #ending = false;
+  /** A multi-line response is being written: an error now cannot be answered, only the connection cut. */
+  #midResponse = false;
+  #badCommands = 0;
+  #maildrop: Maildrop | null = null;
+  #user: AuthenticatedUser | null = null;
+  #release: Release | null = null;
+  /** The command being executed. */
+  #busy: Promise<void> | null = null;
+
+  constructor(opts: SessionOptions) {
+    this.#socket = opts.socket;
+    this.#tls = opts.tls;
+    this.services = opts.services;
+    this.#secureContext = opts.secureContext;
+    this.#trustLocal = opts.trustLocalConnections;
+    this.#onCloseCallback = opts.onClose;
+    this.log = opts.log;
+    this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
+    const localAddress = normalizeAddress(opts.socket.localAddress ?? '');
+    this.#local = this.remoteAddress !== '' && this.remoteAddress === localAddress;
+  }
+
+  get tls(): boolean {
+    return this.#tls;
+  }
+
+  /** TLS, or a client on the server's own address when `trustLocalConnections` (as Dovecot does). */
+  get secure(): boolean {
+    return this.#tls || (this.#trustLocal && this.#local);
+  }
+
+  get maildrop(): Maildrop {
+    if (!this.#maildrop) throw pop3Error('wrongState');
+    return this.#maildrop;
+  }
+
+  get user(): AuthenticatedUser {
+    if (!this.#user) throw pop3Error('wrongState');
+    return this.#user;
+  }
+
+  /** Greets and serves the connection until it closes. */
+  start(): void {
+    this.#attach(this.#socket);
+    this.#write(ok(TEXT.greeting(this.services.hostname)));
+    void this.#run();
+  }
+
+  /** Cuts the connection (server shutdown). Like any abrupt disconnect, nothing is deleted. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /**
+   * Resolves once the command being executed (if any) is done: after `destroy()`, an UPDATE in progress
+   * still completes (the client did say QUIT), everything else ends at once.
+   */
+  async settled(): Promise<void> {
+    await this.#busy?.catch(() => undefined);
+  }
+
+  // ---- Pop3Context -------------------------------------------------------------------------------
+
+  ok(text?: string): void {
+    this.#write(ok(text));
+  }
+
+  sendLine(line: string): void {
+    this.#write(`${line}\r\n`);
+  }
+
+  async multiline(first: string, lines: Iterable<string>): Promise<void> {
+    this.#midResponse = true;
+    let out = ok(first);
+    for (const line of lines) {
+      // RFC 1939 §3: byte-stuff lines starting with the termination octet.
+      out += line.startsWith('.') ? `.${line}\r\n` : `${line}\r\n`;
+      if (out.length >= LISTING_SLICE) {
+        await this.#writeAndDrain(out);
+        out = '';
+      }
+    }
+    await this.#writeAndDrain(`${out}.\r\n`);
+    this.#midResponse = false;
+  }
+
+  async sendMessage(uid: number, first: string, bodyLines?: number): Promise<void> {
+    // Opened before +OK, so a message expunged meanwhile (by IMAP) still gets a clean -ERR.
+    const source = await this.services.backend.openMessage(this.user.id, INBOX, uid);
+    if (this.#closed) {
+      source.destroy();
+      return;
+    }
+    this.#write(ok(first));
+    this.#midResponse = true;
+    await pipeline(source, dotStuff({ bodyLines }), this.#socket, { end: false });
+    this.#midResponse = false;
+  }
+
+  async readContinuation(): Promise<string | null> {
+    const frame = await this.#nextFrame(this.services.limits.maxAuthLineLength);
+    if (!frame) return null;
+    if (frame.kind === 'too-long') throw pop3Error('lineTooLong');
+    return frame.line.toString('latin1');
+  }
+
+  async login(user: AuthenticatedUser): Promise<void> {
+    const { locks, backend } = this.services;
+    const release = locks.tryAcquire(user.id);
+    if (!release) throw pop3Error('inUse');
+    let maildrop: Maildrop;
+    try {
+      await backend.ensureUser(user.id);
+      maildrop = new Maildrop(await backend.snapshot(user.id, INBOX));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (this.#closed) {
+      release();
+      return;
+    }
+    this.#release = release;
+    this.#maildrop = maildrop;
+    this.#user = user;
+    this.state = 'TRANSACTION';
+    const { count, size } = maildrop.stat();
+    this.log?.info({ user: user.id, messages: count }, 'pop3 login');
+    this.ok(TEXT.loggedIn(count, size));
+  }
+
+  async startTls(): Promise<void> {
+    const raw = this.#socket;
+    this.#midResponse = true;
+    // Nothing received before the handshake may run after it (RFC 2595 §4, CVE-2011-0411): stop
+    // feeding the framer, drop what it holds, and let whatever the plain socket still emits fall away.
+    raw.removeListener('data', this.#onData);
+    raw.removeListener('timeout', this.#onTimeout);
+    raw.setTimeout(0);
+    this.#framer.clear();
+    if (this.#paused) {
+      this.#paused = false;
+      raw.resume();
+    }
+    raw.write(ok(TEXT.beginTls));
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.#secureContext });
+    secure.on('error', this.#onError);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error('TLS handshake timed out'));
+        }, this.services.limits.tlsHandshakeTimeoutMs);
+        secure.once('secure', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        secure.once('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        secure.once('close', () => {
+          clearTimeout(timer);
+          reject(new Error('connection closed during the TLS handshake'));
+        });
+      });
+    } catch (error) {
+      // The client's failure, not ours: nothing to answer, nothing to report above debug.
+      this.log?.debug({ err: error }, 'pop3 STLS handshake failed');
+      secure.destroy();
+      raw.destroy();
+      throw new ConnectionClosedError();
+    }
+    this.#socket = secure;
+    this.#tls = true;
+    this.#attach(secure);
+    this.#midResponse = false;
+    this.log?.debug('pop3 STLS done');
+  }
+
+  enterUpdate(): void {
+    this.state = 'UPDATE';
+  }
+
+  end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    const socket = this.#socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    this.#wakeUp();
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    try {
+      while (!this.#closed && !this.#ending) {
+        // Back-pressure: no new command while the client is not reading the answers of the last ones.
+        if (this.#socket.writableNeedDrain) await this.#drained().catch(() => undefined);
+        const frame = await this.#nextFrame(this.services.limits.maxLineLength);
+        if (!frame || this.#ending) return;
+        if (frame.kind === 'too-long') {
+          this.#fail(pop3Error('lineTooLong'));
+          continue;
+        }
+        this.#busy = this.#execute(frame.line);
+        await this.#busy;
+        this.#busy = null;
+      }
+    } catch (error) {
+      this.log?.error({ err: error }, 'pop3 session failed');
+      this.#socket.destroy();
+    }
+  }
+
+  async #execute(line: Buffer): Promise<void> {
+    const parsed = parseCommandLine(line);
+    if (parsed.kind === 'http') {
+      this.log?.debug('pop3 HTTP request on the POP3 port');
+      this.#write(err(null, TEXT.httpRefused));
+      this.end();
+      return;
+    }
+    if (parsed.kind === 'invalid') {
+      this.#fail(new Pop3Error('syntax', null, parsed.reason));
+      return;
+    }
+    const spec = findCommand(parsed.keyword);
+    // The keyword only, never the arguments: they may be credentials.
+    this.log?.debug({ command: spec ? parsed.keyword : '(unknown)', state: this.state }, 'pop3 command');
+    try {
+      if (!spec) throw pop3Error('unknownCommand');
+      if (!spec.states.includes(this.state)) throw pop3Error('wrongState');
+      await spec.handle(this, spec.parse(parsed.args));
+    } catch (error) {
+      this.#fail(error);
+    }
+    if (this.state === 'UPDATE') {
+      // RFC 1939 §6: the session ends after UPDATE, whatever its outcome.
+      this.#releaseLock();
+      this.end();
+    }
+  }
+
+  /** Answers an error raised by a command (through `toWire`) and counts bad commands. */
+  #fail(error: unknown): void {
+    if (this.#closed) {
+      // Nobody to answer; a server-side failure is still worth knowing about.
+      if (!isConnectionError(error) && toWire(error).internal) {
+        this.log?.error({ err: error }, 'pop3 command failed after the client left');
+      }
+      return;
+    }
+    if (this.#midResponse) {
+      // The client went away mid-response (its business), or the store failed mid-message (ours).
+      if (isConnectionError(error))
+        this.log?.debug({ err: error }, 'pop3 response interrupted by the client');
+      else this.log?.warn({ err: error }, 'pop3 response interrupted');
+      this.#socket.destroy();
+      return;
+    }
+    const wire = toWire(error);
+    if (wire.internal) this.log?.error({ err: error }, 'pop3 command failed');
+    this.#write(wire.line);
+    if (wire.bad && ++this.#badCommands >= this.services.limits.maxBadCommands) {
+      this.#write(err(null, TEXT.tooManyBad));
+      this.end();
+    }
+  }
+
+  async #nextFrame(maxLength: number): Promise<Exclude<Frame, { kind: 'needs-more' }> | null> {
+    for (;;) {
+      if (this.#closed) return null;
+      const frame = this.#framer.next(maxLength);
+      if (frame.kind !== 'needs-more') return frame;
+      if (this.#ending) return null;
+      if (this.#paused) {
+        this.#paused = false;
+        this.#socket.resume();
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  // ---- transport ---------------------------------------------------------------------------------
+
+  #attach(socket: Socket): void {
+    socket.on('data', this.#onData);
+    if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.setTimeout(this.services.limits.idleTimeoutMs);
+    socket.on('timeout', this.#onTimeout);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#framer.push(chunk);
+    if (this.#framer.buffered > this.services.limits.maxBufferedInput && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    this.#wakeUp();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.log?.debug({ err: error }, 'pop3 socket error');
+  };
+
+  /** RFC 1939 §3 autologout: close without a response and without entering UPDATE. */
+  readonly #onTimeout = (): void => {
+    this.log?.debug('pop3 autologout');
+    this.#socket.destroy();
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    // In UPDATE the lock is released once the removal is done (#execute), not before.
+    if (this.state !== 'UPDATE') this.#releaseLock();
+    this.#wakeUp();
+    this.log?.debug('pop3 connection closed');
+    this.#onCloseCallback?.();
+  };
+
+  #releaseLock(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #write(data: string): void {
+    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) this.#socket.write(data);
+  }
+
+  async #writeAndDrain(data: string): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError();
+    if (!this.#socket.write(data)) await this.#drained();
+  }
+
+  /** Resolves on 'drain'; rejects when the connection closes first. */
+  #drained(): Promise<void> {
+    const socket = this.#socket;
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        socket.off('drain', onDrain);
+        reject(new ConnectionClosedError());
+      };
+      socket.once('drain', onDrain);
+      socket.once('close', onClose);
+    });
+  }
+}
+
+class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+  constructor() {
+    super('connection closed');
+  }
+}
+
+const CONNECTION_ERRORS = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof ConnectionClosedError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
+}
+
+/** IPv4-mapped IPv6 addresses as IPv4, so 127.0.0.1 on a dual-stack socket still matches itself. */
+function normalizeAddress(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
