@@ -61,6 +61,14 @@ describe('configuration schema', () => {
         greetingDelayMs: 0,
         idleTimeoutMs: 60000,
         sessionTimeoutMs: 600000,
+        outboundPort: 25,
+      },
+      dns: { servers: '' },
+      queue: {
+        retrySchedule: '60,300,900,1800,3600,7200,14400',
+        giveUpAfterSeconds: 432000,
+        delayNotifyAfterSeconds: 14400,
+        concurrencyPerDestination: 2,
       },
       log: { level: 'info' },
     });
@@ -112,6 +120,12 @@ describe('listSettings and envVarFor', () => {
       'smtp.greetingDelayMs',
       'smtp.idleTimeoutMs',
       'smtp.sessionTimeoutMs',
+      'smtp.outboundPort',
+      'dns.servers',
+      'queue.retrySchedule',
+      'queue.giveUpAfterSeconds',
+      'queue.delayNotifyAfterSeconds',
+      'queue.concurrencyPerDestination',
       'log.level',
       'log.file',
     ]);

@@ -40,6 +40,20 @@ function isCidrList(value: string): boolean {
     });
 }
 
+/** A comma-separated list of `ip` or `ip:port` (`[v6]:port`); empty is allowed. */
+function isServerList(value: string): boolean {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .every((item) => {
+      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) ?? /^([^:]+)(?::(\d+))?$/.exec(item);
+      if (!m) return isIP(item) === 6;
+      const p = m[2] === undefined ? 53 : Number(m[2]);
+      return isIP(m[1] ?? '') !== 0 && p >= 1 && p <= 65535;
+    });
+}
+
 const port = (fallback: number, what: string) =>
   z
     .int()
@@ -192,10 +206,54 @@ export const configSchema = z
           .min(10000)
           .default(600000)
           .describe('Longest SMTP session, ms; cuts off clients that trickle bytes (slowloris).'),
+        outboundPort: z
+          .int()
+          .min(1)
+          .max(65535)
+          .default(25)
+          .describe('Port the outbound queue connects to at the next hop (25; another port for labs and tests).'),
       })
       .strict()
       .prefault({})
       .describe('The MTA.'),
+    dns: z
+      .object({
+        servers: z
+          .string()
+          .refine(isServerList, 'Expected a comma-separated list of ip[:port] such as 127.0.0.1:5353')
+          .default('')
+          .describe('DNS resolvers for MX lookups (comma-separated ip[:port]); empty: the system resolvers.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('DNS.'),
+    queue: z
+      .object({
+        retrySchedule: z
+          .string()
+          .regex(/^\d+(,\d+)*$/, 'Expected comma-separated seconds such as 60,300,900')
+          .default('60,300,900,1800,3600,7200,14400')
+          .describe('Seconds between delivery attempts; the last interval repeats.'),
+        giveUpAfterSeconds: z
+          .int()
+          .min(1)
+          .default(432000)
+          .describe('Age after which an undeliverable message is bounced (default 5 days).'),
+        delayNotifyAfterSeconds: z
+          .int()
+          .min(1)
+          .default(14400)
+          .describe('Age after which the sender gets a delay notification (DSN), once (default 4 hours).'),
+        concurrencyPerDestination: z
+          .int()
+          .min(1)
+          .max(100)
+          .default(2)
+          .describe('Simultaneous connections per destination domain.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The outbound queue.'),
     log: z
       .object({
         level: z
