@@ -133,6 +133,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       purgeMail: async (ids) => {
         for (const id of ids) await openStore.purgeUser(id);
       },
+      queue: async () => openQueue,
     });
     stack.push(() => control.close());
 

@@ -15,6 +15,7 @@ import {
   DirectoryError,
   randomPassword,
 } from '@delegato/directory';
+import type { OutboundQueue } from '@delegato/mta';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -29,6 +30,14 @@ export interface CommandContext {
   stdin?: string;
   /** Deletes the stored mail of purged mailboxes (the mail store of this data dir). */
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
+  /** The outbound queue of this data dir (queue and trace commands). */
+  queue?: () => Promise<OutboundQueue>;
+}
+
+async function queueOf(ctx: CommandContext): Promise<OutboundQueue> {
+  if (!ctx.queue) throw new UsageError('the outbound queue is not available here');
+  if (ctx.actor.kind !== 'operator' && ctx.actor.kind !== 'system') throw new UsageError('operators only');
+  return ctx.queue();
 }
 
 export interface CommandResult {
@@ -400,6 +409,83 @@ export const COMMANDS: CommandSpec[] = [
     async run(ctx, [id], values) {
       await ctx.directory.addRegion(ctx.actor, id ?? '', str(values, 'title'));
       return { text: `region ${id} added`, json: { name: id, title: str(values, 'title') ?? id } };
+    },
+  },
+  {
+    words: ['queue', 'list'],
+    usage: 'queue list',
+    positionals: [0, 0],
+    async run(ctx) {
+      const list = await (await queueOf(ctx)).list();
+      const text = list
+        .map((m) => {
+          const waiting = m.recipients.filter((r) => r.state === 'queued');
+          const rcpts = waiting.map(
+            (r) => `${r.address} (${r.attempts} attempts${r.lastReply ? `: ${r.lastReply}` : ''})`,
+          );
+          return `${m.id}\t${m.createdAt}\t${m.size} bytes\tfrom <${m.sender}>\n  ${rcpts.join('\n  ')}`;
+        })
+        .join('\n');
+      return { text: text || '(queue empty)', json: list };
+    },
+  },
+  {
+    words: ['queue', 'show'],
+    usage: 'queue show <id>',
+    positionals: [1, 1],
+    async run(ctx, [id]) {
+      const m = await (await queueOf(ctx)).show(id ?? '');
+      if (!m) throw new DirectoryError('not-found', `no queued message ${id}`);
+      const lines = [
+        `id ${m.id}`,
+        `from <${m.sender}>`,
+        `size ${m.size}`,
+        `queued ${m.createdAt}`,
+        ...(m.envid ? [`envid ${m.envid}`] : []),
+        ...(m.requireTls ? ['REQUIRETLS'] : []),
+        ...m.recipients.map(
+          (r) =>
+            `to <${r.address}> ${r.state}, ${r.attempts} attempts${r.lastReply ? `, last: ${r.lastReply}` : ''}`,
+        ),
+        '',
+        m.headers.trimEnd(),
+      ];
+      return { text: lines.join('\n'), json: m };
+    },
+  },
+  {
+    words: ['queue', 'retry'],
+    usage: 'queue retry <id>',
+    positionals: [1, 1],
+    async run(ctx, [id]) {
+      const n = await (await queueOf(ctx)).retry(id ?? '');
+      if (n === 0) throw new DirectoryError('not-found', `no queued recipients for ${id}`);
+      return { text: `${id}: ${n} recipient(s) due now`, json: { id, due: n } };
+    },
+  },
+  {
+    words: ['queue', 'delete'],
+    usage: 'queue delete <id>',
+    positionals: [1, 1],
+    async run(ctx, [id]) {
+      const done = await (await queueOf(ctx)).delete(id ?? '');
+      if (!done) throw new DirectoryError('not-found', `no queued message ${id}`);
+      return { text: `deleted ${id}`, json: { id, deleted: true } };
+    },
+  },
+  {
+    words: ['trace'],
+    usage: 'trace <address|message-id>',
+    positionals: [1, 1],
+    async run(ctx, [query]) {
+      const log = await (await queueOf(ctx)).trace(query ?? '');
+      const text = log
+        .map(
+          (e) =>
+            `${e.at}\t${e.messageId}\t${e.event}\t${e.recipient ?? ''}${e.remoteHost ? ` via ${e.remoteHost}` : ''}${e.reply ? `\t${e.reply}` : ''}`,
+        )
+        .join('\n');
+      return { text: text || `(nothing found for ${query})`, json: log };
     },
   },
   {

@@ -130,6 +130,7 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof NoApplianceError)) throw err;
     const directory = await openDirectory(config);
+    let queue: import('@delegato/mta').OutboundQueue | undefined;
     try {
       result = await executeCommand(argv, {
         directory,
@@ -145,8 +146,14 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
             await store.close();
           }
         },
+        queue: async () => {
+          const { OutboundQueue } = await import('@delegato/mta');
+          queue ??= await OutboundQueue.open({ dir: dataPaths(config.data.dir).queue });
+          return queue;
+        },
       });
     } finally {
+      await queue?.close();
       await directory.close();
     }
   }

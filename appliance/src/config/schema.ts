@@ -211,7 +211,9 @@ export const configSchema = z
           .min(1)
           .max(65535)
           .default(25)
-          .describe('Port the outbound queue connects to at the next hop (25; another port for labs and tests).'),
+          .describe(
+            'Port the outbound queue connects to at the next hop (25; another port for labs and tests).',
+          ),
       })
       .strict()
       .prefault({})

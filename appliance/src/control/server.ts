@@ -6,6 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Directory } from '@delegato/directory';
+import type { OutboundQueue } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
 import { EXIT_USAGE, executeCommand } from '../cli/commands.js';
 import { type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES } from './protocol.js';
@@ -31,6 +32,7 @@ export async function startControlServer(opts: {
   directory: Directory;
   logger: Logger;
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
+  queue?: () => Promise<OutboundQueue>;
 }): Promise<ControlServer> {
   const token = randomBytes(32).toString('base64url');
   writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600 });
@@ -80,6 +82,7 @@ export async function startControlServer(opts: {
         actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
         stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
         ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
+        ...(opts.queue ? { queue: opts.queue } : {}),
       }).then((res) => respond(socket, res));
       inflight.add(work);
       void work.finally(() => inflight.delete(work));

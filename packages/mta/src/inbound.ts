@@ -22,6 +22,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import { ulid } from 'ulid';
+import type { DsnSender } from './dsn/send.js';
 import { fromHeaderGuard } from './from-guard.js';
 import { TooLargeError } from './fsync.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
@@ -92,6 +93,8 @@ export interface MxServerOptions {
   queue: OutboundQueue;
   logger: Logger;
   now?: () => Date;
+  /** Sends success DSNs for local deliveries with NOTIFY=SUCCESS (RFC 3461 §4.1: action `delivered`). */
+  dsn?: DsnSender;
 }
 
 interface Transaction {
@@ -384,15 +387,26 @@ export class MxServer {
       });
     }
 
+    let original: (() => Readable) | undefined;
     try {
       if (queued.length === 0) {
         for (const user of local) await this.opts.store.ensureUser(user);
-        await this.opts.store.deliver({
+        const result = await this.opts.store.deliver({
           users: local,
           source: withTrace(),
           internalDate: this.#now(),
           maxBytes,
         });
+        const first = local[0] as string;
+        const uid = result.uids.get(first) ?? 0;
+        original = () => {
+          const out = new PassThrough();
+          this.opts.store.openMessage(first, 'INBOX', uid).then(
+            (s) => s.pipe(out),
+            (err) => out.destroy(err),
+          );
+          return out;
+        };
       } else {
         const spooled = await this.opts.queue.spool(withTrace(), maxBytes);
         try {
@@ -404,6 +418,7 @@ export class MxServer {
               internalDate: this.#now(),
             });
           }
+          original = () => createReadStream(this.opts.queue.spoolPath(spooled.file));
           const args = ((mailFrom ? mailFrom.args : undefined) ?? {}) as Record<string, string | boolean>;
           await this.opts.queue.enqueue({
             ...spooled,
@@ -439,11 +454,42 @@ export class MxServer {
       throw replyError('localError');
     }
     if (stream.sizeExceeded) throw replyError('messageTooBig');
+    this.#successDsn(tx, sender, mailFrom, original);
     this.opts.logger.info(
       { event: 'smtp.received', id, local: local.length, queued: queued.length, sender: sender || '<>' },
       'message accepted',
     );
     return `2.6.0 Message accepted as ${id}`;
+  }
+
+  /** RFC 3461 §4.1: NOTIFY=SUCCESS on a local delivery gets a DSN with action `delivered`. Best effort. */
+  #successDsn(
+    tx: Transaction,
+    sender: string,
+    mailFrom: SMTPServerAddress | false,
+    original: (() => Readable) | undefined,
+  ): void {
+    const wanted = tx.destinations.filter((d) => d.dest.kind === 'local' && d.notify?.includes('SUCCESS'));
+    if (!this.opts.dsn || !original || sender === '' || wanted.length === 0) return;
+    const args = ((mailFrom ? mailFrom.args : undefined) ?? {}) as Record<string, string | boolean>;
+    this.opts
+      .dsn({
+        sender,
+        envid: typeof args.ENVID === 'string' ? args.ENVID : null,
+        ret: args.RET === 'HDRS' || args.RET === 'FULL' ? args.RET : null,
+        arrivalDate: this.#now(),
+        original,
+        recipients: wanted.map((d) => ({
+          address: (d.dest as { address: string }).address,
+          orcpt: d.orcpt ?? (d.rcpt !== (d.dest as { address: string }).address ? `rfc822;${d.rcpt}` : null),
+          notify: d.notify ?? null,
+          action: 'delivered' as const,
+          reply: { code: 250, enhanced: '2.0.0', text: '250 2.0.0 delivered to mailbox' },
+        })),
+      })
+      .catch((err: Error) =>
+        this.opts.logger.error({ event: 'smtp.dsn_failed', err: err.message }, 'DSN failed'),
+      );
   }
 
   listen(port: number, host: string): Promise<RunningMx> {

@@ -12,3 +12,4 @@ export type { DeliveryStore, RecipientDirectory, RecipientLookup } from './ports
 export { OutboundQueue, type QueuedMessage, type QueuedRecipient } from './queue/outbound-queue.js';
 export { REPLIES, type Reply, replyError, SmtpReplyError } from './replies.js';
 export { rfc5322Date, traceHeaders } from './trace.js';
+export * from './dsn/index.js';

@@ -37,4 +37,6 @@ export interface DeliveryStore {
     maxBytes?: number;
   }): Promise<{ size: number; uids: Map<string, number> }>;
   quota(userId: string): Promise<{ usedBytes: number; limitBytes: number | null }>;
+  /** The stored bytes of a delivered message (to return it in a success DSN). */
+  openMessage(userId: string, folder: string, uid: number): Promise<Readable>;
 }

@@ -21,6 +21,12 @@ export const LOG_EVENTS = {
   'smtp.protocol': 'One SMTP command verb or reply (never its arguments); debug level.',
   'smtp.received': 'A message was accepted: id, number of local deliveries and queued recipients, sender.',
   'smtp.delivery_failed': 'Storing or queueing an accepted DATA failed; the client got a 451 and will retry.',
+  'smtp.aborted': 'The client went away in the middle of a message; nothing was stored.',
+  'smtp.auth': 'A client authenticated on a submission listener (user, client address, mechanism).',
+  'smtp.auth_failed':
+    'A failed or rate-limited login on a submission listener (user, client; never the secret).',
+  'smtp.dsn_failed': 'Sending a delivery status notification failed.',
+  'queue.outcome': 'The outbound queue finished a recipient: delivered, relayed, bounced, or a delay notice.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
 } as const;
 
