@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import { MailStore } from '@delegato/mailstore';
-import { OutboundQueue } from '@delegato/mta';
+import { createDsnSender, OutboundQueue } from '@delegato/mta';
 import { createLogger, type Logger, logEvent } from '@delegato/observability';
 import { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from './config/schema.js';
@@ -22,6 +22,7 @@ import { openDirectory } from './open-directory.js';
 import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
+import { startQueueWorker } from './services/queue.js';
 import { startSubmission } from './services/submission.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
 
@@ -151,7 +152,23 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     const openScheduler = scheduler;
     stack.push(() => openScheduler.stop());
 
-    const mx = await startMx({ config, directory, store: openStore, queue: openQueue, tls, logger });
+    const dsn = createDsnSender({
+      hostname: config.smtp.hostname,
+      region: config.region.id,
+      directory,
+      store: openStore,
+      queue: openQueue,
+    });
+    const worker = startQueueWorker({
+      config,
+      queue: openQueue,
+      logger,
+      srsSecret: directory.options.key.derive('srs'),
+      dsn,
+    });
+    stack.push(() => worker.stop());
+
+    const mx = await startMx({ config, directory, store: openStore, queue: openQueue, tls, logger, dsn });
     stack.push(() => mx.close());
     listeners.push({ name: 'smtp', host: config.listen, port: mx.address.port });
 
@@ -165,6 +182,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       tls,
       logger,
       rateLimiter,
+      dsn,
     });
     stack.push(() => submission.starttls.close());
     stack.push(() => submission.implicit.close());

@@ -1,7 +1,7 @@
 /** Wires the MX listener (DELEGATO_PORT_SMTP) to the directory, the mail store and the outbound queue. */
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
-import { MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import { type DsnSender, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
 
@@ -12,6 +12,7 @@ export async function startMx(opts: {
   queue: OutboundQueue;
   tls: { key: string; cert: string };
   logger: Logger;
+  dsn?: DsnSender;
 }): Promise<RunningMx> {
   const { config } = opts;
   const mx = new MxServer({
@@ -30,6 +31,7 @@ export async function startMx(opts: {
     store: opts.store,
     queue: opts.queue,
     logger: opts.logger,
+    ...(opts.dsn ? { dsn: opts.dsn } : {}),
   });
   return mx.listen(config.port.smtp, config.listen);
 }

@@ -4,7 +4,7 @@
  */
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
-import { MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import { type DsnSender, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
@@ -17,6 +17,7 @@ export async function startSubmission(opts: {
   queue: OutboundQueue;
   tls: { key: string; cert: string };
   logger: Logger;
+  dsn?: DsnSender;
   rateLimiter: LoginRateLimiter;
 }): Promise<{ starttls: RunningMx; implicit: RunningMx }> {
   const { config } = opts;
@@ -42,6 +43,7 @@ export async function startSubmission(opts: {
       directory: opts.directory,
       store: opts.store,
       queue: opts.queue,
+      ...(opts.dsn ? { dsn: opts.dsn } : {}),
       logger: opts.logger.child({ proto: implicitTls ? 'submissions' : 'submission' }),
     });
   const starttls = await make(false).listen(config.port.submission, config.listen);

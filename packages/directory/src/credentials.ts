@@ -82,6 +82,11 @@ export class FederationKey {
     return FederationKey.fromBytes(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
   }
 
+  /** A subkey for one purpose (SRS, SCRAM fake salts), the same in every region: HMAC-SHA-256(key, label). */
+  derive(label: string): Buffer {
+    return createHmac('sha256', this.key).update(`delegato:${label}`).digest();
+  }
+
   encrypt(plain: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);

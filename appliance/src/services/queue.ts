@@ -1,0 +1,73 @@
+/**
+ * The outbound queue's delivery worker: MX lookup (dns.servers), next hop on smtp.outboundPort,
+ * retries by queue.retrySchedule, give-up after queue.giveUpAfterSeconds, a delay notice after
+ * queue.delayNotifyAfterSeconds; every outcome that calls for a DSN (RFC 3461) gets one.
+ */
+import { createReadStream } from 'node:fs';
+import {
+  createResolver,
+  type DeliveryOutcome,
+  type DsnSender,
+  type OutboundQueue,
+  parseDnsServers,
+  QueueWorker,
+} from '@delegato/mta';
+import { type Logger, logEvent } from '@delegato/observability';
+import type { Config } from '../config/schema.js';
+
+const ACTION = { bounced: 'failed', delayed: 'delayed', delivered: 'delivered', relayed: 'relayed' } as const;
+
+export function startQueueWorker(opts: {
+  config: Config;
+  queue: OutboundQueue;
+  logger: Logger;
+  srsSecret: Buffer;
+  dsn: DsnSender;
+}): QueueWorker {
+  const { config, queue, dsn } = opts;
+  const giveUpAfterMs = config.queue.giveUpAfterSeconds * 1000;
+  const onOutcome = async (o: DeliveryOutcome) => {
+    logEvent(opts.logger, 'queue.outcome', {
+      kind: o.kind,
+      id: o.message.id,
+      recipients: o.recipients.map((r) => r.address),
+      remoteHost: o.remoteHost,
+      reply: o.reply.text,
+    });
+    // A next hop that took NOTIFY/ORCPT sends any success notice itself (RFC 3461 §4.2).
+    if (o.kind === 'delivered' && o.passedOn) return;
+    await dsn({
+      sender: o.message.sender,
+      envid: o.message.envid,
+      ret: o.message.ret,
+      arrivalDate: new Date(o.message.createdAt),
+      original: () => createReadStream(queue.spoolPath(o.message.spoolFile)),
+      recipients: o.recipients.map((r) => ({
+        address: r.address,
+        orcpt: r.orcpt ?? null,
+        notify: r.notify ?? null,
+        action: ACTION[o.kind],
+        reply: { code: o.reply.code, enhanced: o.reply.enhanced, text: o.reply.text },
+        remoteHost: o.remoteHost,
+        ...(o.kind === 'delayed'
+          ? { willRetryUntil: new Date(new Date(o.message.createdAt).getTime() + giveUpAfterMs) }
+          : {}),
+      })),
+    });
+  };
+  const worker = new QueueWorker({
+    queue,
+    resolver: createResolver(parseDnsServers(config.dns.servers)),
+    hostname: config.smtp.hostname,
+    port: config.smtp.outboundPort,
+    concurrencyPerDestination: config.queue.concurrencyPerDestination,
+    retrySchedule: config.queue.retrySchedule.split(',').map(Number),
+    giveUpAfterMs,
+    delayNotifyAfterMs: config.queue.delayNotifyAfterSeconds * 1000,
+    logger: opts.logger.child({ proto: 'queue' }),
+    onOutcome,
+    srs: { secret: opts.srsSecret, domain: config.smtp.hostname },
+  });
+  worker.start();
+  return worker;
+}
