@@ -1,4 +1,16 @@
 /** The MTA: MX listener, recipient policy, trace headers, outbound queue store. See README.md. */
+
+export {
+  addressLiteral,
+  createResolver,
+  DnsError,
+  lookupMx,
+  type MxHosts,
+  type MxRecord,
+  type MxResolver,
+  parseDnsServers,
+} from './dns.js';
+export * from './dsn/index.js';
 export {
   DEFAULT_MX_LIMITS,
   type MxLimits,
@@ -9,7 +21,39 @@ export {
 export { inNetworks, parseNetworks } from './networks.js';
 export { type Destination, resolveRecipient } from './policy.js';
 export type { DeliveryStore, RecipientDirectory, RecipientLookup } from './ports.js';
-export { OutboundQueue, type QueuedMessage, type QueuedRecipient } from './queue/outbound-queue.js';
+export {
+  type DeliveryEvent,
+  type FinalState,
+  type LogEntry,
+  type LogEventInput,
+  type MessageDetails,
+  OutboundQueue,
+  orcptAddress,
+  type QueuedMessage,
+  type QueuedRecipient,
+  type QueueRecipientState,
+  type RecipientState,
+  type Route,
+  type StoredMessage,
+  type StoredRecipient,
+} from './queue/outbound-queue.js';
+export {
+  DEFAULT_RETRY_SCHEDULE,
+  type DeliveryOutcome,
+  type DeliveryReply,
+  type OutcomeKind,
+  parseReply,
+  QueueWorker,
+  type QueueWorkerOptions,
+  type RegionRoute,
+} from './queue/worker.js';
 export { REPLIES, type Reply, replyError, SmtpReplyError } from './replies.js';
+export {
+  isSrsAddress,
+  SRS_DEFAULT_MAX_AGE_DAYS,
+  type SrsForwardOptions,
+  type SrsReverseOptions,
+  srsForward,
+  srsReverse,
+} from './srs.js';
 export { rfc5322Date, traceHeaders } from './trace.js';
-export * from './dsn/index.js';

@@ -1,3 +1,18 @@
 /** Test-only helpers. */
+export {
+  type DnsEntry,
+  type DnsRecords,
+  type RunningDnsServer,
+  startDnsServer,
+} from './dns-server.js';
 export { LineClient } from './line-client.js';
+export {
+  type RunningSmtpSink,
+  type SinkRecipient,
+  type SinkReply,
+  type SinkTransaction,
+  type SmtpSinkOptions,
+  startSmtpSink,
+} from './smtp-sink.js';
 export { ALL_PORTS_ZERO, tempDir } from './temp.js';
+export { selfSignedCert, type TestCert } from './tls-cert.js';

@@ -479,18 +479,20 @@ export class OutboundQueue {
                 WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'`,
           args: [d.reply, d.nextAttemptAt.toISOString(), d.remoteHost ?? null, JSON.stringify(recipientIds)],
         },
-        ...rows.map((r) =>
-          this.#logStatement({
-            messageId: String(r.message_id),
-            event: 'deferred',
-            recipient: String(r.address),
-            orcpt: orcptAddress(str(r.orcpt)),
-            sender: str(r.sender),
-            headerMessageId: str(r.header_message_id),
-            remoteHost: d.remoteHost ?? null,
-            reply: d.reply,
-          }),
-        ),
+        ...rows
+          .filter((r) => String(r.state) === 'queued')
+          .map((r) =>
+            this.#logStatement({
+              messageId: String(r.message_id),
+              event: 'deferred',
+              recipient: String(r.address),
+              orcpt: orcptAddress(str(r.orcpt)),
+              sender: str(r.sender),
+              headerMessageId: str(r.header_message_id),
+              remoteHost: d.remoteHost ?? null,
+              reply: d.reply,
+            }),
+          ),
       ],
       'write',
     );

@@ -137,15 +137,14 @@ export class SmtpSession {
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
+        // A failed handshake (bad certificate, protocol mismatch) surfaces as a socket error: name it.
+        const tls = Boolean(conn.upgrading);
         conn.close();
-        reject(wrap(err, 'connect'));
+        const e = wrap(err, 'connect');
+        reject(tls ? new SmtpClientError(e.message, 'ETLS', e.response, e.responseCode, true) : e);
       };
       conn.once('error', fail);
-      conn.once('end', () =>
-        fail(
-          Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' } satisfies NodemailerError),
-        ),
-      );
+      conn.once('end', () => fail(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' })));
       conn.connect((err) => {
         if (err) return fail(err);
         if (settled) return;
@@ -226,9 +225,21 @@ export class SmtpSession {
     });
   }
 
-  quit(): void {
-    if (this.closed) return;
-    this.conn.quit();
+  /** QUIT, and wait (up to `timeoutMs`) for the connection to close: a slot is free only then. */
+  quit(timeoutMs = 2_000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.conn.close();
+        resolve();
+      }, timeoutMs);
+      this.conn.once('end', done);
+      this.conn.quit();
+    });
   }
 
   close(): void {

@@ -1,0 +1,143 @@
+/** MX lookup (RFC 5321 §5.1, RFC 7505) with the real resolver against the loopback DNS server. */
+import { type RunningDnsServer, startDnsServer } from '@delegato/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addressLiteral,
+  createResolver,
+  DnsError,
+  lookupMx,
+  type MxResolver,
+  parseDnsServers,
+} from '../src/dns.js';
+
+let dns: RunningDnsServer;
+let resolver: MxResolver;
+
+beforeAll(async () => {
+  dns = await startDnsServer({
+    'prio.example': {
+      MX: [
+        { priority: 30, exchange: 'c.prio.example' },
+        { priority: 10, exchange: 'A.prio.example.' },
+        { priority: 20, exchange: 'b.prio.example' },
+        { priority: 10, exchange: 'a2.prio.example' },
+      ],
+    },
+    'a.prio.example': { A: ['127.0.3.1', '127.0.3.2'], AAAA: ['::1', 'fe80::1:2'] },
+    'implicit.example': { A: ['127.0.3.3'] },
+    'null.example': { MX: [{ priority: 0, exchange: '.' }] },
+    'nothing.example': {},
+    'servfail.example': { rcode: 'SERVFAIL' },
+    'refused.example': { rcode: 'REFUSED' },
+    'silent.example': { drop: true },
+    'xn--bcher-kva.example': { MX: [{ priority: 5, exchange: 'mx.xn--bcher-kva.example' }] },
+  });
+  resolver = createResolver([dns.server], { timeoutMs: 300, tries: 1 });
+});
+
+afterAll(() => dns.close());
+
+async function failure(domain: string): Promise<DnsError> {
+  const err = await lookupMx(resolver, domain).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DnsError);
+  return err as DnsError;
+}
+
+describe('lookupMx', () => {
+  it('orders hosts by preference, lowercases and drops the root dot; equal preferences are shuffled', async () => {
+    const keep = <T>(x: T[]) => x;
+    const reverse = <T>(x: T[]) => [...x].reverse();
+    expect(await lookupMx(resolver, 'prio.example', keep)).toEqual({
+      implicit: false,
+      hosts: [
+        { exchange: 'a.prio.example', priority: 10 },
+        { exchange: 'a2.prio.example', priority: 10 },
+        { exchange: 'b.prio.example', priority: 20 },
+        { exchange: 'c.prio.example', priority: 30 },
+      ],
+    });
+    const shuffled = await lookupMx(resolver, 'prio.example', reverse);
+    expect(shuffled.hosts.map((h) => h.exchange)).toEqual([
+      'a2.prio.example',
+      'a.prio.example',
+      'b.prio.example',
+      'c.prio.example',
+    ]);
+  });
+
+  it('uses the domain itself when it has no MX (implicit MX)', async () => {
+    expect(await lookupMx(resolver, 'implicit.example')).toEqual({
+      implicit: true,
+      hosts: [{ exchange: 'implicit.example', priority: 0 }],
+    });
+    // Whether it has addresses is found when connecting.
+    expect(await lookupMx(resolver, 'nothing.example')).toMatchObject({ implicit: true });
+    expect(await resolver.resolveAddresses('nothing.example')).toEqual([]);
+  });
+
+  it('null MX and NXDOMAIN are permanent; SERVFAIL, REFUSED and timeouts are temporary', async () => {
+    expect(await failure('null.example')).toMatchObject({ permanent: true, code: 'NULLMX' });
+    expect(await failure('unknown.example')).toMatchObject({ permanent: true, code: 'NXDOMAIN' });
+    expect(await failure('servfail.example')).toMatchObject({ permanent: false });
+    expect(await failure('refused.example')).toMatchObject({ permanent: false });
+    expect(await failure('silent.example')).toMatchObject({ permanent: false, code: 'ETIMEOUT' });
+  });
+
+  it('looks up internationalized domains in their A-label form', async () => {
+    expect((await lookupMx(resolver, 'bücher.example')).hosts).toEqual([
+      { exchange: 'mx.xn--bcher-kva.example', priority: 5 },
+    ]);
+  });
+
+  it('takes address literals as they are', async () => {
+    expect(addressLiteral('[127.0.0.1]')).toBe('127.0.0.1');
+    expect(addressLiteral('[IPv6:::1]')).toBe('::1');
+    expect(addressLiteral('[not.an.ip]')).toBeNull();
+    expect(await lookupMx(resolver, '[127.0.3.9]')).toEqual({
+      implicit: true,
+      hosts: [{ exchange: '127.0.3.9', priority: 0 }],
+    });
+  });
+});
+
+describe('resolveAddresses', () => {
+  it('returns A then AAAA records; [] for unknown names; IPs as they are', async () => {
+    expect(await resolver.resolveAddresses('a.prio.example')).toEqual([
+      '127.0.3.1',
+      '127.0.3.2',
+      '::1',
+      'fe80::1:2',
+    ]);
+    expect(await resolver.resolveAddresses('unknown.example')).toEqual([]);
+    expect(await resolver.resolveAddresses('127.0.0.5')).toEqual(['127.0.0.5']);
+    await expect(resolver.resolveAddresses('servfail.example')).rejects.toMatchObject({ permanent: false });
+  });
+});
+
+describe('DELEGATO_DNS_SERVERS', () => {
+  it('parses ip, ip:port, [ipv6]:port and bare IPv6', () => {
+    expect(parseDnsServers('127.0.0.1, 127.0.0.2:5353,[::1]:53,::1')).toEqual([
+      '127.0.0.1',
+      '127.0.0.2:5353',
+      '[::1]:53',
+      '::1',
+    ]);
+    expect(() => parseDnsServers('dns.example')).toThrow(/not an ip/);
+    expect(() => parseDnsServers('127.0.0.1:70000')).toThrow(/invalid port/);
+  });
+
+  it('is used when no servers are given', async () => {
+    const before = process.env.DELEGATO_DNS_SERVERS;
+    process.env.DELEGATO_DNS_SERVERS = dns.server;
+    try {
+      const r = createResolver(undefined, { timeoutMs: 300, tries: 1 });
+      expect(await r.resolveAddresses('implicit.example')).toEqual(['127.0.3.3']);
+    } finally {
+      if (before === undefined) delete process.env.DELEGATO_DNS_SERVERS;
+      else process.env.DELEGATO_DNS_SERVERS = before;
+    }
+  });
+});
