@@ -162,6 +162,14 @@ describe('MX listener', () => {
       );
       expect(head).toMatch(/for <[a-z.]*pinkcheeks@iat\.example>;\r\n\t\w{3}, \d{1,2} \w{3} \d{4}/);
     }
+    // `delegato trace <message-id>` shows the local deliveries (the log is written in batches).
+    await new Promise((r) => setTimeout(r, 500));
+    const trace = await app.queue.trace('<m1@outside.example>');
+    expect(trace.filter((e) => e.event === 'delivered').map((e) => e.orcpt ?? e.recipient)).toEqual([
+      'rose.pinkcheeks@iat.example',
+      'r.pinkcheeks@iat.example',
+      'pinkcheeks@iat.example',
+    ]);
   }, 30_000);
 
   it('records TLS in the Received header (ESMTPS)', async () => {

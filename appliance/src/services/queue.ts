@@ -15,6 +15,11 @@ import {
 import { type Logger, logEvent } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
 
+/** The addresses listed in an ambiguous-address reply (`550 5.1.4 ... a@x, b@x`). */
+export function candidatesIn(text: string): string[] {
+  return [...new Set(text.match(/[^\s,<>()]+@[^\s,<>()]+/g) ?? [])];
+}
+
 const ACTION = { bounced: 'failed', delayed: 'delayed', delivered: 'delivered', relayed: 'relayed' } as const;
 
 export function startQueueWorker(opts: {
@@ -49,6 +54,8 @@ export function startQueueWorker(opts: {
         action: ACTION[o.kind],
         reply: { code: o.reply.code, enhanced: o.reply.enhanced, text: o.reply.text },
         remoteHost: o.remoteHost,
+        // A peer that found the address ambiguous (550 5.1.4) lists the candidates: pass them on.
+        ...(o.reply.enhanced === '5.1.4' ? { candidates: candidatesIn(o.reply.text) } : {}),
         ...(o.kind === 'delayed'
           ? { willRetryUntil: new Date(new Date(o.message.createdAt).getTime() + giveUpAfterMs) }
           : {}),

@@ -22,13 +22,14 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import { ulid } from 'ulid';
+import { DeliveryLogBuffer } from './delivery-log-buffer.js';
 import type { DsnSender } from './dsn/send.js';
 import { fromHeaderGuard } from './from-guard.js';
 import { TooLargeError } from './fsync.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
 import type { DeliveryStore, RecipientDirectory } from './ports.js';
-import type { OutboundQueue, QueuedRecipient } from './queue/outbound-queue.js';
+import { headerMessageId, type OutboundQueue, type QueuedRecipient } from './queue/outbound-queue.js';
 import { replyError, SmtpReplyError } from './replies.js';
 import { smtpServerLogger } from './smtp-logger.js';
 import { keepApplicationEnhancedCodes } from './smtp-server-patch.js';
@@ -123,12 +124,16 @@ export class MxServer {
   readonly #tx = new WeakMap<SMTPServerSession, Transaction>();
   readonly #now: () => Date;
   readonly #sockets = new Set<Socket>();
+  readonly #log: DeliveryLogBuffer;
 
   constructor(private readonly opts: MxServerOptions) {
     keepApplicationEnhancedCodes();
     this.limits = { ...DEFAULT_MX_LIMITS, ...opts.limits };
     this.#networks = parseNetworks(opts.internalNetworks);
     this.#now = opts.now ?? (() => new Date());
+    this.#log = new DeliveryLogBuffer(opts.queue, (err) =>
+      opts.logger.warn({ event: 'smtp.error', err: err.message }, 'delivery log write failed'),
+    );
     const options: SMTPServerOptions = {
       name: opts.hostname,
       banner: 'Delegato ESMTP',
@@ -341,12 +346,19 @@ export class MxServer {
     });
     const owned = await this.#ownedSenders(session);
     let violation: Error | undefined;
+    let head = '';
     const withTrace = (): Readable => {
       const out = new PassThrough();
       // Whoever consumes `out` sees its failure; this listener only keeps pipe() from re-throwing it
       // while the consumer is still being set up.
       out.on('error', () => undefined);
       out.write(header);
+      // The Message-ID, for `delegato trace` (only the header block is looked at).
+      const sniff = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.length > 65536 || /\r?\n\r?\n/.test(head)) stream.off('data', sniff);
+      };
+      stream.on('data', sniff);
       if (owned) {
         // A refused From fails the delivery it feeds (remembered: the store may wrap the error).
         const guard = fromHeaderGuard(owned, (err) => {
@@ -455,6 +467,28 @@ export class MxServer {
     }
     if (stream.sizeExceeded) throw replyError('messageTooBig');
     this.#successDsn(tx, sender, mailFrom, original);
+    if (local.length > 0) {
+      const mid = headerMessageId(head);
+      const at = this.#now();
+      this.#log.push(
+        ...tx.destinations.flatMap((d) =>
+          d.dest.kind === 'local'
+            ? (['received', 'delivered'] as const).map((event) => ({
+                messageId: id,
+                event,
+                recipient: d.dest.address,
+                ...(d.rcpt !== d.dest.address ? { orcpt: d.rcpt } : {}),
+                sender,
+                headerMessageId: mid,
+                ...(event === 'delivered'
+                  ? { remoteHost: 'local', reply: '250 2.0.0 delivered to INBOX' }
+                  : {}),
+                at,
+              }))
+            : [],
+        ),
+      );
+    }
     this.opts.logger.info(
       { event: 'smtp.received', id, local: local.length, queued: queued.length, sender: sender || '<>' },
       'message accepted',
@@ -503,7 +537,8 @@ export class MxServer {
   }
 
   /** Stops accepting, lets in-flight transactions finish (up to closeTimeout), then closes. */
-  close(): Promise<void> {
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#log.flush();
   }
 }

@@ -614,6 +614,15 @@ export class OutboundQueue {
     await this.client.execute(this.#logStatement(e));
   }
 
+  /** Several log events in one transaction (the MX batches its local deliveries' events). */
+  async logEvents(events: LogEventInput[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.client.batch(
+      events.map((e) => this.#logStatement(e)),
+      'write',
+    );
+  }
+
   /**
    * Operator `trace`: the delivery log events (oldest first) of a queue id, a Message-ID (with or without
    * angle brackets), or an address (as recipient, original recipient or sender).

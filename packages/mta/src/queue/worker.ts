@@ -121,6 +121,8 @@ const LOCAL = {
   connection: (h: string, detail: string) => reply(451, '4.4.1', `${h}: ${detail}`),
   /** RFC 8689 §5: X.7.30 REQUIRETLS support required (transient until we give up). */
   requireTls: (h: string, detail: string) => reply(451, '4.7.30', `REQUIRETLS: ${h}: ${detail}`),
+  /** X.7.5: cryptographic failure (the federation channel is TLS only). */
+  tlsRequired: (h: string, detail: string) => reply(451, '4.7.5', `TLS failed with ${h}: ${detail}`),
   /** X.3.4: message too big for the remote host (its SIZE). */
   tooBig: (h: string) => reply(552, '5.3.4', `message too big for ${h}`),
   /** X.3.0: our own failure (spool file unreadable). */
@@ -524,7 +526,7 @@ export class QueueWorker {
       if (target.requireTls && !session.secure)
         return {
           pending: recipients,
-          failure: { reply: LOCAL.requireTls(target.host, 'no TLS'), host: target.host },
+          failure: this.#connectionFailure(target, new SmtpClientError('no TLS', 'ETLS', null, null, true)),
         };
       const groups = this.#transactions(job, target, recipients, session.extensions);
       for (let i = 0; i < groups.length; i++) {
@@ -587,7 +589,12 @@ export class QueueWorker {
     const e = err instanceof SmtpClientError ? err : null;
     const detail = e?.response ? e.response.replace(/\s+/g, ' ') : ((err as Error).message ?? String(err));
     if (target.requireTls && (e?.code === 'ETLS' || e?.code === 'EREQUIRETLS'))
-      return { reply: LOCAL.requireTls(target.host, detail), host: target.host };
+      return {
+        reply: target.requireTlsExtension
+          ? LOCAL.requireTls(target.host, detail)
+          : LOCAL.tlsRequired(target.host, detail),
+        host: target.host,
+      };
     // A reply the host gave (a 421 or 554 greeting) is reported as its own, as a transient one.
     if (e?.response && e.responseCode) {
       const parsed = parseReply(e.response);
@@ -654,7 +661,7 @@ export class QueueWorker {
         : undefined;
     return {
       from,
-      to: [...new Set(group.map((r) => r.address))],
+      to: [...new Map(group.map((r) => [r.address.toLowerCase(), r.address])).values()],
       size: message.size,
       ...(dsn ? { dsn } : {}),
       ...(target.requireTlsExtension ? { requireTls: true } : {}),
