@@ -26,6 +26,8 @@ export const LOG_EVENTS = {
   'smtp.auth_failed':
     'A failed or rate-limited login on a submission listener (user, client; never the secret).',
   'smtp.dsn_failed': 'Sending a delivery status notification failed.',
+  'queue.deferred': 'A delivery attempt was deferred (temporary failure); the next attempt is scheduled.',
+  'queue.error': 'The queue worker hit an unexpected error (it retries).',
   'queue.outcome': 'The outbound queue finished a recipient: delivered, relayed, bounced, or a delay notice.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
 } as const;

@@ -754,16 +754,7 @@ export class QueueWorker {
       remoteHost: host,
       outcomePending: Boolean(hook),
     });
-    this.#o.logger?.info(
-      {
-        event: `queue.${state}`,
-        id: job.message.id,
-        rcpts: rcpts.map((x) => x.address),
-        host,
-        reply: r.text,
-      },
-      `${state}: ${rcpts.map((x) => x.address).join(', ')}`,
-    );
+    // Final states are in the delivery log (trace); the appliance's onOutcome logs `queue.outcome`.
     if (!hook) return;
     try {
       await hook({
