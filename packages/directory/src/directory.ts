@@ -23,7 +23,7 @@ import {
 } from './credentials.js';
 import { type DirectoryDb, Engine, isUniqueViolation } from './engine.js';
 import { conflict, DirectoryError, duplicate, invalid, notFound } from './errors.js';
-import { isExpired, parseIsoDate } from './expiry.js';
+import { isExpired, parseIsoDate, todayIn } from './expiry.js';
 import {
   type AliasTarget,
   lookupRecipient,
@@ -161,8 +161,27 @@ function cleanText(label: string, value: string | undefined | null): string | nu
   return v;
 }
 
+/**
+ * Recipient lookups are cached briefly: the MX asks for every RCPT, and the answer only changes when the
+ * directory does (every change through this instance invalidates the cache at once) or when the day
+ * changes (expiration dates; an entry is only valid on the day it was made). The TTL bounds staleness for
+ * anything else. A replica that pulls changes must call `invalidateCaches()`.
+ */
+const LOOKUP_CACHE_TTL_MS = 5_000;
+const LOOKUP_CACHE_MAX = 10_000;
+
 export class Directory {
   readonly #now: () => Date;
+  #generation = 0;
+  readonly #lookupCache = new Map<
+    string,
+    { generation: number; day: string; at: number; result: Promise<RecipientLookup> }
+  >();
+
+  /** Forgets cached lookups (after a replication pull brought changes). */
+  invalidateCaches(): void {
+    this.#generation++;
+  }
   #regionIdByName = new Map<string, string>();
   #regionNameById = new Map<string, string>();
 
@@ -228,6 +247,8 @@ export class Directory {
     fn: (tx: DirectoryDb) => Promise<{ result: T; details?: Record<string, unknown> }>,
   ): Promise<T> {
     try {
+      // Every change invalidates the recipient-lookup cache (also when it fails: it may have half-run).
+      this.#generation++;
       return await this.engine.transaction(async (tx) => {
         const { result, details } = await fn(tx);
         await tx.insert(auditLog).values({
@@ -1239,7 +1260,24 @@ export class Directory {
 
   /** What mail to `address` becomes (SMTP RCPT policy reads this). */
   lookupRecipient(address: string): Promise<RecipientLookup> {
-    return lookupRecipient(this.#lookupContext(), address);
+    const key = address.toLowerCase();
+    const now = this.#now();
+    // Expiry is by calendar day in the appliance's zone: an entry never outlives its day.
+    const day = todayIn(this.options.timezone, now);
+    const hit = this.#lookupCache.get(key);
+    if (
+      hit &&
+      hit.generation === this.#generation &&
+      hit.day === day &&
+      now.getTime() - hit.at < LOOKUP_CACHE_TTL_MS
+    ) {
+      return hit.result;
+    }
+    const result = lookupRecipient(this.#lookupContext(), address);
+    if (this.#lookupCache.size >= LOOKUP_CACHE_MAX) this.#lookupCache.clear();
+    this.#lookupCache.set(key, { generation: this.#generation, day, at: now.getTime(), result });
+    result.catch(() => this.#lookupCache.delete(key));
+    return result;
   }
 
   /** The mailbox a login name names (official address, unambiguous alias, or username@domain). */
