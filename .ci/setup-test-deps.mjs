@@ -16,6 +16,7 @@ const NEEDED = [
     pkg: 'python3',
     why: 'poplib, imaplib and email tests',
   },
+  { check: 'test -x /usr/bin/chromium', pkg: 'chromium', why: 'admin UI tests run headless Chromium' },
 ];
 
 const missing = NEEDED.filter(

@@ -916,22 +916,20 @@ export class MailStore implements MailBackend {
   openMessage(userId: UserId, folder: string, uid: number): Promise<Readable> {
     return this.#op(async () => {
       const name = canonicalFolderName(folder);
-      const [fr, br] = await this.#reader.batch(
-        [
-          this.#folderQuery(userId, folder),
-          {
-            sql:
-              'SELECT b.path FROM messages m JOIN blobs b ON b.id = m.blob_id ' +
-              'WHERE m.folder_id = (SELECT id FROM folders WHERE user_id = ? AND name = ?) AND m.uid = ?',
-            args: [userId, name, uid],
-          },
-        ],
-        'read',
-      );
-      this.#requireFolder(fr?.rows[0], folder);
-      const rel = br?.rows[0]?.path;
+      // One statement on the hot path (POP3 RETR, IMAP FETCH); the folder is checked only on a miss.
+      const r = await this.#reader.execute({
+        sql:
+          'SELECT b.path FROM folders f JOIN messages m ON m.folder_id = f.id JOIN blobs b ON b.id = m.blob_id ' +
+          'WHERE f.user_id = ? AND f.name = ? AND m.uid = ?',
+        args: [userId, name, uid],
+      });
+      const rel = r.rows[0]?.path;
       const missing = () => new StoreError('no-such-message', `no message with UID ${uid} in ${name}`);
-      if (typeof rel !== 'string') throw missing();
+      if (typeof rel !== 'string') {
+        const [fr] = await this.#reader.batch([this.#folderQuery(userId, folder)], 'read');
+        this.#requireFolder(fr?.rows[0], folder);
+        throw missing();
+      }
       try {
         // Opened now: an expunge after this point does not cut the stream short.
         const handle = await openFile(join(this.#blobDir, rel), 'r');
