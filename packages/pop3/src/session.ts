@@ -8,7 +8,6 @@
  * (RFC 1939 §3) deletes nothing and leaves every flag as it was.
  */
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -150,9 +149,26 @@ export class Pop3Session implements Pop3Context {
       source.destroy();
       return;
     }
-    this.#write(ok(first));
     this.#midResponse = true;
-    await pipeline(source, dotStuff({ bodyLines }), this.#socket, { end: false });
+    const socket = this.#socket;
+    // A plain loop rather than stream.pipeline: one pipeline per message (its AbortController and
+    // teardown) was a measurable share of RETR time. The +OK line goes out with the first body chunk.
+    let pending: string | null = ok(first);
+    try {
+      for await (const chunk of dotStuff({ bodyLines })(source)) {
+        if (this.#closed) break;
+        const more =
+          pending === null
+            ? socket.write(chunk)
+            : socket.write(Buffer.concat([Buffer.from(pending, 'latin1'), chunk]));
+        pending = null;
+        if (this.#closed) break;
+        if (!more) await this.#drained();
+      }
+      if (pending !== null) this.#write(pending);
+    } finally {
+      source.destroy();
+    }
     this.#midResponse = false;
   }
 
