@@ -7,6 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { FileTotpStore } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import { MailStore } from '@delegato/mailstore';
 import { createDsnSender, OutboundQueue } from '@delegato/mta';
@@ -20,6 +22,7 @@ import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { startQueueWorker } from './services/queue.js';
@@ -189,12 +192,31 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     listeners.push({ name: 'submission', host: config.listen, port: submission.starttls.address.port });
     listeners.push({ name: 'submissions', host: config.listen, port: submission.implicit.address.port });
 
+    const imap = await startImap({ config, directory, store: openStore, tls, logger, rateLimiter });
+    stack.push(() => imap.close());
+    listeners.push({ name: 'imap', host: config.listen, port: imap.plain.address.port });
+    listeners.push({ name: 'imaps', host: config.listen, port: imap.implicit.address.port });
+
     const pop3 = await startPop3({ config, directory, store: openStore, tls, logger, rateLimiter });
     stack.push(() => pop3.close());
     listeners.push({ name: 'pop3', host: config.listen, port: pop3.plain.address.port });
     listeners.push({ name: 'pop3s', host: config.listen, port: pop3.implicit.address.port });
 
-    const admin: RunningHttps = await listenHttps(adminApp({ directory, region: config.region.id }), {
+    // The set-up sheet shows the ports users really connect to (the config may say 0).
+    const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
+    const adminUiApp = adminApp({
+      directory,
+      region: config.region.id,
+      ports: Object.fromEntries(
+        ['imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions'].flatMap((n) => {
+          const p = portOf(n);
+          return p ? [[n, p]] : [];
+        }),
+      ),
+      limiter: rateLimiter,
+      totpStore: new FileTotpStore(join(config.data.dir, 'admin-totp.json'), directory.options.key),
+    });
+    const admin: RunningHttps = await listenHttps(adminUiApp, {
       host: config.listen,
       port: config.port.admin,
       cert: tls.cert,

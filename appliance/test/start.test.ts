@@ -121,12 +121,14 @@ describe('delegato start', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(password);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(DATA, 'federation.key')).mode & 0o777).toBe(0o600);
-    // Only services that exist are opened: today the MX, submission, POP3 and the admin listener.
+    // Only services that exist are opened (no web or federation listener yet).
     const listenerLines = out.split('\n').filter((l) => /^\w+ \S+:\d+$/.test(l));
     expect(listenerLines.map((l) => l.split(' ')[0])).toEqual([
       'smtp',
       'submission',
       'submissions',
+      'imap',
+      'imaps',
       'pop3',
       'pop3s',
       'admin',

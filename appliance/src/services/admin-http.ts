@@ -1,15 +1,18 @@
 /**
- * The HTTPS admin listener (DELEGATO_PORT_ADMIN). Today it serves `GET /healthz`; the admin web UI and
- * the JSON API (their own issue) mount here.
+ * The HTTPS admin listener (DELEGATO_PORT_ADMIN): `GET /healthz`, and the admin web UI with its JSON API
+ * (`@delegato/admin`).
  */
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type AdminOptions, adminApp as adminUi } from '@delegato/admin';
 import type { Directory } from '@delegato/directory';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 
-export function adminApp(opts: { directory: Directory; region: string }): Hono {
+export function adminApp(
+  opts: { directory: Directory; region: string } & Partial<Omit<AdminOptions, 'directory' | 'region'>>,
+): Hono {
   const app = new Hono();
   app.use('*', secureHeaders());
   app.get('/healthz', async (c) => {
@@ -20,6 +23,13 @@ export function adminApp(opts: { directory: Directory; region: string }): Hono {
       return c.json({ status: 'error', region: opts.region, failing: 'directory' }, 503);
     }
   });
+  app.route(
+    '/',
+    adminUi({
+      ...opts,
+      sessionSecret: opts.sessionSecret ?? opts.directory.options.key.derive('admin-session'),
+    }),
+  );
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   return app;
 }

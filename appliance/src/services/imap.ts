@@ -1,0 +1,31 @@
+/** The IMAP listeners: `port.imap` (STARTTLS, LOGINDISABLED before TLS) and `port.imaps` (implicit TLS). */
+import type { Directory } from '@delegato/directory';
+import { ImapServer } from '@delegato/imap';
+import type { MailStore } from '@delegato/mailstore';
+import type { Logger } from '@delegato/observability';
+import { type LoginRateLimiter, supportedMechanisms } from '@delegato/sasl';
+import type { Config } from '../config/schema.js';
+import { directoryCredentials } from './credentials.js';
+
+export async function startImap(opts: {
+  config: Config;
+  directory: Directory;
+  store: MailStore;
+  tls: { key: string; cert: string };
+  logger: Logger;
+  rateLimiter: LoginRateLimiter;
+}) {
+  const { config } = opts;
+  const server = new ImapServer({
+    hostname: config.smtp.hostname,
+    tls: opts.tls,
+    backend: opts.store,
+    credentials: directoryCredentials(opts.directory),
+    mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
+    rateLimiter: opts.rateLimiter,
+    logger: opts.logger.child({ proto: 'imap' }),
+  });
+  const plain = await server.listen(config.port.imap, config.listen, { implicitTls: false });
+  const implicit = await server.listen(config.port.imaps, config.listen, { implicitTls: true });
+  return { plain, implicit, close: () => server.close() };
+}

@@ -1,0 +1,124 @@
+/** The app's options, the dependencies every route gets, and the Hono environment type. */
+import type { Directory } from '@delegato/directory';
+import type { Context } from 'hono';
+import { TokenStore } from './api/tokens.js';
+import { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
+import { type Session, SessionStore } from './session.js';
+import { MemoryTotpStore, TotpReplayGuard, type TotpStore } from './totp.js';
+
+export interface ServerNames {
+  imap: string;
+  pop: string;
+  smtp: string;
+}
+
+export interface MailPorts {
+  imap: number;
+  imaps: number;
+  pop3: number;
+  pop3s: number;
+  submission: number;
+  submissions: number;
+}
+
+/** The standard ports: what users type when the appliance listens on them (production). */
+export const STANDARD_PORTS: MailPorts = {
+  imap: 143,
+  imaps: 993,
+  pop3: 110,
+  pop3s: 995,
+  submission: 587,
+  submissions: 465,
+};
+
+export interface AdminOptions {
+  directory: Directory;
+  /** This appliance's region id. */
+  region: string;
+  /** The names users put in their mail client; default `imap.<domain>`, `pop.<domain>`, `smtp.<domain>`. */
+  hostnames?: ServerNames | ((domain: string) => ServerNames);
+  /** The ports users connect to (the config's `port.*`); default the standard ones. */
+  ports?: Partial<MailPorts>;
+  now?: () => Date;
+  /** Signs the session cookie (at least 32 bytes; the same in every region behind one name). */
+  sessionSecret: Buffer;
+  /** Every admin must use two-step sign-in (TOTP); those without it enrol right after signing in. */
+  requireTotp?: boolean;
+  /** Client addresses (IPs or CIDR ranges) allowed to reach the admin UI and API; absent = everyone. */
+  allowedNetworks?: string[];
+  /** The client's IP address; default the socket's remote address under `@hono/node-server`. */
+  clientAddress?: (c: Context) => string;
+  /** Failed sign-in counting; default a limiter of its own (pass the appliance's shared one). */
+  limiter?: LoginLimiter;
+  /** Where admins' TOTP secrets are kept; default in memory. */
+  totpStore?: TotpStore;
+  /** Session timeouts (tests). */
+  idleTimeoutMs?: number;
+  absoluteTimeoutMs?: number;
+}
+
+/** What every route factory gets. */
+export interface Deps {
+  directory: Directory;
+  region: string;
+  serverNames: (domain: string) => ServerNames;
+  ports: MailPorts;
+  now: () => Date;
+  sessions: SessionStore;
+  limiter: LoginLimiter;
+  totp: TotpStore;
+  totpReplay: TotpReplayGuard;
+  tokens: TokenStore;
+  requireTotp: boolean;
+  clientAddress: (c: Context) => string;
+}
+
+export type AppEnv = {
+  Variables: {
+    /** The session of this request (null: none yet, or expired). */
+    session: Session | null;
+    /** The client's IP address, as the audit log records it. */
+    clientIp: string;
+  };
+};
+
+/** `c.env.incoming.socket.remoteAddress`: where @hono/node-server puts the Node request. */
+export function nodeRemoteAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+export function resolveDeps(opts: AdminOptions): Deps {
+  const now = opts.now ?? (() => new Date());
+  const hostnames = opts.hostnames;
+  const serverNames =
+    typeof hostnames === 'function'
+      ? hostnames
+      : hostnames
+        ? () => hostnames
+        : (domain: string) => ({ imap: `imap.${domain}`, pop: `pop.${domain}`, smtp: `smtp.${domain}` });
+  return {
+    directory: opts.directory,
+    region: opts.region,
+    serverNames,
+    ports: {
+      ...STANDARD_PORTS,
+      ...Object.fromEntries(
+        Object.entries(opts.ports ?? {}).filter(([, v]) => typeof v === 'number' && v > 0),
+      ),
+    },
+    now,
+    sessions: new SessionStore({
+      secret: opts.sessionSecret,
+      now,
+      ...(opts.idleTimeoutMs ? { idleMs: opts.idleTimeoutMs } : {}),
+      ...(opts.absoluteTimeoutMs ? { absoluteMs: opts.absoluteTimeoutMs } : {}),
+    }),
+    limiter: opts.limiter ?? new SimpleLoginLimiter({ now: () => now().getTime() }),
+    totp: opts.totpStore ?? new MemoryTotpStore(),
+    totpReplay: new TotpReplayGuard(),
+    tokens: new TokenStore(now),
+    requireTotp: opts.requireTotp ?? false,
+    clientAddress: opts.clientAddress ?? nodeRemoteAddress,
+  };
+}

@@ -1,0 +1,10 @@
+/** The admin web UI, JSON API and Thunderbird autoconfig. See README.md. */
+export { TokenStore } from './api/tokens.js';
+export { adminApp } from './app.js';
+export { autoconfigApp, autoconfigXml } from './autoconfig.js';
+export type { AdminOptions, AppEnv, MailPorts, ServerNames } from './env.js';
+export { nodeRemoteAddress, STANDARD_PORTS } from './env.js';
+export { openApiDocument } from './openapi.js';
+export { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
+export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE } from './session.js';
+export { FileTotpStore, MemoryTotpStore, type TotpStore, totpCode } from './totp.js';

@@ -1,0 +1,150 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+/** Signing in and out: GET/POST /login, GET/POST /login/totp, POST /logout. */
+import { Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { AppEnv, Deps } from '../env.js';
+import { one, readForm, validate, withoutSecrets } from '../forms.js';
+import type { Ctx } from '../guard.js';
+import { render } from '../render.js';
+import { loginForm, totpForm } from '../schemas.js';
+import { type Principal, SESSION_COOKIE, type Session } from '../session.js';
+import { verifyTotp } from '../totp.js';
+import { LoginPage, TooManyPage, TotpPage } from '../views/auth.js';
+
+export function setSessionCookie(c: Ctx, deps: Deps, session: Session): void {
+  setCookie(c, SESSION_COOKIE, deps.sessions.cookieValue(session), {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Strict',
+    path: '/',
+  });
+}
+
+/** The session of this request, or a new anonymous one (with its cookie) for a form that needs a token. */
+function ensureSession(c: Ctx, deps: Deps): Session {
+  const existing = c.get('session');
+  if (existing) return existing;
+  const session = deps.sessions.create();
+  c.set('session', session);
+  setSessionCookie(c, deps, session);
+  return session;
+}
+
+function signIn(c: Ctx, deps: Deps, principal: Principal, stage: Session['stage']): Session {
+  const session = deps.sessions.signIn(c.get('session'), principal, stage);
+  c.set('session', session);
+  setSessionCookie(c, deps, session);
+  return session;
+}
+
+async function tooMany(c: Ctx, deps: Deps, retryAfterMs: number): Promise<Response> {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  c.header('Retry-After', String(seconds));
+  return render(
+    c,
+    deps,
+    { title: 'Too many attempts', help: 'signing-in' },
+    <TooManyPage minutes={Math.max(1, Math.ceil(seconds / 60))} />,
+    429,
+  );
+}
+
+export function authRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const loginInfo = { title: 'Sign in', help: 'signing-in' };
+
+  app.get('/login', async (c) => {
+    const current = c.get('session');
+    if (current?.principal && current.stage === 'full') return c.redirect('/', 303);
+    if (current?.stage === 'totp') return c.redirect('/login/totp', 303);
+    const session = ensureSession(c, deps);
+    return render(c, deps, loginInfo, <LoginPage csrf={session.csrf} />);
+  });
+
+  app.post('/login', async (c) => {
+    const ip = c.get('clientIp');
+    const form = validate(loginForm, await readForm(c));
+    const session = ensureSession(c, deps);
+    if (!form.ok) {
+      const page = (
+        <LoginPage
+          csrf={session.csrf}
+          username={one(withoutSecrets(form.values), 'username')}
+          errors={form.errors}
+        />
+      );
+      return render(c, deps, loginInfo, page, 400);
+    }
+    const { username, password } = form.data;
+    const decision = deps.limiter.check(ip, username);
+    if (!decision.allowed) return tooMany(c, deps, decision.retryAfterMs);
+
+    const actor = await deps.directory.authenticateAdmin(username, password, ip);
+    if (actor) {
+      deps.limiter.succeed(ip, username);
+      const hasTotp = (await deps.totp.get(actor.name)) !== null;
+      const stage = hasTotp ? 'totp' : deps.requireTotp ? 'totp-enroll' : 'full';
+      signIn(c, deps, { kind: 'admin', username: actor.name }, stage);
+      return c.redirect(stage === 'totp' ? '/login/totp' : stage === 'totp-enroll' ? '/me/totp' : '/', 303);
+    }
+    if (username.includes('@')) {
+      const mb = await deps.directory.authenticateMailbox(username, password);
+      if (mb) {
+        deps.limiter.succeed(ip, username);
+        signIn(c, deps, { kind: 'mailbox', address: mb.address, mailboxId: mb.mailboxId }, 'full');
+        return c.redirect('/me', 303);
+      }
+    }
+    deps.limiter.fail(ip, username);
+    const page = (
+      <LoginPage
+        csrf={session.csrf}
+        username={username}
+        error="Wrong username or password. Please try again."
+      />
+    );
+    return render(c, deps, loginInfo, page, 401);
+  });
+
+  app.get('/login/totp', async (c) => {
+    const session = c.get('session');
+    if (session?.stage !== 'totp') return c.redirect('/login', 303);
+    return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, <TotpPage csrf={session.csrf} />);
+  });
+
+  app.post('/login/totp', async (c) => {
+    const session = c.get('session');
+    if (session?.stage !== 'totp' || session.principal?.kind !== 'admin') {
+      return c.redirect('/login', 303);
+    }
+    const username = session.principal.username;
+    const ip = c.get('clientIp');
+    const decision = deps.limiter.check(ip, username);
+    if (!decision.allowed) {
+      deps.sessions.destroy(session.id);
+      return tooMany(c, deps, decision.retryAfterMs);
+    }
+    const form = validate(totpForm, await readForm(c));
+    const secret = await deps.totp.get(username);
+    const step = form.ok && secret ? verifyTotp(secret, form.data.code, deps.now()) : null;
+    if (step === null || !deps.totpReplay.accept(username, step)) {
+      deps.limiter.fail(ip, username);
+      const page = <TotpPage csrf={session.csrf} error="That code is not right. Try the current one." />;
+      return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, page, 401);
+    }
+    deps.limiter.succeed(ip, username);
+    signIn(c, deps, { kind: 'admin', username }, 'full');
+    return c.redirect('/', 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const session = c.get('session');
+    if (session) deps.sessions.destroy(session.id);
+    c.set('session', null);
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+    return c.redirect('/login', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,301 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+/**
+ * Local mailboxes of a domain:
+ * GET /d/:domain/mailboxes (?q= search, ?page=), GET /d/:domain/mailboxes/new, POST /d/:domain/mailboxes,
+ * GET /d/:domain/mailboxes/:address (official address and aliases), GET .../:address/setup (set-up sheet),
+ * POST .../:address/remove, POST .../:address/password, POST .../:address/expiry.
+ */
+import {
+  type Actor,
+  type AliasView,
+  DirectoryError,
+  type MailboxView,
+  randomPassword,
+} from '@delegato/directory';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv, Deps } from '../env.js';
+import { directoryStatus, isFixableByUser } from '../errors.js';
+import { type FieldErrors, type FormValues, readForm, validate, withoutSecrets } from '../forms.js';
+import { adminActor, type Ctx, scopedAddress, scopedDomain } from '../guard.js';
+import { csrfOf, flash, render } from '../render.js';
+import { expiryForm, mailboxForm, passwordForm, removeMailboxForm } from '../schemas.js';
+import { MailboxListPage, MailboxPage, mailboxPath, NewMailboxPage } from '../views/mailboxes.js';
+import { type SetupInfo, SetupSheet } from '../views/setup.js';
+
+export const PAGE_SIZE = 50;
+
+/** One mailbox of a domain, with the aliases that lead to it. */
+export async function mailboxWithAliases(
+  deps: Deps,
+  actor: Actor,
+  domain: string,
+  address: string,
+): Promise<{ mb: MailboxView; aliases: AliasView[] }> {
+  const local = address.slice(0, address.lastIndexOf('@'));
+  const { mailboxes } = await deps.directory.listMailboxes(actor, domain, { search: local, limit: 10_000 });
+  const mb = mailboxes.find((m) => m.address === address);
+  if (!mb) throw new HTTPException(404, { message: `There is no mailbox ${address}.` });
+  const order: Record<AliasView['kind'], number> = {
+    generated: 0,
+    legacy: 1,
+    manual: 2,
+    forward: 3,
+    list: 4,
+  };
+  const aliases = (await deps.directory.listAliases(actor, domain))
+    .filter((a) => a.targets.includes(address))
+    .sort((a, b) => order[a.kind] - order[b.kind] || b.address.length - a.address.length);
+  return { mb, aliases };
+}
+
+export function setupInfo(deps: Deps, mb: { address: string; username: string }): SetupInfo {
+  const domain = mb.address.slice(mb.address.lastIndexOf('@') + 1);
+  return {
+    address: mb.address,
+    login: mb.address,
+    username: mb.username,
+    domain,
+    names: deps.serverNames(domain),
+    ports: deps.ports,
+  };
+}
+
+/** Directory messages written for the CLI, said in the words of the form. */
+function formWords(message: string): string {
+  return message
+    .replace(
+      /; choose another official address with --address <local part>, e\.g\. --address (\S+)/,
+      '; type another address in E-mail, for example $1',
+    )
+    .replace(/--address <local part>/g, 'the E-mail field');
+}
+
+export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/d/:domain/mailboxes', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const q = (c.req.query('q') ?? '').trim().slice(0, 100);
+    const page = Math.max(1, Math.min(Number.parseInt(c.req.query('page') ?? '1', 10) || 1, 100_000));
+    const { total, mailboxes } = await deps.directory.listMailboxes(actor, domain, {
+      ...(q ? { search: q } : {}),
+      limit: PAGE_SIZE,
+      offset: (page - 1) * PAGE_SIZE,
+    });
+    return render(
+      c,
+      deps,
+      { title: `Mailboxes of ${domain}`, help: 'mailboxes', domain, section: 'mailboxes' },
+      <MailboxListPage
+        domain={domain}
+        mailboxes={mailboxes}
+        total={total}
+        q={q}
+        page={page}
+        pageSize={PAGE_SIZE}
+      />,
+    );
+  });
+
+  const newPage = async (
+    c: Ctx,
+    domain: string,
+    extra: { values?: FormValues; errors?: FieldErrors; formError?: string } = {},
+    status: 200 | 400 | 409 = 200,
+  ) =>
+    render(
+      c,
+      deps,
+      { title: 'Add a user', help: 'new-mailbox', domain, section: 'mailboxes' },
+      <NewMailboxPage csrf={csrfOf(c)} domain={domain} {...extra} />,
+      status,
+    );
+
+  app.get('/d/:domain/mailboxes/new', async (c) => {
+    const actor = await adminActor(c, deps);
+    return newPage(c, scopedDomain(c, actor));
+  });
+
+  app.post('/d/:domain/mailboxes', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const raw = await readForm(c);
+    const values = withoutSecrets(raw);
+    const form = validate(mailboxForm, raw);
+    if (!form.ok) return newPage(c, domain, { values, errors: form.errors }, 400);
+    const f = form.data;
+    let localPart = f.email;
+    if (localPart?.includes('@')) {
+      const [local, other] = [
+        localPart.slice(0, localPart.lastIndexOf('@')),
+        localPart.slice(localPart.lastIndexOf('@') + 1),
+      ];
+      if (other.toLowerCase() !== domain) {
+        return newPage(c, domain, { values, errors: { email: `The address must end in @${domain}` } }, 400);
+      }
+      localPart = local;
+    }
+    const generated = f.password === undefined ? randomPassword() : undefined;
+    try {
+      const created = await deps.directory.addMailbox(actor, {
+        domain,
+        kind: f.kind,
+        ...(f.firstName ? { firstName: f.firstName } : {}),
+        ...(f.lastName ? { lastName: f.lastName } : {}),
+        ...(localPart ? { localPart } : {}),
+        ...(f.username ? { username: f.username } : {}),
+        ...(f.group ? { group: f.group } : {}),
+        ...(f.contact ? { contact: f.contact } : {}),
+        ...(f.flag ? { flag: f.flag } : {}),
+        ...(f.expiresOn ? { expiresOn: f.expiresOn } : {}),
+        password: f.password ?? generated ?? '',
+      });
+      flash(c, { kind: 'ok', text: `Mailbox ${created.address} added.` });
+      if (created.aliases.some((a) => a.ambiguous)) {
+        const amb = created.aliases.filter((a) => a.ambiguous).map((a) => a.address);
+        flash(c, {
+          kind: 'ok',
+          text: `Shared with someone else, so not delivered to either (the sender is told the official addresses): ${amb.join(', ')}.`,
+        });
+      }
+      if (created.skippedAliases.length > 0) {
+        flash(c, {
+          kind: 'ok',
+          text: `Not created because already in use: ${created.skippedAliases.join(', ')}.`,
+        });
+      }
+      if (generated) {
+        flash(c, {
+          kind: 'ok',
+          text: 'The password made up for this mailbox (shown only now; write it down or print the set-up sheet and add it by hand):',
+          secret: generated,
+        });
+      }
+      return c.redirect(mailboxPath(domain, created.address), 303);
+    } catch (err) {
+      if (!isFixableByUser(err)) throw err;
+      const message = formWords(err.message);
+      const status = directoryStatus(err) === 409 ? 409 : 400;
+      if (/already exists/.test(message) && /E-mail/.test(message)) {
+        return newPage(c, domain, { values, errors: { email: message } }, status);
+      }
+      if (/username/i.test(message))
+        return newPage(c, domain, { values, errors: { username: message } }, status);
+      if (/password/i.test(message))
+        return newPage(c, domain, { values, errors: { password: message } }, status);
+      if (/date/i.test(message))
+        return newPage(c, domain, { values, errors: { expiresOn: message } }, status);
+      if (/group/i.test(message)) return newPage(c, domain, { values, errors: { group: message } }, status);
+      return newPage(c, domain, { values, formError: message }, status);
+    }
+  });
+
+  const detailPage = async (
+    c: Ctx,
+    actor: Actor,
+    domain: string,
+    address: string,
+    extra: { errors?: FieldErrors; values?: FormValues } = {},
+    status: 200 | 400 = 200,
+  ) => {
+    const { mb, aliases } = await mailboxWithAliases(deps, actor, domain, address);
+    return render(
+      c,
+      deps,
+      { title: mb.address, help: 'mailbox', domain, section: 'mailboxes' },
+      <MailboxPage
+        csrf={csrfOf(c)}
+        domain={domain}
+        mb={mb}
+        aliases={aliases}
+        retentionDays={deps.directory.options.retentionDays}
+        {...extra}
+      />,
+      status,
+    );
+  };
+
+  app.get('/d/:domain/mailboxes/:address', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    return detailPage(c, actor, domain, scopedAddress(c, actor, domain));
+  });
+
+  app.get('/d/:domain/mailboxes/:address/setup', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const { mb } = await mailboxWithAliases(deps, actor, domain, scopedAddress(c, actor, domain));
+    return render(
+      c,
+      deps,
+      {
+        title: `Set-up sheet for ${mb.address}`,
+        help: 'setup-sheet',
+        domain,
+        section: 'mailboxes',
+        printable: true,
+      },
+      <SetupSheet info={setupInfo(deps, mb)} />,
+    );
+  });
+
+  app.post('/d/:domain/mailboxes/:address/remove', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const address = scopedAddress(c, actor, domain);
+    const form = validate(removeMailboxForm, await readForm(c));
+    const purge = form.ok && !!form.data.purge;
+    const removed = await deps.directory.removeMailbox(actor, address, { purge });
+    deps.sessions.destroyWhere(
+      (s) => s.principal?.kind === 'mailbox' && s.principal.mailboxId === removed.mailboxId,
+    );
+    flash(c, {
+      kind: 'ok',
+      text: removed.purged
+        ? `Mailbox ${address} removed and its mail deleted.`
+        : `Mailbox ${address} removed. Its mail is kept until ${removed.purgeAfter?.slice(0, 10)}.`,
+    });
+    return c.redirect(`/d/${encodeURIComponent(domain)}/mailboxes`, 303);
+  });
+
+  app.post('/d/:domain/mailboxes/:address/password', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const address = scopedAddress(c, actor, domain);
+    const form = validate(passwordForm, await readForm(c));
+    if (!form.ok) return detailPage(c, actor, domain, address, { errors: form.errors }, 400);
+    try {
+      await deps.directory.setPassword(actor, address, form.data.newPassword);
+    } catch (err) {
+      if (!(err instanceof DirectoryError && err.code === 'invalid')) throw err;
+      return detailPage(c, actor, domain, address, { errors: { newPassword: err.message } }, 400);
+    }
+    flash(c, { kind: 'ok', text: `New password set for ${address}.` });
+    return c.redirect(mailboxPath(domain, address), 303);
+  });
+
+  app.post('/d/:domain/mailboxes/:address/expiry', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const address = scopedAddress(c, actor, domain);
+    const raw = await readForm(c);
+    const form = validate(expiryForm, raw);
+    if (!form.ok) return detailPage(c, actor, domain, address, { errors: form.errors, values: raw }, 400);
+    try {
+      const { expiresOn } = await deps.directory.setExpiry(actor, address, form.data.expiresOn ?? null);
+      flash(c, {
+        kind: 'ok',
+        text: expiresOn ? `${address} now works until ${expiresOn}.` : `${address} no longer expires.`,
+      });
+    } catch (err) {
+      if (!(err instanceof DirectoryError && err.code === 'invalid')) throw err;
+      return detailPage(c, actor, domain, address, { errors: { expiresOn: err.message }, values: raw }, 400);
+    }
+    return c.redirect(mailboxPath(domain, address), 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,233 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+/**
+ * The signed-in person's own pages.
+ * End users: GET /me, POST /me/password, GET /me/setup. Admins: GET /me, POST /me/password, GET/POST
+ * /me/totp (enrol), POST /me/totp/disable.
+ */
+import type { Actor } from '@delegato/directory';
+import { DirectoryError } from '@delegato/directory';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv, Deps } from '../env.js';
+import { readForm, validate } from '../forms.js';
+import { adminActor, type Ctx, mailboxUser, toLogin } from '../guard.js';
+import { csrfOf, flash, render } from '../render.js';
+import { changeOwnPasswordForm, totpForm } from '../schemas.js';
+import type { Session } from '../session.js';
+import { newTotpSecret, totpUri, verifyTotp } from '../totp.js';
+import { AdminMePage, MailboxMePage, TotpEnrolPage, TotpOnPage } from '../views/me.js';
+import { SetupSheet } from '../views/setup.js';
+import { setSessionCookie } from './auth.js';
+import { setupInfo } from './mailboxes.js';
+
+/**
+ * The actor for an end user changing their own password. The directory knows actors for admins only;
+ * this one may touch exactly one address, and that address comes from the session, never from the
+ * request. The audit log records it as `system:self-service:<address>`.
+ */
+function selfServiceActor(address: string, from: string): Actor {
+  return { kind: 'system', name: `self-service:${address}`, from };
+}
+
+/** An admin signed in with their password, enrolling or fully signed in (the TOTP pages). */
+async function totpAdmin(c: Ctx, deps: Deps): Promise<{ session: Session; username: string }> {
+  const session = c.get('session');
+  if (session?.principal?.kind !== 'admin') toLogin(c);
+  if (session.stage !== 'full' && session.stage !== 'totp-enroll') toLogin(c);
+  const actor = await deps.directory.actorForAdmin(session.principal.username, c.get('clientIp'));
+  if (!actor) {
+    deps.sessions.destroy(session.id);
+    toLogin(c);
+  }
+  return { session, username: actor.name };
+}
+
+export function meRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const info = { title: 'My account', help: 'my-account', section: 'me' };
+
+  const mePage = async (c: Ctx, errors?: Record<string, string>, status: 200 | 400 | 401 = 200) => {
+    const session = c.get('session');
+    if (session?.principal?.kind === 'mailbox') {
+      const { address, mailboxId } = await mailboxUser(c, deps);
+      const mb = await deps.directory.mailboxById(mailboxId);
+      return render(
+        c,
+        deps,
+        info,
+        <MailboxMePage
+          csrf={csrfOf(c)}
+          address={address}
+          username={mb?.username ?? ''}
+          {...(errors ? { errors } : {})}
+        />,
+        status,
+      );
+    }
+    const actor = await adminActor(c, deps);
+    const totp = (await deps.totp.get(actor.name)) !== null;
+    return render(
+      c,
+      deps,
+      info,
+      <AdminMePage
+        csrf={csrfOf(c)}
+        username={actor.name}
+        role={actor.kind}
+        domains={actor.kind === 'domain-admin' ? [...actor.domains] : []}
+        totp={totp}
+        {...(errors ? { errors } : {})}
+      />,
+      status,
+    );
+  };
+
+  app.get('/me', (c) => mePage(c));
+
+  app.post('/me/password', async (c) => {
+    const session = c.get('session');
+    const who =
+      session?.principal?.kind === 'mailbox'
+        ? { kind: 'mailbox' as const, ...(await mailboxUser(c, deps)) }
+        : { kind: 'admin' as const, actor: await adminActor(c, deps) };
+    const ip = c.get('clientIp');
+    const form = validate(changeOwnPasswordForm, await readForm(c));
+    if (!form.ok) return mePage(c, form.errors, 400);
+    const account = who.kind === 'mailbox' ? who.address : who.actor.name;
+    const decision = deps.limiter.check(ip, account);
+    if (!decision.allowed) {
+      throw new HTTPException(429, {
+        message: 'Too many wrong passwords. Wait a few minutes and try again.',
+      });
+    }
+    const right =
+      who.kind === 'mailbox'
+        ? (await deps.directory.authenticateMailbox(who.address, form.data.currentPassword)) !== null
+        : (await deps.directory.authenticateAdmin(who.actor.name, form.data.currentPassword, ip)) !== null;
+    if (!right) {
+      deps.limiter.fail(ip, account);
+      return mePage(c, { currentPassword: 'That is not your current password.' }, 400);
+    }
+    deps.limiter.succeed(ip, account);
+    try {
+      if (who.kind === 'mailbox') {
+        await deps.directory.setPassword(
+          selfServiceActor(who.address, ip),
+          who.address,
+          form.data.newPassword,
+        );
+      } else {
+        await deps.directory.setAdminPassword(who.actor, who.actor.name, form.data.newPassword);
+      }
+    } catch (err) {
+      if (!(err instanceof DirectoryError && err.code === 'invalid')) throw err;
+      return mePage(c, { newPassword: err.message }, 400);
+    }
+    // Other sessions of the same person end: whoever knew the old password is out.
+    const current = c.get('session')?.id;
+    deps.sessions.destroyWhere(
+      (s) =>
+        s.id !== current &&
+        (who.kind === 'mailbox'
+          ? s.principal?.kind === 'mailbox' && s.principal.address === who.address
+          : s.principal?.kind === 'admin' && s.principal.username === who.actor.name),
+    );
+    if (who.kind === 'admin') deps.tokens.revokeUser(who.actor.name);
+    flash(c, { kind: 'ok', text: 'Your password was changed.' });
+    return c.redirect('/me', 303);
+  });
+
+  app.get('/me/setup', async (c) => {
+    const { mailboxId } = await mailboxUser(c, deps);
+    const mb = await deps.directory.mailboxById(mailboxId);
+    if (!mb) toLogin(c);
+    return render(
+      c,
+      deps,
+      { title: 'Mail program settings', help: 'setup-sheet', section: 'me', printable: true },
+      <SetupSheet info={setupInfo(deps, mb)} />,
+    );
+  });
+
+  const totpInfo = { title: 'Two-step sign-in', help: 'two-step', section: 'me' };
+
+  app.get('/me/totp', async (c) => {
+    const { session, username } = await totpAdmin(c, deps);
+    if ((await deps.totp.get(username)) !== null) {
+      return render(c, deps, totpInfo, <TotpOnPage csrf={session.csrf} required={deps.requireTotp} />);
+    }
+    session.pendingTotpSecret ??= newTotpSecret();
+    return render(
+      c,
+      deps,
+      totpInfo,
+      <TotpEnrolPage
+        csrf={session.csrf}
+        secret={session.pendingTotpSecret}
+        uri={totpUri(session.pendingTotpSecret, username)}
+        required={deps.requireTotp}
+      />,
+    );
+  });
+
+  app.post('/me/totp', async (c) => {
+    const { session, username } = await totpAdmin(c, deps);
+    const secret = session.pendingTotpSecret;
+    if (!secret || (await deps.totp.get(username)) !== null) return c.redirect('/me/totp', 303);
+    const form = validate(totpForm, await readForm(c));
+    const step = form.ok ? verifyTotp(secret, form.data.code, deps.now()) : null;
+    if (step === null || !deps.totpReplay.accept(username, step)) {
+      return render(
+        c,
+        deps,
+        totpInfo,
+        <TotpEnrolPage
+          csrf={session.csrf}
+          secret={secret}
+          uri={totpUri(secret, username)}
+          required={deps.requireTotp}
+          error="That code is not right. Check the key you typed, and that your phone's clock is right."
+        />,
+        400,
+      );
+    }
+    await deps.totp.set(username, secret);
+    if (session.stage === 'totp-enroll') {
+      const fresh = deps.sessions.signIn(session, { kind: 'admin', username }, 'full');
+      c.set('session', fresh);
+      setSessionCookie(c, deps, fresh);
+    } else {
+      delete session.pendingTotpSecret;
+    }
+    flash(c, { kind: 'ok', text: 'Two-step sign-in is on. From now on, signing in also asks for a code.' });
+    return c.redirect('/me', 303);
+  });
+
+  app.post('/me/totp/disable', async (c) => {
+    const actor = await adminActor(c, deps);
+    if (deps.requireTotp) {
+      throw new HTTPException(409, {
+        message: 'This service requires two-step sign-in: it cannot be turned off.',
+      });
+    }
+    const secret = await deps.totp.get(actor.name);
+    if (!secret) return c.redirect('/me', 303);
+    const form = validate(totpForm, await readForm(c));
+    const step = form.ok ? verifyTotp(secret, form.data.code, deps.now()) : null;
+    if (step === null || !deps.totpReplay.accept(actor.name, step)) {
+      return render(
+        c,
+        deps,
+        totpInfo,
+        <TotpOnPage csrf={csrfOf(c)} required={false} error="That code is not right." />,
+        400,
+      );
+    }
+    await deps.totp.set(actor.name, null);
+    flash(c, { kind: 'ok', text: 'Two-step sign-in is off.' });
+    return c.redirect('/me', 303);
+  });
+
+  return app;
+}

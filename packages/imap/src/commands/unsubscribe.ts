@@ -1,0 +1,18 @@
+/** UNSUBSCRIBE mailbox: RFC 9051 §6.3.8. */
+import { command } from '../context.js';
+import { ArgReader } from '../parser/args.js';
+
+export const unsubscribe = command({
+  name: 'UNSUBSCRIBE',
+  states: ['authenticated', 'selected'],
+  parse(args, env) {
+    const r = new ArgReader(args, env);
+    const mailbox = r.mailbox();
+    r.end();
+    return { mailbox };
+  },
+  async handle(ctx, { mailbox }) {
+    await ctx.services.backend.setSubscribed(ctx.user.id, mailbox, false);
+    return undefined;
+  },
+});

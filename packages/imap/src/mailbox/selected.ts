@@ -1,0 +1,245 @@
+/**
+ * The session's view of its selected mailbox (RFC 9051 §2.3.1.2, §7.5.1): the UIDs the client knows, in
+ * order (message sequence number n is `uids[n-1]`), and the store changes it has not been told yet.
+ *
+ * Every change in the store reaches every session of the user as a `StoreEvent`, its own changes
+ * included. The view queues them and turns them into untagged responses at the points the protocol allows:
+ * - new messages → `* n EXISTS` (the view grows);
+ * - flag changes → `* n FETCH (UID u FLAGS (...) [MODSEQ (m)])`, once per MODSEQ: a change this session
+ *   already reported (its own STORE) is not repeated;
+ * - expunges → `* n EXPUNGE` (or `* VANISHED u` with QRESYNC, RFC 7162 §3.2.10), only when allowed: never
+ *   while answering FETCH, STORE or SEARCH (RFC 9051 §7.5.1), so sequence numbers stay stable meanwhile.
+ *
+ * Events arriving while the SELECT's snapshot is read are buffered and applied after it, except those
+ * the snapshot already includes (MODSEQ at most its HIGHESTMODSEQ: every change gets a new MODSEQ,
+ * RFC 7162 §3.1).
+ */
+import type { FolderSnapshot, StoreEvent } from '@delegato/mailstore';
+import { formatSequenceSet } from '../parser/sequence.js';
+import type { Wire } from '../wire.js';
+
+export interface UpdateOptions {
+  expunge: boolean;
+  /** QRESYNC enabled: VANISHED instead of EXPUNGE (RFC 7162 §3.2.10). */
+  qresync: boolean;
+  /** CONDSTORE enabled: MODSEQ in FETCH responses with FLAGS (RFC 7162 §3.1.4). */
+  condstore: boolean;
+}
+
+export class SelectedMailbox {
+  /** The folder's canonical name (follows renames). */
+  folder: string;
+  readonly readOnly: boolean;
+  uidValidity = 0;
+  highestModSeq = 0;
+  /** The folder was deleted (by another session): the session must end. */
+  deleted = false;
+
+  #uids: number[] = [];
+  /** The MODSEQ of the flags last reported (or known from the snapshot) per UID. */
+  readonly #modSeqs = new Map<number, number>();
+  #loaded = false;
+  #buffered: StoreEvent[] = [];
+  /** Expunged in the store, still in `#uids` (not announced). */
+  readonly #expunged = new Set<number>();
+  /** Arrived in the store, not announced yet. */
+  #arrived: number[] = [];
+  /** Flag changes not announced yet. */
+  readonly #flagChanges = new Map<number, { flags: string[]; modSeq: number }>();
+  /** Keywords known to the client (FLAGS response); a new one gets a new FLAGS response. */
+  #flagsInUse: string[] = [];
+  #flagsChanged = false;
+  #uidNext = 1;
+
+  constructor(folder: string, readOnly: boolean) {
+    this.folder = folder;
+    this.readOnly = readOnly;
+  }
+
+  /** Applies the SELECT snapshot, then the events that came in meanwhile and are newer. */
+  load(snapshot: FolderSnapshot): void {
+    this.folder = snapshot.name;
+    this.uidValidity = snapshot.uidValidity;
+    this.highestModSeq = snapshot.highestModSeq;
+    this.#uidNext = snapshot.uidNext;
+    this.#uids = snapshot.messages.map((m) => m.uid);
+    for (const m of snapshot.messages) this.#modSeqs.set(m.uid, m.modSeq);
+    this.#flagsInUse = [...snapshot.flagsInUse];
+    this.#loaded = true;
+    const buffered = this.#buffered;
+    this.#buffered = [];
+    for (const e of buffered) {
+      if (e.kind === 'folder' || e.modSeq > snapshot.highestModSeq) this.#apply(e);
+    }
+  }
+
+  get flagsInUse(): readonly string[] {
+    return this.#flagsInUse;
+  }
+
+  /** Messages the client knows of (EXISTS). */
+  get count(): number {
+    return this.#uids.length;
+  }
+
+  /** The known UIDs, ascending (sequence number n = index n-1). */
+  get uids(): readonly number[] {
+    return this.#uids;
+  }
+
+  get uidNext(): number {
+    return this.#uidNext;
+  }
+
+  uidAt(seq: number): number | undefined {
+    return this.#uids[seq - 1];
+  }
+
+  /** The sequence number of a UID, or 0 when the client does not know it. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.#uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.#uids[mid] as number;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** Whether a known message was expunged in the store (not announced yet). */
+  isExpunged(uid: number): boolean {
+    return this.#expunged.has(uid);
+  }
+
+  /** A store event for this user; ignored unless it concerns this folder. */
+  onEvent(e: StoreEvent): void {
+    if (e.folder !== this.folder) return;
+    if (!this.#loaded) this.#buffered.push(e);
+    else this.#apply(e);
+  }
+
+  /** Whether there is anything to tell the client (with expunges or without). */
+  hasUpdates(expunge: boolean): boolean {
+    return (
+      this.#arrived.length > 0 ||
+      this.#flagChanges.size > 0 ||
+      this.#flagsChanged ||
+      (expunge && this.#expunged.size > 0) ||
+      this.deleted
+    );
+  }
+
+  /** The session reported these flags (STORE, FETCH FLAGS): the same change is not reported again. */
+  noteReported(uid: number, modSeq: number): void {
+    if ((this.#modSeqs.get(uid) ?? 0) < modSeq) this.#modSeqs.set(uid, modSeq);
+    const pending = this.#flagChanges.get(uid);
+    if (pending && pending.modSeq <= modSeq) this.#flagChanges.delete(uid);
+  }
+
+  /** The session expunged these (EXPUNGE, MOVE): they go out with the next updates. */
+  noteExpunged(uids: readonly number[]): void {
+    for (const uid of uids) {
+      if (this.seqOf(uid) > 0) this.#expunged.add(uid);
+      this.#arrived = this.#arrived.filter((u) => u !== uid);
+      this.#flagChanges.delete(uid);
+    }
+  }
+
+  /** Removes every known message without telling the client (CLOSE, RFC 9051 §6.4.1). */
+  dropExpunged(): void {
+    this.#uids = this.#uids.filter((u) => !this.#expunged.has(u));
+    this.#expunged.clear();
+  }
+
+  /**
+   * The untagged responses (without `* `) that bring the client up to date, in a safe order: expunges
+   * (when allowed), then EXISTS, then flag changes and the FLAGS list when keywords were added.
+   */
+  takeUpdates(opts: UpdateOptions): Wire[] {
+    const out: Wire[] = [];
+    if (opts.expunge && this.#expunged.size > 0) {
+      const gone = [...this.#expunged].sort((a, b) => a - b);
+      if (opts.qresync) {
+        out.push(`VANISHED ${formatSequenceSet(gone)}`);
+      } else {
+        // Highest sequence number first: each EXPUNGE then refers to numbers the client still has.
+        const seqs = gone.map((u) => this.seqOf(u)).filter((s) => s > 0);
+        seqs.sort((a, b) => b - a);
+        for (const s of seqs) out.push(`${s} EXPUNGE`);
+      }
+      this.dropExpunged();
+      for (const uid of gone) this.#modSeqs.delete(uid);
+    }
+    if (this.#flagsChanged) {
+      this.#flagsChanged = false;
+      out.push(`FLAGS (${this.#flagsInUse.join(' ')})`);
+      if (!this.readOnly)
+        out.push(`OK [PERMANENTFLAGS (${this.#flagsInUse.join(' ')} \\*)] Flags permitted.`);
+    }
+    if (this.#arrived.length > 0) {
+      const last = this.#uids[this.#uids.length - 1] ?? 0;
+      for (const uid of this.#arrived) if (uid > last) this.#uids.push(uid);
+      this.#arrived = [];
+      out.push(`${this.#uids.length} EXISTS`);
+    }
+    if (this.#flagChanges.size > 0) {
+      const changes = [...this.#flagChanges].sort((a, b) => a[0] - b[0]);
+      this.#flagChanges.clear();
+      for (const [uid, change] of changes) {
+        const seq = this.seqOf(uid);
+        if (seq === 0 || this.#expunged.has(uid)) continue;
+        this.#modSeqs.set(uid, change.modSeq);
+        const modseq = opts.condstore ? ` MODSEQ (${change.modSeq})` : '';
+        out.push(`${seq} FETCH (UID ${uid} FLAGS (${change.flags.join(' ')})${modseq})`);
+      }
+    }
+    return out;
+  }
+
+  #apply(e: StoreEvent): void {
+    switch (e.kind) {
+      case 'exists': {
+        const last = this.#arrived[this.#arrived.length - 1] ?? this.#uids[this.#uids.length - 1] ?? 0;
+        if (e.uid > last) this.#arrived.push(e.uid);
+        this.#modSeqs.set(e.uid, e.modSeq);
+        this.#uidNext = Math.max(this.#uidNext, e.uid + 1);
+        break;
+      }
+      case 'flags': {
+        this.#learnFlags(e.flags);
+        if (e.modSeq > (this.#modSeqs.get(e.uid) ?? 0)) {
+          const arrived = this.#arrived.includes(e.uid);
+          if (arrived) this.#modSeqs.set(e.uid, e.modSeq);
+          else if (this.seqOf(e.uid) > 0 && !this.#expunged.has(e.uid))
+            this.#flagChanges.set(e.uid, { flags: e.flags, modSeq: e.modSeq });
+        }
+        break;
+      }
+      case 'expunge': {
+        if (this.seqOf(e.uid) > 0) this.#expunged.add(e.uid);
+        this.#arrived = this.#arrived.filter((u) => u !== e.uid);
+        this.#flagChanges.delete(e.uid);
+        break;
+      }
+      case 'folder': {
+        if (e.change === 'deleted') this.deleted = true;
+        else if (e.change === 'renamed' && e.to) this.folder = e.to;
+        return;
+      }
+    }
+    this.highestModSeq = Math.max(this.highestModSeq, e.modSeq);
+  }
+
+  #learnFlags(flags: readonly string[]): void {
+    for (const f of flags) {
+      const key = f.toLowerCase();
+      if (!this.#flagsInUse.some((k) => k.toLowerCase() === key)) {
+        this.#flagsInUse.push(f);
+        this.#flagsChanged = true;
+      }
+    }
+  }
+}

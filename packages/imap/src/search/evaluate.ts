@@ -1,0 +1,177 @@
+/**
+ * SEARCH evaluation over the selected mailbox's messages. Flags, dates, sizes, sets and MODSEQ come from
+ * the metadata; header and body keys load the message (through the shared cache) only when reached.
+ * String keys match case-insensitively as substrings of the decoded text (RFC 9051 §6.4.4): encoded words
+ * and transfer encodings decoded, charsets converted.
+ */
+import type { MessageMeta } from '@delegato/mailstore';
+import type { CachedMessage } from '../mime/cache.js';
+import { decodeCharset, decodeHeaderValue, decodeTransfer } from '../mime/decode.js';
+import { fieldValue, findField } from '../mime/header.js';
+import { paramValue } from '../mime/params.js';
+import type { MimePart } from '../mime/parser.js';
+import { parseHeaderDay, utcDay } from '../parser/datetime.js';
+import { inSequenceSet } from '../parser/sequence.js';
+import type { SearchKey } from './parse.js';
+
+export interface Candidate {
+  seq: number;
+  meta: MessageMeta;
+}
+
+export interface SearchEnv {
+  /** Messages the client knows (for `*` in sequence sets). */
+  count: number;
+  maxUid: number;
+  load(meta: MessageMeta): Promise<CachedMessage>;
+}
+
+/** Case folding for matching (simple: lower case, as most servers do beyond i;unicode-casemap). */
+function fold(text: string): string {
+  return text.toLowerCase();
+}
+
+/** Whether any key needs the message bytes. */
+export function needsContent(key: SearchKey): boolean {
+  switch (key.k) {
+    case 'header':
+    case 'body':
+    case 'text':
+    case 'sent':
+      return true;
+    case 'not':
+      return needsContent(key.key);
+    case 'or':
+      return needsContent(key.a) || needsContent(key.b);
+    case 'and':
+      return key.keys.some(needsContent);
+    default:
+      return false;
+  }
+}
+
+/** Per-message lazily computed text. */
+class MessageText {
+  #headers: Map<string, string[]> | undefined;
+  #body: string | undefined;
+  #headerText: string | undefined;
+  constructor(readonly msg: CachedMessage) {}
+
+  headerValues(field: string): string[] {
+    if (!this.#headers) {
+      const map = new Map<string, string[]>();
+      const { raw, structure } = this.msg;
+      for (const f of structure.fields) {
+        if (f.key === '') continue;
+        const list = map.get(f.key) ?? [];
+        list.push(fold(decodeHeaderValue(fieldValue(raw, f))));
+        map.set(f.key, list);
+      }
+      this.#headers = map;
+    }
+    return this.#headers.get(field) ?? [];
+  }
+
+  get headerText(): string {
+    this.#headerText ??= fold(
+      decodeHeaderValue(this.msg.raw.subarray(this.msg.structure.start, this.msg.structure.bodyStart)),
+    );
+    return this.#headerText;
+  }
+
+  get body(): string {
+    this.#body ??= fold(bodyText(this.msg.raw, this.msg.structure, 0));
+    return this.#body;
+  }
+}
+
+/** The decoded text of every text part (and of encapsulated messages' headers and text parts). */
+function bodyText(raw: Buffer, part: MimePart, depth: number): string {
+  if (depth > 32) return '';
+  if (part.children.length > 0) return part.children.map((c) => bodyText(raw, c, depth + 1)).join('\n');
+  if (part.message) {
+    const m = part.message;
+    return `${decodeHeaderValue(raw.subarray(m.start, m.bodyStart))}\n${bodyText(raw, m, depth + 1)}`;
+  }
+  if (part.type !== 'text') return '';
+  const body = decodeTransfer(raw.subarray(part.bodyStart, part.end), part.encoding ?? '7bit');
+  return decodeCharset(body, paramValue(part.params, 'charset'));
+}
+
+function compareDay(op: 'before' | 'on' | 'since', day: number, target: number): boolean {
+  return op === 'before' ? day < target : op === 'on' ? day === target : day >= target;
+}
+
+export async function matches(
+  key: SearchKey,
+  c: Candidate,
+  env: SearchEnv,
+  text: () => Promise<MessageText>,
+): Promise<boolean> {
+  switch (key.k) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'flag': {
+      const f = key.flag.toLowerCase();
+      return c.meta.flags.some((x) => x.toLowerCase() === f) === key.set;
+    }
+    case 'size':
+      return key.op === 'larger' ? c.meta.size > key.n : c.meta.size < key.n;
+    case 'internal':
+      return compareDay(key.op, utcDay(c.meta.internalDate), key.day);
+    case 'seq':
+      return inSequenceSet(key.set, c.seq, env.count);
+    case 'uid':
+      return inSequenceSet(key.set, c.meta.uid, env.maxUid);
+    case 'modseq':
+      return c.meta.modSeq >= key.modSeq;
+    case 'not':
+      return !(await matches(key.key, c, env, text));
+    case 'or':
+      return (await matches(key.a, c, env, text)) || (await matches(key.b, c, env, text));
+    case 'and':
+      for (const k of key.keys) if (!(await matches(k, c, env, text))) return false;
+      return true;
+    case 'header': {
+      const t = await text();
+      const values = t.headerValues(key.field);
+      const needle = fold(key.value);
+      // RFC 9051 §6.4.4: an empty string matches every message that has the field.
+      return values.some((v) => v.includes(needle));
+    }
+    case 'body':
+      return (await text()).body.includes(fold(key.value));
+    case 'text': {
+      const t = await text();
+      const needle = fold(key.value);
+      return t.headerText.includes(needle) || t.body.includes(needle);
+    }
+    case 'sent': {
+      const t = await text();
+      const date = findField(t.msg.structure.fields, 'date');
+      const day = date ? parseHeaderDay(fieldValue(t.msg.raw, date).toString('latin1')) : undefined;
+      // Without a usable Date:, the internal date stands in (as Dovecot does).
+      return compareDay(key.op, day ?? utcDay(c.meta.internalDate), key.day);
+    }
+  }
+}
+
+/** The candidates matching `key`, in order. */
+export async function search(
+  key: SearchKey,
+  candidates: readonly Candidate[],
+  env: SearchEnv,
+): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (const c of candidates) {
+    let cached: Promise<MessageText> | undefined;
+    const text = () => {
+      cached ??= env.load(c.meta).then((m) => new MessageText(m));
+      return cached;
+    };
+    if (await matches(key, c, env, text)) out.push(c);
+  }
+  return out;
+}

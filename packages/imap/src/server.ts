@@ -1,0 +1,150 @@
+/**
+ * `ImapServer`: IMAP (RFC 9051 / RFC 3501) with STARTTLS and IMAPS (implicit TLS, RFC 8314 §3.3)
+ * listeners over one set of services. Protocol only: storage is the `MailBackend` it is given,
+ * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
+ */
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import type { MailBackend } from '@delegato/mailstore';
+import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
+import type { Logger } from 'pino';
+import type { ImapServices } from './context.js';
+import { type ImapLimits, resolveLimits } from './limits.js';
+import { MessageCache } from './mime/cache.js';
+import { ImapSession } from './session.js';
+
+export interface ImapServerOptions {
+  /** Our name, in CRAM-MD5 challenges. */
+  hostname: string;
+  /** PEM key and certificate (chain) for STARTTLS and implicit TLS. */
+  tls: { key: string; cert: string };
+  backend: MailBackend;
+  credentials: CredentialStore;
+  /** SASL mechanisms for AUTHENTICATE, in the order to advertise (PLAIN and LOGIN hidden before TLS). */
+  mechanisms: SaslMechanismName[];
+  /** Failed-login limiting for LOGIN and AUTHENTICATE. */
+  rateLimiter?: LoginRateLimiter;
+  /**
+   * Treat a connection from the server's own address (remote address = local address of the socket,
+   * e.g. 127.0.0.1 → 127.0.0.1) as secure, so LOGIN and PLAIN work without TLS (Dovecot's rule for
+   * `disable_plaintext_auth`). Default true.
+   */
+  trustLocalConnections?: boolean;
+  limits?: Partial<ImapLimits>;
+  /** Parent logger; each connection gets a child with `cid` and `proto: 'imap'`. Never logs credentials. */
+  logger?: Logger;
+  /** The name in the greeting and in ID responses. Default "Delegato". */
+  implementation?: string;
+}
+
+export interface ImapListener {
+  address: AddressInfo;
+  /** Stops accepting and cuts this listener's connections. */
+  close(): Promise<void>;
+}
+
+export class ImapServer {
+  readonly #services: ImapServices;
+  readonly #secureContext: SecureContext;
+  readonly #tls: { key: string; cert: string };
+  readonly #trustLocal: boolean;
+  readonly #logger: Logger | undefined;
+  readonly #listeners = new Set<ImapListener>();
+
+  constructor(opts: ImapServerOptions) {
+    if (!opts.hostname) throw new TypeError('ImapServer: hostname is required');
+    this.#tls = { key: opts.tls.key, cert: opts.tls.cert };
+    this.#secureContext = createSecureContext(this.#tls);
+    this.#trustLocal = opts.trustLocalConnections ?? true;
+    this.#logger = opts.logger;
+    const limits = resolveLimits(opts.limits);
+    this.#services = {
+      hostname: opts.hostname,
+      backend: opts.backend,
+      credentials: opts.credentials,
+      mechanisms: [...new Set(opts.mechanisms)],
+      rateLimiter: opts.rateLimiter,
+      limits,
+      cache: new MessageCache(limits.messageCacheBytes),
+      implementation: opts.implementation ?? 'Delegato',
+    };
+  }
+
+  /** Listens on `host:port` (port 0: any free port). `implicitTls`: IMAPS, else IMAP with STARTTLS. */
+  async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<ImapListener> {
+    const sessions = new Set<ImapSession>();
+    /** Every TCP connection, TLS handshakes in progress included (cut at close). */
+    const connections = new Set<Socket>();
+    const proto = opts.implicitTls ? 'imaps' : 'imap';
+    const serve = (socket: Socket) => {
+      const cid = randomBytes(6).toString('base64url');
+      const session = new ImapSession({
+        socket,
+        tls: opts.implicitTls,
+        services: this.#services,
+        secureContext: this.#secureContext,
+        trustLocalConnections: this.#trustLocal,
+        log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
+        onClose: () => sessions.delete(session),
+      });
+      sessions.add(session);
+      session.start();
+    };
+
+    let server: Server;
+    if (opts.implicitTls) {
+      const tlsServer = createTlsServer({
+        ...this.#tls,
+        handshakeTimeout: this.#services.limits.tlsHandshakeTimeoutMs,
+      });
+      tlsServer.on('secureConnection', serve);
+      tlsServer.on('tlsClientError', (error) =>
+        this.#logger?.debug({ err: error, proto }, 'imap TLS handshake failed'),
+      );
+      server = tlsServer;
+    } else {
+      server = createNetServer(serve);
+    }
+    server.on('error', (error) => this.#logger?.error({ err: error, proto }, 'imap listener error'));
+    server.on('connection', (socket: Socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    this.#logger?.info({ proto, address: address.address, port: address.port }, 'imap listening');
+
+    let closing: Promise<void> | undefined;
+    const listener: ImapListener = {
+      address,
+      close: () => {
+        closing ??= (async () => {
+          this.#listeners.delete(listener);
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          const open = [...sessions];
+          for (const s of open) s.destroy();
+          for (const c of connections) c.destroy();
+          await Promise.all(open.map((s) => s.settled()));
+          await stopped;
+          this.#logger?.info({ proto, port: address.port }, 'imap listener closed');
+        })();
+        return closing;
+      },
+    };
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  /** Closes every listener and cuts every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((l) => l.close()));
+  }
+}

@@ -1,0 +1,567 @@
+/**
+ * One IMAP connection: the states of RFC 9051 §3 (not authenticated → authenticated ⇄ selected →
+ * logout), the read loop over the pure `CommandReader`, dispatch through the command registry, tagged and
+ * untagged responses, mailbox updates (RFC 9051 §7.5.1, IDLE RFC 2177), and the transport (STARTTLS,
+ * back-pressure, timeouts). Commands are executed strictly one after the other, in the order received.
+ */
+import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { StoreEvent } from '@delegato/mailstore';
+import type { AuthenticatedUser } from '@delegato/sasl';
+import type { Logger } from 'pino';
+import { capabilities } from './capabilities.js';
+import { findCommand } from './commands/index.js';
+import type { Completion, Extension, ImapContext, ImapServices, SessionState } from './context.js';
+import { badCommand, ERRORS, ImapError, sanitize, toWire, wireText } from './errors.js';
+import type { SelectedMailbox } from './mailbox/selected.js';
+import { CommandReader, type ReaderEvent } from './parser/reader.js';
+import type { ParsedCommand } from './parser/types.js';
+import { line, mailboxName, type Wire } from './wire.js';
+
+/** After `end()`, a peer that does not close its side is cut off after this long. */
+const END_GRACE_MS = 5_000;
+
+export interface SessionOptions {
+  socket: Socket;
+  /** The socket is a TLS socket already (implicit TLS, RFC 8314 §3.3). */
+  tls: boolean;
+  services: ImapServices;
+  /** For STARTTLS. */
+  secureContext: SecureContext;
+  trustLocalConnections: boolean;
+  log: Logger | undefined;
+  /** Called once, when the connection is gone. */
+  onClose?: () => void;
+}
+
+export class ImapSession implements ImapContext {
+  state: SessionState = 'not-authenticated';
+  tag = '*';
+  readonly services: ImapServices;
+  readonly remoteAddress: string;
+  readonly log: Logger | undefined;
+  readonly enabled = new Set<Extension>();
+  savedSearch: readonly number[] = [];
+
+  #socket: Socket;
+  #tls: boolean;
+  readonly #local: boolean;
+  readonly #trustLocal: boolean;
+  readonly #secureContext: SecureContext;
+  readonly #reader: CommandReader;
+  readonly #onCloseCallback: (() => void) | undefined;
+  #wake: (() => void) | null = null;
+  #paused = false;
+  #closed = false;
+  #ending = false;
+  #badCommands = 0;
+  #user: AuthenticatedUser | null = null;
+  #selected: SelectedMailbox | null = null;
+  #unsubscribe: (() => void) | null = null;
+  /** The command being executed. */
+  #busy: Promise<void> | null = null;
+  /** IDLE in progress: updates are sent as they happen. */
+  #idling = false;
+  #idleFlushScheduled = false;
+  #flushChain: Promise<void> = Promise.resolve();
+  /** A command is being executed whose responses must not include EXPUNGE. */
+  #holdExpunges = false;
+
+  constructor(opts: SessionOptions) {
+    this.#socket = opts.socket;
+    this.#tls = opts.tls;
+    this.services = opts.services;
+    this.#secureContext = opts.secureContext;
+    this.#trustLocal = opts.trustLocalConnections;
+    this.#onCloseCallback = opts.onClose;
+    this.log = opts.log;
+    this.#reader = new CommandReader(opts.services.limits);
+    this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
+    const localAddress = normalizeAddress(opts.socket.localAddress ?? '');
+    this.#local = this.remoteAddress !== '' && this.remoteAddress === localAddress;
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4rev2');
+  }
+
+  mailboxName(name: string): Wire {
+    return mailboxName(name, this.rev2);
+  }
+
+  get tls(): boolean {
+    return this.#tls;
+  }
+
+  /** TLS, or a client on the server's own address when `trustLocalConnections` (as Dovecot does). */
+  get secure(): boolean {
+    return this.#tls || (this.#trustLocal && this.#local);
+  }
+
+  get user(): AuthenticatedUser {
+    if (!this.#user) throw ERRORS.wrongState(this.state);
+    return this.#user;
+  }
+
+  get selected(): SelectedMailbox {
+    if (!this.#selected) throw ERRORS.wrongState(this.state);
+    return this.#selected;
+  }
+
+  get selectedOrNull(): SelectedMailbox | null {
+    return this.#selected;
+  }
+
+  /** Greets and serves the connection until it closes. */
+  start(): void {
+    this.#attach(this.#socket);
+    // RFC 9051 §7.1.1: the greeting may carry the capabilities, saving a round trip.
+    this.#write(
+      line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.services.implementation} ready.`),
+    );
+    void this.#run();
+  }
+
+  /** Cuts the connection (server shutdown), with a BYE (RFC 9051 §7.1.5). */
+  destroy(): void {
+    this.#write(line('* BYE Server shutting down.'));
+    this.#socket.destroy();
+  }
+
+  /** Resolves once the command being executed (if any) is done. */
+  async settled(): Promise<void> {
+    await this.#busy?.catch(() => undefined);
+  }
+
+  // ---- ImapContext -------------------------------------------------------------------------------
+
+  enable(ext: Extension): Extension[] {
+    const wanted: Extension[] = ext === 'QRESYNC' ? ['CONDSTORE', 'QRESYNC'] : [ext];
+    const added = wanted.filter((e) => !this.enabled.has(e));
+    for (const e of added) this.enabled.add(e);
+    return added;
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      state: this.state,
+      tls: this.#tls,
+      secure: this.secure,
+      mechanisms: this.services.mechanisms,
+    });
+  }
+
+  async untagged(response: Wire): Promise<void> {
+    await this.#send(line(['* ', response]));
+  }
+
+  async continuation(text: string): Promise<void> {
+    await this.#send(line(`+ ${text}`));
+  }
+
+  async tagged(status: 'OK' | 'NO' | 'BAD', text: string): Promise<void> {
+    await this.#send(line(`${this.tag} ${status} ${text}`));
+  }
+
+  async readLine(maxLength: number): Promise<string | null> {
+    for (;;) {
+      if (this.#closed || this.#ending) return null;
+      const ev = this.#reader.nextLine(maxLength);
+      if (ev.kind === 'line') return ev.line.toString('utf8');
+      if (ev.kind === 'too-long') throw badCommand('Line too long');
+      await this.#waitForData();
+    }
+  }
+
+  async login(user: AuthenticatedUser): Promise<void> {
+    await this.services.backend.ensureUser(user.id);
+    if (this.#closed) return;
+    this.#user = user;
+    this.state = 'authenticated';
+    this.#unsubscribe = this.services.backend.subscribe(user.id, this.#onStoreEvent);
+    this.#socket.setTimeout(this.services.limits.idleTimeoutMs);
+    this.log?.info({ user: user.id }, 'imap login');
+  }
+
+  async select(view: SelectedMailbox | null): Promise<void> {
+    // RFC 5182 §2.1: the saved search result is forgotten when the selected mailbox changes.
+    this.savedSearch = [];
+    if (this.#selected) {
+      this.#selected = null;
+      // RFC 7162 §3.2.11 / RFC 9051 §7.1: the previous mailbox is closed before the new one's responses.
+      if (view) await this.untagged('OK [CLOSED] Previous mailbox closed.');
+    }
+    this.#selected = view;
+    this.state = view ? 'selected' : 'authenticated';
+  }
+
+  async startTls(): Promise<void> {
+    const raw = this.#socket;
+    // Nothing received before the handshake may run after it (RFC 9051 §6.2.1, CVE-2011-0411): stop
+    // reading, drop what is buffered, and let whatever the plain socket still emits fall away.
+    raw.removeListener('data', this.#onData);
+    raw.removeListener('timeout', this.#onTimeout);
+    raw.setTimeout(0);
+    this.#reader.clear();
+    if (this.#paused) {
+      this.#paused = false;
+      raw.resume();
+    }
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.#secureContext });
+    secure.on('error', this.#onError);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('TLS handshake timed out')),
+          this.services.limits.tlsHandshakeTimeoutMs,
+        );
+        secure.once('secure', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        secure.once('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        secure.once('close', () => {
+          clearTimeout(timer);
+          reject(new Error('connection closed during the TLS handshake'));
+        });
+      });
+    } catch (error) {
+      this.log?.debug({ err: error }, 'imap STARTTLS handshake failed');
+      secure.destroy();
+      raw.destroy();
+      throw new ConnectionClosedError();
+    }
+    this.#socket = secure;
+    this.#tls = true;
+    this.#attach(secure);
+    this.log?.debug('imap STARTTLS done');
+  }
+
+  async logout(): Promise<void> {
+    await this.untagged('BYE Logging out');
+    this.state = 'logout';
+  }
+
+  async idle(): Promise<'done' | 'bad' | 'closed'> {
+    const limits = this.services.limits;
+    await this.continuation('idling');
+    this.#idling = true;
+    const socket = this.#socket;
+    socket.setTimeout(0);
+    const keepalive = setInterval(() => this.#write(line('* OK Still here')), limits.idleKeepaliveMs);
+    const timeout = setTimeout(() => {
+      this.#write(line('* BYE Disconnected for inactivity.'));
+      this.end();
+    }, limits.idleCommandTimeoutMs);
+    try {
+      await this.#flushIdle();
+      const text = await this.readLine(limits.maxLineLength);
+      if (text === null) return 'closed';
+      return text.trim().toUpperCase() === 'DONE' ? 'done' : 'bad';
+    } finally {
+      this.#idling = false;
+      clearInterval(keepalive);
+      clearTimeout(timeout);
+      if (!this.#closed) socket.setTimeout(limits.idleTimeoutMs);
+    }
+  }
+
+  flushUpdates(expunge: boolean): Promise<void> {
+    // One flush at a time: the lines of one batch must not interleave with the next batch's (whose
+    // sequence numbers assume the whole first batch was seen).
+    const run = this.#flushChain.then(() => this.#flush(expunge));
+    this.#flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #flush(expunge: boolean): Promise<void> {
+    const view = this.#selected;
+    if (!view || this.#closed) return;
+    if (view.deleted) {
+      await this.untagged('BYE Selected mailbox was deleted, have to disconnect.');
+      this.end();
+      return;
+    }
+    if (!view.hasUpdates(expunge)) return;
+    const updates = view.takeUpdates({
+      expunge,
+      qresync: this.enabled.has('QRESYNC'),
+      condstore: this.enabled.has('CONDSTORE'),
+    });
+    for (const u of updates) await this.untagged(u);
+  }
+
+  end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    const socket = this.#socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    this.#wakeUp();
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    try {
+      while (!this.#closed && !this.#ending) {
+        // Back-pressure: no new command while the client is not reading the answers of the last ones.
+        if (this.#socket.writableNeedDrain) await this.#drained().catch(() => undefined);
+        const ev = await this.#nextEvent();
+        if (!ev || this.#ending) return;
+        if (ev.kind === 'error') {
+          await this.#readerError(ev);
+          continue;
+        }
+        this.#busy = this.#execute(ev.command);
+        await this.#busy;
+        this.#busy = null;
+      }
+    } catch (error) {
+      if (!isConnectionError(error)) this.log?.error({ err: error }, 'imap session failed');
+      this.#socket.destroy();
+    }
+  }
+
+  /** The next command or reader error; continuation requests for literals are answered here. */
+  async #nextEvent(): Promise<Exclude<ReaderEvent, { kind: 'needs-more' | 'continue' }> | null> {
+    for (;;) {
+      if (this.#closed) return null;
+      const ev = this.#reader.next();
+      if (ev.kind === 'continue') {
+        // RFC 9051 §7.5: the server is ready for the literal's octets.
+        this.#write(line('+ Ready for literal data'));
+        continue;
+      }
+      if (ev.kind !== 'needs-more') return ev;
+      if (this.#ending) return null;
+      await this.#waitForData();
+    }
+  }
+
+  async #readerError(ev: Extract<ReaderEvent, { kind: 'error' }>): Promise<void> {
+    const wire = toWire(new ImapError(ev.status, ev.code, ev.text));
+    this.#write(line(`${ev.tag ?? '*'} ${wireText(wire)}`));
+    if (ev.fatal) {
+      this.#write(line('* BYE Too large literal, closing connection.'));
+      this.end();
+      return;
+    }
+    if (wire.status === 'BAD') this.#countBad();
+  }
+
+  async #execute(cmd: ParsedCommand): Promise<void> {
+    let name = cmd.name;
+    let args = cmd.args;
+    if (name === 'UID') {
+      const sub = args[0];
+      if (sub?.kind === 'atom') {
+        name = `UID ${sub.value.toUpperCase()}`;
+        args = args.slice(1);
+      }
+    }
+    this.tag = cmd.tag;
+    const spec = findCommand(name);
+    // The command name only, never the arguments: they may be credentials.
+    this.log?.debug({ command: spec ? name : '(unknown)', state: this.state }, 'imap command');
+    this.#holdExpunges = spec?.holdExpunges === true;
+    let completion: Completion | undefined;
+    try {
+      if (!spec) throw ERRORS.unknownCommand();
+      if (!spec.states.includes(this.state)) throw ERRORS.wrongState(this.state, spec.states);
+      const parsed = spec.parse(args, { utf8: this.rev2 });
+      completion = await spec.handle(this, parsed);
+    } catch (error) {
+      await this.#fail(cmd.tag, error);
+      this.#holdExpunges = false;
+      return;
+    }
+    try {
+      if (this.#closed) return;
+      await this.flushUpdates(!this.#holdExpunges);
+      this.#holdExpunges = false;
+      if (this.#ending || completion?.answered) return;
+      const code = completion?.code ? `[${completion.code}] ` : '';
+      const text = completion?.text ?? `${titleCase(spec.name)} completed.`;
+      this.#write(line(`${cmd.tag} OK ${code}${sanitize(text)}`));
+      if (this.state === 'logout') this.end();
+    } catch (error) {
+      await this.#fail(cmd.tag, error);
+    } finally {
+      this.#holdExpunges = false;
+    }
+  }
+
+  /** Answers an error raised by a command (through `toWire`) and counts bad commands. */
+  async #fail(tag: string, error: unknown): Promise<void> {
+    if (this.#closed || isConnectionError(error)) {
+      if (!isConnectionError(error) && toWire(error).internal) {
+        this.log?.error({ err: error }, 'imap command failed after the client left');
+      }
+      if (isConnectionError(error)) this.#socket.destroy();
+      return;
+    }
+    const wire = toWire(error);
+    if (wire.internal) this.log?.error({ err: error }, 'imap command failed');
+    try {
+      await this.flushUpdates(!this.#holdExpunges);
+    } catch {
+      // The updates wait for the next command.
+    }
+    this.#write(line(`${tag} ${wireText(wire)}`));
+    if (wire.status === 'BAD') this.#countBad();
+  }
+
+  #countBad(): void {
+    if (++this.#badCommands >= this.services.limits.maxBadCommands) {
+      this.#write(line('* BYE Too many invalid IMAP commands.'));
+      this.end();
+    }
+  }
+
+  // ---- store events ------------------------------------------------------------------------------
+
+  readonly #onStoreEvent = (event: StoreEvent): void => {
+    if (this.#closed) return;
+    this.#selected?.onEvent(event);
+    if (this.#idling && !this.#idleFlushScheduled) {
+      this.#idleFlushScheduled = true;
+      // Coalesce the events of one store change (they are published together).
+      setImmediate(() => {
+        this.#idleFlushScheduled = false;
+        if (this.#idling) void this.#flushIdle();
+      });
+    }
+  };
+
+  async #flushIdle(): Promise<void> {
+    try {
+      await this.flushUpdates(true);
+    } catch (error) {
+      if (!isConnectionError(error)) this.log?.warn({ err: error }, 'imap IDLE update failed');
+    }
+  }
+
+  // ---- transport ---------------------------------------------------------------------------------
+
+  async #waitForData(): Promise<void> {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #attach(socket: Socket): void {
+    socket.on('data', this.#onData);
+    if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    const limits = this.services.limits;
+    socket.setTimeout(this.state === 'not-authenticated' ? limits.loginTimeoutMs : limits.idleTimeoutMs);
+    socket.on('timeout', this.#onTimeout);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#reader.push(chunk);
+    if (this.#reader.buffered > this.services.limits.maxBufferedInput && !this.#paused && this.#busy) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    this.#wakeUp();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.log?.debug({ err: error }, 'imap socket error');
+  };
+
+  /** RFC 9051 §5.4 autologout. */
+  readonly #onTimeout = (): void => {
+    this.log?.debug('imap autologout');
+    this.#write(line('* BYE Disconnected for inactivity.'));
+    this.end();
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#wakeUp();
+    this.log?.debug('imap connection closed');
+    this.#onCloseCallback?.();
+  };
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #write(data: Buffer): void {
+    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) this.#socket.write(data);
+  }
+
+  /** Writes, then waits while the client is not reading (rejects when the connection closed). */
+  async #send(data: Buffer): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError();
+    this.#write(data);
+    if (this.#socket.writableNeedDrain) await this.#drained();
+  }
+
+  /** Resolves on 'drain'; rejects when the connection closes first. */
+  #drained(): Promise<void> {
+    const socket = this.#socket;
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        socket.off('drain', onDrain);
+        reject(new ConnectionClosedError());
+      };
+      socket.once('drain', onDrain);
+      socket.once('close', onClose);
+    });
+  }
+}
+
+export class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+  constructor() {
+    super('connection closed');
+  }
+}
+
+const CONNECTION_ERRORS = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof ConnectionClosedError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
+}
+
+/** Dovecot's wording of the tagged OK: `Fetch completed.`, `UID fetch completed.` */
+function titleCase(name: string): string {
+  if (name.startsWith('UID ')) return `UID ${name.slice(4).toLowerCase()}`;
+  return name.charAt(0) + name.slice(1).toLowerCase();
+}
+
+/** IPv4-mapped IPv6 addresses as IPv4, so 127.0.0.1 on a dual-stack socket still matches itself. */
+function normalizeAddress(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
