@@ -59,7 +59,9 @@ export function nstring(value: string | Buffer | null | undefined): Wire {
  */
 export function mailboxName(name: string, utf8 = false): Wire {
   if (!utf8) return str(encodeMutf7(name));
-  return name.length <= MAX_QUOTED && !/[\0\r\n]/.test(name) ? quoted(name) : literal(Buffer.from(name, 'utf8'));
+  return name.length <= MAX_QUOTED && !/[\0\r\n]/.test(name)
+    ? quoted(name)
+    : literal(Buffer.from(name, 'utf8'));
 }
 
 /** Items separated by single spaces. */

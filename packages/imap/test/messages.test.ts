@@ -104,18 +104,29 @@ describe('FETCH (RFC 9051 §6.4.5)', () => {
   it('BINARY, BINARY.PEEK, BINARY.SIZE (RFC 3516): transfer encoding removed, literal8 for NUL', async () => {
     const c = await session('Fetch');
     const html = Buffer.from('<p>Grüße, schöne Welt!</p>');
-    const r = await c.cmd('FETCH 1 (BINARY.PEEK[1.2] BINARY.SIZE[1.2] BINARY.PEEK[2]<0.4> BINARY.SIZE[1.1] BINARY.PEEK[7])');
+    const r = await c.cmd(
+      'FETCH 1 (BINARY.PEEK[1.2] BINARY.SIZE[1.2] BINARY.PEEK[2]<0.4> BINARY.SIZE[1.1] BINARY.PEEK[7])',
+    );
     expect(r.untagged).toEqual([
       `* 1 FETCH (BINARY[1.2] {${html.length}}\r\n${html.toString('latin1')} BINARY.SIZE[1.2] ${html.length} ` +
         'BINARY[2]<0> {4}\r\n%PDF BINARY.SIZE[1.1] 22 BINARY[7] NIL)',
     ]);
     const nul = 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n';
     const odd = 'Content-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin\r\n';
-    c.raw.write(Buffer.from(`B1 APPEND Fetch ~{${nul.length}+}\r\n${nul}\r\nB2 APPEND Fetch {${odd.length}+}\r\n${odd}\r\n`, 'latin1'));
+    c.raw.write(
+      Buffer.from(
+        `B1 APPEND Fetch ~{${nul.length}+}\r\n${nul}\r\nB2 APPEND Fetch {${odd.length}+}\r\n${odd}\r\n`,
+        'latin1',
+      ),
+    );
     expect((await c.until('B1')).tagged).toMatch(/^B1 OK \[APPENDUID/);
     expect((await c.until('B2')).tagged).toMatch(/^B2 OK \[APPENDUID/);
-    expect((await c.cmd('FETCH 4 BINARY.PEEK[1]')).untagged).toEqual(['* 4 FETCH (BINARY[1] ~{3}\r\n\x00\x01\x02)']);
-    expect((await c.cmd('FETCH 5 BINARY.PEEK[1]')).tagged).toMatch(/NO \[UNKNOWN-CTE\] Unknown Content-Transfer-Encoding: x-uuencode/);
+    expect((await c.cmd('FETCH 4 BINARY.PEEK[1]')).untagged).toEqual([
+      '* 4 FETCH (BINARY[1] ~{3}\r\n\x00\x01\x02)',
+    ]);
+    expect((await c.cmd('FETCH 5 BINARY.PEEK[1]')).tagged).toMatch(
+      /NO \[UNKNOWN-CTE\] Unknown Content-Transfer-Encoding: x-uuencode/,
+    );
     // BINARY without PEEK sets \Seen.
     expect((await c.cmd('FETCH 4 BINARY[]')).untagged[0]).toMatch(/ FLAGS \(\\Seen\)\)$/);
     expect((await c.cmd('FETCH 1 BINARY.SIZE[1]<0.1>')).tagged).toMatch(/BAD/);

@@ -6,7 +6,6 @@ import { command } from '../context.js';
 import { parseStatusItems, type StatusItem, statusValues } from '../mailbox/status.js';
 import { ArgReader } from '../parser/args.js';
 
-
 export const status = command<{ mailbox: string; items: StatusItem[] }>({
   name: 'STATUS',
   states: ['authenticated', 'selected'],

@@ -58,7 +58,8 @@ const MACROS: Record<string, string[]> = {
 
 const SECTION_ITEM = /^(BODY|BODY\.PEEK)\[(.*)\](?:<(\d{1,10})\.(\d{1,10})>)?$/is;
 /** RFC 3516 §4.2: section-binary = "[" [section-part] "]". */
-const BINARY_ITEM = /^(BINARY|BINARY\.PEEK|BINARY\.SIZE)\[((?:[1-9]\d{0,8})(?:\.[1-9]\d{0,8})*)?\](?:<(\d{1,10})\.(\d{1,10})>)?$/i;
+const BINARY_ITEM =
+  /^(BINARY|BINARY\.PEEK|BINARY\.SIZE)\[((?:[1-9]\d{0,8})(?:\.[1-9]\d{0,8})*)?\](?:<(\d{1,10})\.(\d{1,10})>)?$/i;
 
 /** Parses `1.2.HEADER.FIELDS (A B)` (the text inside the brackets). */
 export function parseSection(text: string): Section {

@@ -121,7 +121,8 @@ export function decodeMailboxName(bytes: Buffer, env: ParseEnv = RFC3501_ENV): s
   let name: string;
   if (env.utf8 || bytes.some((b) => b > 0x7f)) {
     name = bytes.toString('utf8');
-    if (name.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD'))) throw badCommand('Mailbox name is not valid UTF-8');
+    if (name.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD')))
+      throw badCommand('Mailbox name is not valid UTF-8');
   } else {
     const decoded = decodeMutf7(bytes.toString('latin1'));
     if (decoded === null) throw badCommand('Mailbox name is not valid mUTF-7');
