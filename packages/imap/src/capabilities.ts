@@ -27,6 +27,8 @@ export const EXTENSIONS = [
   'QRESYNC', // RFC 7162
   'STATUS=SIZE', // RFC 8438
   'BINARY', // RFC 3516
+  'ESEARCH', // RFC 4731
+  'SEARCHRES', // RFC 5182
 ] as const;
 
 export interface CapabilityInput {
@@ -44,7 +46,8 @@ export function offeredMechanisms(
 }
 
 export function capabilities(input: CapabilityInput): string[] {
-  const caps = ['IMAP4rev1', 'SASL-IR', 'LITERAL+'];
+  // RFC 9051 §7.2.2: a server may offer both; IMAP4rev2 applies once the client ENABLEs it.
+  const caps = ['IMAP4rev1', 'IMAP4rev2', 'SASL-IR', 'LITERAL+'];
   if (input.state === 'not-authenticated') {
     caps.push('ID', 'ENABLE', 'IDLE');
     if (!input.tls) caps.push('STARTTLS');

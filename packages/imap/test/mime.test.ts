@@ -135,6 +135,20 @@ describe('BODYSTRUCTURE and BODY (RFC 9051 §7.5.2)', () => {
   });
 });
 
+describe('cost', () => {
+  it('parses large, deep and wide messages quickly', () => {
+    const started = Date.now();
+    let deep = `Content-Type: text/plain\r\n\r\n${'line of text\r\n'.repeat(200_000)}`;
+    for (let i = 0; i < 60; i++)
+      deep = `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n${deep}\r\n--b${i}--\r\n`;
+    expect(bs(deep)).toMatch(/ 200000 NIL NIL NIL NIL\)/);
+    let wide = 'Content-Type: multipart/mixed; boundary=w\r\n\r\n';
+    for (let i = 0; i < 20_000; i++) wide += `--w\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`;
+    expect(parseMime(raw(`${wide}--w--\r\n`)).children).toHaveLength(20_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
 describe('ENVELOPE (RFC 9051 §7.5.2)', () => {
   it('returns raw header values: encoded words kept, addresses split into name/adl/mailbox/host', () => {
     expect(env(NESTED)).toBe(

@@ -7,11 +7,11 @@ import { type Completion, command, type ImapContext } from '../context.js';
 import { refused } from '../errors.js';
 import { resolveTargets } from '../mailbox/resolve.js';
 import { ArgReader, type ParseEnv } from '../parser/args.js';
-import { formatOrderedSet, type SequenceSet } from '../parser/sequence.js';
+import { formatOrderedSet, type SetArg } from '../parser/sequence.js';
 import type { Arg } from '../parser/types.js';
 
 export interface CopyArgs {
-  set: SequenceSet;
+  set: SetArg;
   mailbox: string;
 }
 
@@ -47,7 +47,7 @@ async function copyMessages(
   byUid: boolean,
 ): Promise<Completion | undefined> {
   const view = ctx.selected;
-  const uids = resolveTargets(view, args.set, byUid).map((t) => t.uid);
+  const uids = resolveTargets(view, args.set, byUid, ctx.savedSearch).map((t) => t.uid);
   const { backend } = ctx.services;
   const userId = ctx.user.id;
   // Fails with [TRYCREATE] for a missing destination even when the set is empty.

@@ -6,13 +6,14 @@
  */
 import { command, type ImapContext } from '../context.js';
 import { ERRORS } from '../errors.js';
+import { resolveTargets } from '../mailbox/resolve.js';
 import { ArgReader } from '../parser/args.js';
-import { resolveUids, type SequenceSet } from '../parser/sequence.js';
+import type { SetArg } from '../parser/sequence.js';
 
-async function expungeMessages(ctx: ImapContext, set: SequenceSet | null): Promise<undefined> {
+async function expungeMessages(ctx: ImapContext, set: SetArg | null): Promise<undefined> {
   const view = ctx.selected;
   if (view.readOnly) throw ERRORS.readOnly();
-  const uids = set ? resolveUids(set, view.uids) : undefined;
+  const uids = set ? resolveTargets(view, set, true, ctx.savedSearch).map((t) => t.uid) : undefined;
   if (uids && uids.length === 0) return undefined;
   const expunged = await ctx.services.backend.expunge(ctx.user.id, view.folder, uids);
   view.noteExpunged(expunged);

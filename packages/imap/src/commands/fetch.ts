@@ -21,12 +21,12 @@ import type { CachedMessage } from '../mime/cache.js';
 import { envelopeOf, envelopeWire } from '../mime/envelope.js';
 import { ArgReader } from '../parser/args.js';
 import { formatDateTime } from '../parser/datetime.js';
-import { formatSequenceSet, inSequenceSet, MAX_UINT32, type SequenceSet } from '../parser/sequence.js';
+import { formatSequenceSet, inSequenceSet, MAX_UINT32, SAVED, type SetArg } from '../parser/sequence.js';
 import type { Arg } from '../parser/types.js';
 import { literal, literal8, type Wire } from '../wire.js';
 
 export interface FetchArgs {
-  set: SequenceSet;
+  set: SetArg;
   items: FetchItem[];
   changedSince: number | null;
   vanished: boolean;
@@ -145,7 +145,7 @@ async function fetchMessages(
   const view = ctx.selected;
   const userId = ctx.user.id;
   const { backend } = ctx.services;
-  const targets = resolveTargets(view, args.set, byUid);
+  const targets = resolveTargets(view, args.set, byUid, ctx.savedSearch);
 
   // Item list: requested order, duplicates dropped, UID first for UID FETCH, MODSEQ with CHANGEDSINCE.
   const items: FetchItem[] = [];
@@ -169,8 +169,10 @@ async function fetchMessages(
     const known = new Set(view.uids);
     // `*` here means "and above": UIDs expunged above the last known one are still vanished for the client.
     const max = MAX_UINT32;
+    const set = args.set;
+    const saved = new Set(ctx.savedSearch);
     const gone = (await backend.expungedSince(userId, view.folder, args.changedSince)).filter(
-      (uid) => !known.has(uid) && inSequenceSet(args.set, uid, max),
+      (uid) => !known.has(uid) && (set === SAVED ? saved.has(uid) : inSequenceSet(set, uid, max)),
     );
     if (gone.length > 0) await ctx.untagged(`VANISHED (EARLIER) ${formatSequenceSet(gone)}`);
   }

@@ -118,7 +118,8 @@ export const list = command<ListArgs>({
         if (!selectedItself && !viaChild) continue;
         if (!selectedItself && viaChild) extra.push(' ("CHILDINFO" ("SUBSCRIBED"))');
       }
-      if (f === null) attrs.push(args.extended ? '\\NonExistent' : '\\Noselect');
+      // RFC 9051 §7.3.1 (IMAP4rev2) and RFC 5258 §3.4 spell a missing parent \NonExistent.
+      if (f === null) attrs.push(args.extended || ctx.rev2 ? '\\NonExistent' : '\\Noselect');
       attrs.push(entry.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
       if (f?.specialUse) attrs.push(f.specialUse);
       if (args.returnSubscribed && f?.subscribed) attrs.push('\\Subscribed');

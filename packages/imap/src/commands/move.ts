@@ -14,7 +14,7 @@ async function moveMessages(
 ): Promise<Completion | undefined> {
   const view = ctx.selected;
   if (view.readOnly) throw ERRORS.readOnly();
-  const uids = resolveTargets(view, args.set, byUid).map((t) => t.uid);
+  const uids = resolveTargets(view, args.set, byUid, ctx.savedSearch).map((t) => t.uid);
   const { backend } = ctx.services;
   const userId = ctx.user.id;
   await transfer(() =>

@@ -1,17 +1,30 @@
 /**
- * SEARCH / UID SEARCH [CHARSET name] keys: RFC 9051 §6.4.4 (RFC 3501 response form `* SEARCH n...`),
- * RFC 7162 §3.1.5 (MODSEQ key; the response then ends with `(MODSEQ highest)`). CHARSET other than UTF-8
- * or US-ASCII: `NO [BADCHARSET (UTF-8 US-ASCII)]`.
+ * SEARCH / UID SEARCH [RETURN (options)] [CHARSET name] keys: RFC 9051 §6.4.4. Without RETURN the RFC 3501
+ * response `* SEARCH n...` (ESEARCH with IMAP4rev2 enabled); with it ESEARCH (RFC 4731: MIN, MAX, ALL,
+ * COUNT) and SAVE into `$` (SEARCHRES, RFC 5182). MODSEQ key: RFC 7162 §3.1.5. CHARSET other than UTF-8 or
+ * US-ASCII: `NO [BADCHARSET (UTF-8 US-ASCII)]`.
  */
 import type { MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { ImapError } from '../errors.js';
+import { formatSequenceSet } from '../parser/sequence.js';
 import { type Candidate, search } from '../search/evaluate.js';
-import { parseSearch, SEARCH_CHARSETS, type SearchQuery } from '../search/parse.js';
+import { parseSearch, type ReturnOption, SEARCH_CHARSETS, type SearchQuery } from '../search/parse.js';
+import { quoted } from '../wire.js';
 import { loadMessage } from './fetch.js';
 
 async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
   if (q.usesModSeq) ctx.enable('CONDSTORE');
+  try {
+    return await respond(ctx, q, byUid);
+  } catch (error) {
+    // RFC 5182 §2.1: a failed SEARCH ... RETURN (SAVE) leaves `$` empty.
+    if (q.returns?.has('SAVE')) ctx.savedSearch = [];
+    throw error;
+  }
+}
+
+async function respond(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
   const view = ctx.selected;
   const metas = new Map<number, MessageMeta>();
   for (const m of await ctx.services.backend.listMessages(ctx.user.id, view.folder)) metas.set(m.uid, m);
@@ -23,14 +36,43 @@ async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Prom
   const found = await search(q.key, candidates, {
     count: view.count,
     maxUid: view.uids[view.uids.length - 1] ?? 0,
+    saved: new Set(ctx.savedSearch),
     load: (meta) => loadMessage(ctx, meta),
   });
   const numbers = found.map((c) => (byUid ? c.meta.uid : c.seq));
-  let modseq = '';
-  if (q.usesModSeq && found.length > 0) {
-    modseq = ` (MODSEQ ${Math.max(...found.map((c) => c.meta.modSeq))})`;
+  const highest = found.length > 0 ? Math.max(...found.map((c) => c.meta.modSeq)) : null;
+  // IMAP4rev2 answers a plain SEARCH with ESEARCH too (RFC 9051 §6.4.4, §7.3.4).
+  const returns = q.returns ?? (ctx.rev2 ? new Set<ReturnOption>(['ALL']) : null);
+  if (!returns) {
+    const modseq = q.usesModSeq && highest !== null ? ` (MODSEQ ${highest})` : '';
+    await ctx.untagged(`SEARCH${numbers.map((n) => ` ${n}`).join('')}${modseq}`);
+    return undefined;
   }
-  await ctx.untagged(`SEARCH${numbers.map((n) => ` ${n}`).join('')}${modseq}`);
+  const min = found[0];
+  const max = found[found.length - 1];
+  if (returns.has('SAVE')) {
+    // RFC 5182 §2.1: with MIN and/or MAX only, just those are saved.
+    const onlyEnds =
+      !returns.has('ALL') && !returns.has('COUNT') && (returns.has('MIN') || returns.has('MAX'));
+    const kept = onlyEnds
+      ? [
+          ...new Set([
+            ...(returns.has('MIN') && min ? [min] : []),
+            ...(returns.has('MAX') && max ? [max] : []),
+          ]),
+        ]
+      : found;
+    ctx.savedSearch = kept.map((c) => c.meta.uid);
+    // RFC 5182 §2.1: SAVE alone returns no ESEARCH response.
+    if (returns.size === 1) return undefined;
+  }
+  let out = `ESEARCH (TAG ${quoted(ctx.tag)})${byUid ? ' UID' : ''}`;
+  if (min && returns.has('MIN')) out += ` MIN ${byUid ? min.meta.uid : min.seq}`;
+  if (max && returns.has('MAX')) out += ` MAX ${byUid ? max.meta.uid : max.seq}`;
+  if (numbers.length > 0 && returns.has('ALL')) out += ` ALL ${formatSequenceSet(numbers)}`;
+  if (returns.has('COUNT')) out += ` COUNT ${numbers.length}`;
+  if (q.usesModSeq && highest !== null) out += ` MODSEQ ${highest}`;
+  await ctx.untagged(out);
   return undefined;
 }
 

@@ -3,7 +3,8 @@
  * parameter), §3.2.5 (QRESYNC parameter). A failed SELECT leaves no mailbox selected (RFC 9051 §6.3.2).
  *
  * Responses: FLAGS, PERMANENTFLAGS, EXISTS, RECENT (always 0: \Recent is not kept, as IMAP4rev2),
- * UNSEEN (first unseen sequence number, RFC 3501), UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (sent always: the
+ * UNSEEN (first unseen sequence number, RFC 3501) — with IMAP4rev2 enabled LIST instead of RECENT and
+ * UNSEEN (RFC 9051 §6.3.2) —, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (sent always: the
  * store keeps MODSEQs, RFC 7162 §3.1.2.1); with QRESYNC and a matching UIDVALIDITY, VANISHED (EARLIER) for
  * what was expunged since the client's MODSEQ and FETCH (UID FLAGS MODSEQ) for what changed.
  */
@@ -65,6 +66,15 @@ export function parseSelect(args: readonly Arg[], env?: ParseEnv): SelectArgs {
   return { mailbox, condstore, qresync };
 }
 
+/** The LIST attributes of a folder: children and special use. */
+async function listAttributes(ctx: ImapContext, name: string): Promise<string> {
+  const folders = await ctx.services.backend.listFolders(ctx.user.id);
+  const attrs = [folders.some((f) => f.name.startsWith(`${name}/`)) ? '\\HasChildren' : '\\HasNoChildren'];
+  const use = folders.find((f) => f.name === name)?.specialUse;
+  if (use) attrs.push(use);
+  return attrs.join(' ');
+}
+
 async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boolean): Promise<Completion> {
   if (args.qresync && !ctx.enabled.has('QRESYNC')) {
     // RFC 7162 §3.2.5: the client must ENABLE QRESYNC first.
@@ -91,9 +101,17 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
       : `OK [PERMANENTFLAGS (${flags} \\*)] Flags permitted.`,
   );
   await ctx.untagged(`${view.count} EXISTS`);
-  await ctx.untagged('0 RECENT');
-  const firstUnseen = snapshot.messages.findIndex((m) => !m.flags.includes('\\Seen'));
-  if (firstUnseen >= 0) await ctx.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen.`);
+  if (ctx.rev2) {
+    // RFC 9051 §6.3.2: IMAP4rev2 has no RECENT nor UNSEEN here, but a LIST response for the mailbox.
+    await ctx.untagged([
+      `LIST (${await listAttributes(ctx, snapshot.name)}) "/" `,
+      ctx.mailboxName(snapshot.name),
+    ]);
+  } else {
+    await ctx.untagged('0 RECENT');
+    const firstUnseen = snapshot.messages.findIndex((m) => !m.flags.includes('\\Seen'));
+    if (firstUnseen >= 0) await ctx.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen.`);
+  }
   await ctx.untagged(`OK [UIDVALIDITY ${snapshot.uidValidity}] UIDs valid`);
   await ctx.untagged(`OK [UIDNEXT ${snapshot.uidNext}] Predicted next UID`);
   await ctx.untagged(`OK [HIGHESTMODSEQ ${snapshot.highestModSeq}] Highest`);

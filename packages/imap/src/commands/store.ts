@@ -13,11 +13,11 @@ import { badCommand, ERRORS } from '../errors.js';
 import { parseFlagList } from '../flags.js';
 import { resolveTargets } from '../mailbox/resolve.js';
 import { ArgReader } from '../parser/args.js';
-import { formatSequenceSet, type SequenceSet } from '../parser/sequence.js';
+import { formatSequenceSet, type SetArg } from '../parser/sequence.js';
 import type { Arg } from '../parser/types.js';
 
 export interface StoreArgs {
-  set: SequenceSet;
+  set: SetArg;
   unchangedSince: number | null;
   op: FlagOperation;
   silent: boolean;
@@ -63,7 +63,7 @@ async function storeFlags(
   if (view.readOnly) throw ERRORS.readOnly();
   if (args.unchangedSince !== null) ctx.enable('CONDSTORE');
   const condstore = ctx.enabled.has('CONDSTORE');
-  const targets = resolveTargets(view, args.set, byUid);
+  const targets = resolveTargets(view, args.set, byUid, ctx.savedSearch);
   const { backend } = ctx.services;
   const userId = ctx.user.id;
   const uids = targets.map((t) => t.uid);

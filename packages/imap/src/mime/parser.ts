@@ -42,22 +42,46 @@ const MAX_DEPTH = 64;
 const LF = 0x0a;
 
 export function parseMime(raw: Buffer): MimePart {
-  return parsePart(raw, 0, raw.length, false, 0);
+  return parsePart(raw, lineIndex(raw), 0, raw.length, false, 0);
 }
 
-function countLines(buf: Buffer, start: number, end: number): number {
-  if (end <= start) return 0;
+/** The offsets of every LF, once per message: line counts of nested parts then cost O(log n) each. */
+function lineIndex(buf: Buffer): Uint32Array {
+  let count = 0;
+  for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, i + 1)) count++;
+  const out = new Uint32Array(count);
   let n = 0;
-  let i = buf.indexOf(LF, start);
-  while (i >= 0 && i < end) {
-    n++;
-    i = buf.indexOf(LF, i + 1);
-  }
-  if (buf[end - 1] !== LF) n++;
-  return n;
+  for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, i + 1)) out[n++] = i;
+  return out;
 }
 
-function parsePart(buf: Buffer, start: number, end: number, inDigest: boolean, depth: number): MimePart {
+/** Index of the first entry >= value. */
+function lowerBound(a: Uint32Array, value: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Lines in [start, end): the LFs, plus a last line without one. */
+function countLines(buf: Buffer, lfs: Uint32Array, start: number, end: number): number {
+  if (end <= start) return 0;
+  const n = lowerBound(lfs, end) - lowerBound(lfs, start);
+  return buf[end - 1] === LF ? n : n + 1;
+}
+
+function parsePart(
+  buf: Buffer,
+  lfs: Uint32Array,
+  start: number,
+  end: number,
+  inDigest: boolean,
+  depth: number,
+): MimePart {
   const header = parseHeader(buf, start, end);
   const fields = header.fields;
   const value = (key: string) => {
@@ -104,7 +128,7 @@ function parsePart(buf: Buffer, start: number, end: number, inDigest: boolean, d
   if (!explicitType && !inDigest) {
     part.params = [{ wireName: 'charset', wireValue: 'us-ascii', key: 'charset', value: 'us-ascii' }];
   }
-  part.lines = countLines(buf, part.bodyStart, end);
+  part.lines = countLines(buf, lfs, part.bodyStart, end);
   if (depth >= MAX_DEPTH) return part;
 
   if (type === 'multipart') {
@@ -118,12 +142,12 @@ function parsePart(buf: Buffer, start: number, end: number, inDigest: boolean, d
     }
     const digest = subtype === 'digest';
     for (const [s, e] of splitMultipart(buf, part.bodyStart, end, boundary)) {
-      part.children.push(parsePart(buf, s, e, digest, depth + 1));
+      part.children.push(parsePart(buf, lfs, s, e, digest, depth + 1));
     }
   } else if (type === 'message' && (subtype === 'rfc822' || subtype === 'global')) {
     const enc = (part.encoding ?? '7bit').toLowerCase();
     if (enc === '7bit' || enc === '8bit' || enc === 'binary') {
-      part.message = parsePart(buf, part.bodyStart, end, false, depth + 1);
+      part.message = parsePart(buf, lfs, part.bodyStart, end, false, depth + 1);
     }
   }
   return part;

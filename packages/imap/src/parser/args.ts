@@ -5,7 +5,7 @@
 import { canonicalFolderName } from '@delegato/mailstore';
 import { badCommand } from '../errors.js';
 import { decodeMutf7 } from '../mutf7.js';
-import { parseSequenceSet, type SequenceSet } from './sequence.js';
+import { parseSequenceSet, SAVED, type SetArg } from './sequence.js';
 import type { Arg } from './types.js';
 
 /**
@@ -80,8 +80,10 @@ export class ArgReader {
     return decodeMailboxName(this.astringBytes(name), this.env);
   }
 
-  sequenceSet(name = 'sequence set'): SequenceSet {
+  /** A sequence set, or `$` (the saved search result, RFC 5182). */
+  sequenceSet(name = 'sequence set'): SetArg {
     const text = this.atom(name);
+    if (text === SAVED) return SAVED;
     const set = parseSequenceSet(text);
     if (!set) throw badCommand(`Invalid ${name}`);
     return set;

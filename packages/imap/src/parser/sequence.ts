@@ -11,6 +11,10 @@ export interface SeqRange {
 
 export type SequenceSet = SeqRange[];
 
+/** `$`: the saved search result (SEARCHRES, RFC 5182 §2.1), usable wherever a sequence set is. */
+export const SAVED = '$' as const;
+export type SetArg = SequenceSet | typeof SAVED;
+
 /** nz-number: 1..4294967295 without leading zeros (RFC 9051 §9). */
 const NUMBER = /^[1-9]\d{0,9}$/;
 export const MAX_UINT32 = 4294967295;

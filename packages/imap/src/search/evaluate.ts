@@ -23,6 +23,8 @@ export interface SearchEnv {
   /** Messages the client knows (for `*` in sequence sets). */
   count: number;
   maxUid: number;
+  /** UIDs of the saved search result (`$`). */
+  saved: ReadonlySet<number>;
   load(meta: MessageMeta): Promise<CachedMessage>;
 }
 
@@ -125,6 +127,8 @@ export async function matches(
       return inSequenceSet(key.set, c.seq, env.count);
     case 'uid':
       return inSequenceSet(key.set, c.meta.uid, env.maxUid);
+    case 'saved':
+      return env.saved.has(c.meta.uid);
     case 'modseq':
       return c.meta.modSeq >= key.modSeq;
     case 'not':

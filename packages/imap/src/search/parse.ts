@@ -20,15 +20,23 @@ export type SearchKey =
   | { k: 'size'; op: 'larger' | 'smaller'; n: number }
   | { k: 'seq'; set: SequenceSet }
   | { k: 'uid'; set: SequenceSet }
+  /** `$` or `UID $`: the saved search result (SEARCHRES, RFC 5182 §2.1). */
+  | { k: 'saved' }
   | { k: 'modseq'; modSeq: number }
   | { k: 'not'; key: SearchKey }
   | { k: 'or'; a: SearchKey; b: SearchKey }
   | { k: 'and'; keys: SearchKey[] };
 
+/** ESEARCH result options (RFC 4731 §3.1, RFC 9051 §6.4.4) and SAVE (RFC 5182 §2.1). */
+export type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+
 export interface SearchQuery {
   key: SearchKey;
   /** The query uses MODSEQ: the response ends with (MODSEQ highest) (RFC 7162 §3.1.5). */
   usesModSeq: boolean;
+  /** RETURN (...) options; null without RETURN. `RETURN ()` means ALL. */
+  returns: Set<ReturnOption> | null;
 }
 
 /** Charsets SEARCH accepts (RFC 9051 §6.4.4: US-ASCII and UTF-8 are required). */
@@ -133,8 +141,12 @@ function parseKey(keys: Keys, depth: number): SearchKey {
       return { k: 'size', op: 'larger', n: parseNumberArg(keys.atom('size'), 'size', { max64: true }) };
     case 'SMALLER':
       return { k: 'size', op: 'smaller', n: parseNumberArg(keys.atom('size'), 'size', { max64: true }) };
+    case '$':
+      return { k: 'saved' };
     case 'UID': {
-      const set = parseSequenceSet(keys.atom('UID set'));
+      const text = keys.atom('UID set');
+      if (text === '$') return { k: 'saved' };
+      const set = parseSequenceSet(text);
       if (!set) throw badCommand('Invalid UID set');
       return { k: 'uid', set };
     }
@@ -171,24 +183,36 @@ function parseAll(keys: Keys, depth: number, parent?: Keys): SearchKey {
   return list.length === 1 ? (list[0] as SearchKey) : { k: 'and', keys: list };
 }
 
-/** Parses `[CHARSET name] keys...`. */
+/** Parses `[RETURN (options)] [CHARSET name] keys...`. */
 export function parseSearch(args: readonly Arg[]): SearchQuery {
   let rest = args;
-  const first = args[0];
-  if (first?.kind === 'atom' && first.value.toUpperCase() === 'RETURN') {
-    throw badCommand('ESEARCH is not supported');
+  let returns: Set<ReturnOption> | null = null;
+  const head = rest[0];
+  if (head?.kind === 'atom' && head.value.toUpperCase() === 'RETURN') {
+    const opts = rest[1];
+    if (opts?.kind !== 'list') throw badCommand('RETURN needs a list of options');
+    returns = new Set();
+    for (const o of opts.items) {
+      const name = o.kind === 'atom' ? o.value.toUpperCase() : '';
+      if (!RETURN_OPTIONS.has(name)) throw badCommand('Invalid search return option');
+      returns.add(name as ReturnOption);
+    }
+    // RFC 4731 §3.1: RETURN () is RETURN (ALL).
+    if (returns.size === 0) returns.add('ALL');
+    rest = rest.slice(2);
   }
+  const first = rest[0];
   if (first?.kind === 'atom' && first.value.toUpperCase() === 'CHARSET') {
-    const cs = args[1];
+    const cs = rest[1];
     if (!cs || cs.kind === 'list') throw badCommand('Missing charset');
     const name = argText(cs, 'charset').toUpperCase();
     if (!SEARCH_CHARSETS.includes(name)) {
       throw refused('BADCHARSET', 'Unsupported charset');
     }
-    rest = args.slice(2);
+    rest = rest.slice(2);
   }
   if (rest.length === 0) throw badCommand('Missing search keys');
   const keys = new Keys(rest);
   const key = parseAll(keys, 0);
-  return { key, usesModSeq: keys.usesModSeq };
+  return { key, usesModSeq: keys.usesModSeq, returns };
 }
