@@ -16,6 +16,7 @@ const NEEDED = [
     pkg: 'python3',
     why: 'poplib, imaplib and email tests',
   },
+  { check: 'command -v curl', pkg: 'curl', why: 'IMAP tests fetch with curl imap://' },
   { check: 'test -x /usr/bin/chromium', pkg: 'chromium', why: 'admin UI tests run headless Chromium' },
 ];
 
