@@ -24,6 +24,8 @@ export async function startImap(opts: {
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
     logger: opts.logger.child({ proto: 'imap' }),
+    // APPEND takes what the MTA would accept (smtp.maxMessageBytes).
+    limits: { maxLiteralSize: config.smtp.maxMessageBytes },
   });
   const plain = await server.listen(config.port.imap, config.listen, { implicitTls: false });
   const implicit = await server.listen(config.port.imaps, config.listen, { implicitTls: true });

@@ -17,6 +17,7 @@ export { CachedMessage, MessageCache } from './mime/cache.js';
 export { envelopeOf, envelopeWire } from './mime/envelope.js';
 export { type MimePart, parseMime } from './mime/parser.js';
 export { decodeMutf7, encodeMutf7 } from './mutf7.js';
+export { ArgReader, type ParseEnv } from './parser/args.js';
 export { CommandReader, type ReaderEvent, type ReaderLimits } from './parser/reader.js';
 export { formatSequenceSet, parseSequenceSet, type SequenceSet } from './parser/sequence.js';
 export type { Arg, ParsedCommand } from './parser/types.js';
