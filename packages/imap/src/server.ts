@@ -3,9 +3,9 @@
  * listeners over one set of services. Protocol only: storage is the `MailBackend` it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { randomBytes } from 'node:crypto';
-import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { listenForSessions } from '@delegato/mail-core';
 import type { MailBackend } from '@delegato/mailstore';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -73,70 +73,31 @@ export class ImapServer {
 
   /** Listens on `host:port` (port 0: any free port). `implicitTls`: IMAPS, else IMAP with STARTTLS. */
   async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<ImapListener> {
-    const sessions = new Set<ImapSession>();
-    /** Every TCP connection, TLS handshakes in progress included (cut at close). */
-    const connections = new Set<Socket>();
     const proto = opts.implicitTls ? 'imaps' : 'imap';
-    const serve = (socket: Socket) => {
-      const cid = randomBytes(6).toString('base64url');
-      const session = new ImapSession({
-        socket,
-        tls: opts.implicitTls,
-        services: this.#services,
-        secureContext: this.#secureContext,
-        trustLocalConnections: this.#trustLocal,
-        log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
-        onClose: () => sessions.delete(session),
-      });
-      sessions.add(session);
-      session.start();
-    };
-
-    let server: Server;
-    if (opts.implicitTls) {
-      const tlsServer = createTlsServer({
-        ...this.#tls,
-        handshakeTimeout: this.#services.limits.tlsHandshakeTimeoutMs,
-      });
-      tlsServer.on('secureConnection', serve);
-      tlsServer.on('tlsClientError', (error) =>
-        this.#logger?.debug({ err: error, proto }, 'imap TLS handshake failed'),
-      );
-      server = tlsServer;
-    } else {
-      server = createNetServer(serve);
-    }
-    server.on('error', (error) => this.#logger?.error({ err: error, proto }, 'imap listener error'));
-    server.on('connection', (socket: Socket) => {
-      connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
+    const listening = await listenForSessions({
+      port,
+      host,
+      implicitTls: opts.implicitTls,
+      tls: this.#tls,
+      handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
+      proto,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+      createSession: (socket, cid, onClose) =>
+        new ImapSession({
+          socket,
+          tls: opts.implicitTls,
+          services: this.#services,
+          secureContext: this.#secureContext,
+          trustLocalConnections: this.#trustLocal,
+          log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
+          onClose,
+        }),
     });
-
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    this.#logger?.info({ proto, address: address.address, port: address.port }, 'imap listening');
-
-    let closing: Promise<void> | undefined;
     const listener: ImapListener = {
-      address,
-      close: () => {
-        closing ??= (async () => {
-          this.#listeners.delete(listener);
-          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-          const open = [...sessions];
-          for (const s of open) s.destroy();
-          for (const c of connections) c.destroy();
-          await Promise.all(open.map((s) => s.settled()));
-          await stopped;
-          this.#logger?.info({ proto, port: address.port }, 'imap listener closed');
-        })();
-        return closing;
+      address: listening.address,
+      close: async () => {
+        this.#listeners.delete(listener);
+        await listening.close();
       },
     };
     this.#listeners.add(listener);

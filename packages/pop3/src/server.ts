@@ -3,9 +3,9 @@
  * over one set of services. Protocol only: storage is the `MailBackend` subset it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { randomBytes } from 'node:crypto';
-import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { listenForSessions } from '@delegato/mail-core';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
@@ -73,70 +73,31 @@ export class Pop3Server {
 
   /** Listens on `host:port` (port 0: any free port). `implicitTls`: POP3S, else POP3 with STLS. */
   async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<Pop3Listener> {
-    const sessions = new Set<Pop3Session>();
-    /** Every TCP connection, TLS handshakes in progress included (cut at close). */
-    const connections = new Set<Socket>();
     const proto = opts.implicitTls ? 'pop3s' : 'pop3';
-    const serve = (socket: Socket) => {
-      const cid = randomBytes(6).toString('base64url');
-      const session = new Pop3Session({
-        socket,
-        tls: opts.implicitTls,
-        services: this.#services,
-        secureContext: this.#secureContext,
-        trustLocalConnections: this.#trustLocal,
-        log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
-        onClose: () => sessions.delete(session),
-      });
-      sessions.add(session);
-      session.start();
-    };
-
-    let server: Server;
-    if (opts.implicitTls) {
-      const tlsServer = createTlsServer({
-        ...this.#tls,
-        handshakeTimeout: this.#services.limits.tlsHandshakeTimeoutMs,
-      });
-      tlsServer.on('secureConnection', serve);
-      tlsServer.on('tlsClientError', (error) =>
-        this.#logger?.debug({ err: error, proto }, 'pop3 TLS handshake failed'),
-      );
-      server = tlsServer;
-    } else {
-      server = createNetServer(serve);
-    }
-    server.on('error', (error) => this.#logger?.error({ err: error, proto }, 'pop3 listener error'));
-    server.on('connection', (socket: Socket) => {
-      connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
+    const listening = await listenForSessions({
+      port,
+      host,
+      implicitTls: opts.implicitTls,
+      tls: this.#tls,
+      handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
+      proto,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+      createSession: (socket, cid, onClose) =>
+        new Pop3Session({
+          socket,
+          tls: opts.implicitTls,
+          services: this.#services,
+          secureContext: this.#secureContext,
+          trustLocalConnections: this.#trustLocal,
+          log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
+          onClose,
+        }),
     });
-
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    this.#logger?.info({ proto, address: address.address, port: address.port }, 'pop3 listening');
-
-    let closing: Promise<void> | undefined;
     const listener: Pop3Listener = {
-      address,
-      close: () => {
-        closing ??= (async () => {
-          this.#listeners.delete(listener);
-          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-          const open = [...sessions];
-          for (const s of open) s.destroy();
-          for (const c of connections) c.destroy();
-          await Promise.all(open.map((s) => s.settled()));
-          await stopped;
-          this.#logger?.info({ proto, port: address.port }, 'pop3 listener closed');
-        })();
-        return closing;
+      address: listening.address,
+      close: async () => {
+        this.#listeners.delete(listener);
+        await listening.close();
       },
     };
     this.#listeners.add(listener);
