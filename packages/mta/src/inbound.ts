@@ -101,6 +101,8 @@ export interface MxServerOptions {
 interface Transaction {
   destinations: Array<{ rcpt: string; dest: Destination; notify?: string[]; orcpt?: string }>;
   refused: number;
+  /** The authenticated user's own addresses, read once at MAIL FROM (null: not authenticated). */
+  owned?: Set<string> | null;
 }
 
 /** What smtp-server keeps as `session.user` after our onAuth. */
@@ -266,9 +268,11 @@ export class MxServer {
       return;
     }
     // Refusals count per connection, not per transaction: a new MAIL FROM does not reset a flood.
-    this.#tx.set(session, { destinations: [], refused: this.#tx.get(session)?.refused ?? 0 });
+    const tx: Transaction = { destinations: [], refused: this.#tx.get(session)?.refused ?? 0 };
+    this.#tx.set(session, tx);
     this.#ownedSenders(session).then(
       (owned) => {
+        tx.owned = owned;
         // An authenticated user sends as themselves only (the null sender stays allowed: MDNs, RFC 8098).
         if (owned && sender !== '' && !owned.has(sender.toLowerCase()))
           cb(replyError('senderNotOwned', sender));
@@ -344,7 +348,7 @@ export class MxServer {
       ...(rcpts.length === 1 ? { for: rcpts[0] } : {}),
       date: this.#now(),
     });
-    const owned = await this.#ownedSenders(session);
+    const owned = tx.owned !== undefined ? tx.owned : await this.#ownedSenders(session);
     let violation: Error | undefined;
     let head = '';
     const withTrace = (): Readable => {
