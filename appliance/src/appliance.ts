@@ -27,6 +27,7 @@ import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { startQueueWorker } from './services/queue.js';
 import { startSubmission } from './services/submission.js';
+import { webApp } from './services/web.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -204,15 +205,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
     // The set-up sheet shows the ports users really connect to (the config may say 0).
     const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
+    const mailPorts = Object.fromEntries(
+      ['imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions'].flatMap((n) => {
+        const p = portOf(n);
+        return p ? [[n, p]] : [];
+      }),
+    );
     const adminUiApp = adminApp({
       directory,
       region: config.region.id,
-      ports: Object.fromEntries(
-        ['imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions'].flatMap((n) => {
-          const p = portOf(n);
-          return p ? [[n, p]] : [];
-        }),
-      ),
+      ports: mailPorts,
       limiter: rateLimiter,
       totpStore: new FileTotpStore(join(config.data.dir, 'admin-totp.json'), directory.options.key),
     });
@@ -224,6 +226,18 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     });
     stack.push(() => admin.close());
     listeners.push({ name: 'admin', host: config.listen, port: admin.address.port });
+
+    const web: RunningHttps = await listenHttps(
+      webApp({
+        directory,
+        region: config.region.id,
+        ports: mailPorts,
+        adminPort: admin.address.port,
+      }),
+      { host: config.listen, port: config.port.web, cert: tls.cert, key: tls.key },
+    );
+    stack.push(() => web.close());
+    listeners.push({ name: 'web', host: config.listen, port: web.address.port });
 
     for (const l of listeners) {
       stack.push(async () => logEvent(logger, 'listener.close', { name: l.name, port: l.port }));

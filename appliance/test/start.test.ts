@@ -77,17 +77,33 @@ function cli(
   });
 }
 
-function httpsGet(port: number, path: string, ca: string): Promise<{ status: number; body: string }> {
+function httpsGet(
+  port: number,
+  path: string,
+  ca: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost' }, (res) => {
-      let body = '';
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        ca,
+        servername: 'localhost',
+        method: opts.method,
+        headers: opts.headers,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 
@@ -121,7 +137,7 @@ describe('delegato start', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(password);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(DATA, 'federation.key')).mode & 0o777).toBe(0o600);
-    // Only services that exist are opened (no web or federation listener yet).
+    // Only services that exist are opened (no federation listener yet).
     const listenerLines = out.split('\n').filter((l) => /^\w+ \S+:\d+$/.test(l));
     expect(listenerLines.map((l) => l.split(' ')[0])).toEqual([
       'smtp',
@@ -132,6 +148,7 @@ describe('delegato start', () => {
       'pop3',
       'pop3s',
       'admin',
+      'web',
     ]);
     expect(listenerLines).toContain(`admin 127.0.0.1:${adminPort}`);
   });
@@ -185,6 +202,59 @@ describe('delegato start', () => {
     }>;
     expect(audit.some((r) => r.action === 'mailbox.add' && r.actor.startsWith('operator:cli:'))).toBe(true);
   }, 60_000);
+
+  it('serves Thunderbird autoconfig and Outlook Autodiscover on the public web listener', async () => {
+    const out = app.stdout();
+    const port = (name: string) => Number(new RegExp(`^${name} 127\\.0\\.0\\.1:(\\d+)$`, 'm').exec(out)?.[1]);
+    const web = port('web');
+    const ca = readFileSync(join(DATA, 'tls', 'cert.pem'), 'utf8');
+    expect((await httpsGet(web, '/healthz', ca)).status).toBe(200);
+
+    // The domain was added through the CLI above; the ports are the listeners' real ones.
+    const tb = await httpsGet(web, '/mail/config-v1.1.xml?emailaddress=rose.pinkcheeks%40iat.example', ca);
+    expect(tb.status).toBe(200);
+    expect(tb.headers['content-type']).toContain('application/xml');
+    expect(tb.body).toMatch(
+      new RegExp(
+        `<hostname>imap\\.iat\\.example</hostname>\\s*<port>${port('imaps')}</port>\\s*<socketType>SSL`,
+      ),
+    );
+    expect(tb.body).toContain(`<port>${port('submission')}</port>`);
+    expect(
+      (await httpsGet(web, '/mail/config-v1.1.xml?emailaddress=a%40not-hosted.example', ca)).status,
+    ).toBe(404);
+
+    const request = (address: string) =>
+      `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${address}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
+    const post = (body: string) =>
+      httpsGet(web, '/autodiscover/autodiscover.xml', ca, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/xml' },
+      });
+    const ol = await post(request('nobody-in-particular@IAT.example'));
+    expect(ol.status).toBe(200);
+    expect(ol.body).toMatch(/<Type>IMAP<\/Type>\s*<Server>imap\.iat\.example<\/Server>/);
+    expect(ol.body).toContain(`<Port>${port('imaps')}</Port>`);
+    expect(ol.body).toContain(`<Port>${port('pop3s')}</Port>`);
+    expect(ol.body).toContain(`<Port>${port('submissions')}</Port>`);
+    expect(ol.body).toContain('<LoginName>nobody-in-particular@iat.example</LoginName>');
+    expect((await post(request('x@not-hosted.example'))).status).toBe(404);
+    expect((await post('<Autodiscover/>')).status).toBe(400);
+    expect((await post(request(`x@iat.example${' '.repeat(20_000)}`))).status).toBe(413);
+    expect((await post(request('<script>@iat.example'))).status).not.toBe(200);
+
+    // The home page links to the self-service sign-in of the admin listener; a forged Host is not echoed.
+    const home = await httpsGet(web, '/', ca, { headers: { host: 'mail.iat.example:443' } });
+    expect(home.status).toBe(200);
+    expect(home.body).toContain(`href="https://mail.iat.example:${adminPort}/login"`);
+    const forged = await httpsGet(web, '/', ca, { headers: { host: '"><script>alert(1)</script>' } });
+    expect(forged.body).not.toContain('<script>');
+    const odd = await httpsGet(web, '/', ca, { headers: { host: 'odd_name.example' } });
+    expect(odd.status).toBe(200);
+    expect(odd.body).not.toContain('odd_name');
+    expect(home.headers['content-security-policy']).toContain("default-src 'none'");
+  }, 30_000);
 
   it('refuses a second appliance on the same data dir with a clear message', async () => {
     const second = startAppliance();

@@ -107,7 +107,10 @@ export const configSchema = z
         pop3: port(2110, 'POP3 with STLS (110 in production)'),
         pop3s: port(2995, 'POP3 over implicit TLS (995 in production)'),
         admin: port(8443, 'the administration API and console (HTTPS)'),
-        web: port(8444, 'the user web interface (HTTPS)'),
+        web: port(
+          8444,
+          "the public web listener: mail client autoconfiguration and the users' home page (HTTPS)",
+        ),
         federation: port(2466, 'federation between regions (TLS)'),
       })
       .strict()

@@ -9,6 +9,7 @@ import type { Directory } from '@delegato/directory';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { healthz } from './healthz.js';
 
 export function adminApp(
   opts: { directory: Directory; region: string } & Partial<Omit<AdminOptions, 'directory' | 'region'>>,
@@ -17,14 +18,7 @@ export function adminApp(
   // The UI sets its own security headers (a stricter CSP, Referrer-Policy same-origin: its CSRF check needs
   // the Origin header of same-site form posts); the defaults apply to /healthz only.
   app.use('/healthz', secureHeaders());
-  app.get('/healthz', async (c) => {
-    try {
-      await opts.directory.listRegions();
-      return c.json({ status: 'ok', region: opts.region });
-    } catch {
-      return c.json({ status: 'error', region: opts.region, failing: 'directory' }, 503);
-    }
-  });
+  app.get('/healthz', healthz(opts.directory, opts.region));
   app.route(
     '/',
     adminUi({

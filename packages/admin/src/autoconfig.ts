@@ -4,15 +4,9 @@
  * `autoconfig.<domain>`) and `/.well-known/autoconfig/mail/config-v1.1.xml` (the one it asks at the
  * domain itself). Only hosted domains are answered; whether a mailbox exists is never revealed.
  */
-import { type Directory, normaliseDomain } from '@delegato/directory';
-import { Hono } from 'hono';
-import { type MailPorts, type ServerNames, STANDARD_PORTS } from './env.js';
-
-const xml = (s: string) =>
-  s.replace(
-    /[<>&'"]/g,
-    (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[ch] ?? ch,
-  );
+import { type Context, Hono } from 'hono';
+import { type DiscoveryOptions, discovery, xmlText as xml } from './discovery.js';
+import type { MailPorts, ServerNames } from './env.js';
 
 export function autoconfigXml(domain: string, names: ServerNames, ports: MailPorts): string {
   const server = (tag: string, type: string, host: string, port: number, socket: string) =>
@@ -40,32 +34,17 @@ ${server('outgoingServer', 'smtp', names.smtp, ports.submission, 'STARTTLS')}
 `;
 }
 
-export function autoconfigApp(opts: {
-  directory: Directory;
-  hostnames?: ServerNames | ((domain: string) => ServerNames);
-  ports?: Partial<MailPorts>;
-}): Hono {
+export function autoconfigApp(opts: DiscoveryOptions): Hono {
   const app = new Hono();
-  const ports = { ...STANDARD_PORTS, ...opts.ports };
-  const names = (domain: string): ServerNames => {
-    const h = opts.hostnames;
-    if (typeof h === 'function') return h(domain);
-    return h ?? { imap: `imap.${domain}`, pop: `pop.${domain}`, smtp: `smtp.${domain}` };
-  };
-  const handler = async (c: import('hono').Context) => {
+  const d = discovery(opts);
+  const handler = async (c: Context) => {
     const email = (c.req.query('emailaddress') ?? '').trim();
     const at = email.lastIndexOf('@');
-    let domain: string;
-    try {
-      domain = normaliseDomain(at >= 0 ? email.slice(at + 1) : (c.req.query('domain') ?? ''));
-    } catch {
-      return c.text('unknown domain', 404);
-    }
-    const found = await opts.directory.lookupRecipient(`postmaster@${domain}`);
-    if (found.kind === 'not-hosted' || found.kind === 'invalid') return c.text('unknown domain', 404);
+    const domain = await d.hostedDomain(at >= 0 ? email.slice(at + 1) : (c.req.query('domain') ?? ''));
+    if (!domain) return c.text('unknown domain', 404);
     c.header('Content-Type', 'application/xml; charset=utf-8');
     c.header('Cache-Control', 'public, max-age=3600');
-    return c.body(autoconfigXml(domain, names(domain), ports));
+    return c.body(autoconfigXml(domain, d.names(domain), d.ports));
   };
   app.get('/mail/config-v1.1.xml', handler);
   app.get('/.well-known/autoconfig/mail/config-v1.1.xml', handler);

@@ -1,7 +1,8 @@
-/** The admin web UI, JSON API and Thunderbird autoconfig. See README.md. */
+/** The admin web UI, JSON API, Thunderbird autoconfig and Outlook Autodiscover. See README.md. */
 export { TokenStore } from './api/tokens.js';
 export { adminApp } from './app.js';
 export { autoconfigApp, autoconfigXml } from './autoconfig.js';
+export { AUTODISCOVER_MAX_REQUEST_BYTES, autodiscoverApp, autodiscoverXml } from './autodiscover.js';
 export type { AdminOptions, AppEnv, MailPorts, ServerNames } from './env.js';
 export { nodeRemoteAddress, STANDARD_PORTS } from './env.js';
 export { openApiDocument } from './openapi.js';
