@@ -216,6 +216,11 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       region: config.region.id,
       ports: mailPorts,
       limiter: rateLimiter,
+      requireTotp: config.admin.requireTotp,
+      allowedNetworks: config.admin.allowedNetworks
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n.length > 0),
       totpStore: new FileTotpStore(join(config.data.dir, 'admin-totp.json'), directory.options.key),
     });
     const admin: RunningHttps = await listenHttps(adminUiApp, {

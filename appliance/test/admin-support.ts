@@ -32,10 +32,10 @@ export const listenerPort = (app: RunningAppliance, name: string): number => {
 };
 
 /** The real appliance in this process: ports 0, real databases in a temp dir, `operator` bootstrapped. */
-export async function startTestAppliance(prefix: string) {
+export async function startTestAppliance(prefix: string, env: Record<string, string> = {}) {
   const dir = tempDir(prefix);
   const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var') },
+    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var'), ...env },
     cwd: dir.path,
   });
   const app = await startAppliance(config, {

@@ -54,6 +54,7 @@ describe('configuration schema', () => {
       tls: {},
       directory: { timezone: 'UTC', retentionDays: 30, cramMd5: true },
       internalNetworks: '',
+      admin: { requireTotp: false, allowedNetworks: '' },
       smtp: {
         hostname: 'localhost',
         maxMessageBytes: 52428800,
@@ -121,6 +122,8 @@ describe('listSettings and envVarFor', () => {
       'smtp.idleTimeoutMs',
       'smtp.sessionTimeoutMs',
       'smtp.outboundPort',
+      'admin.requireTotp',
+      'admin.allowedNetworks',
       'dns.servers',
       'queue.retrySchedule',
       'queue.giveUpAfterSeconds',

@@ -221,6 +221,25 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('The MTA.'),
+    admin: z
+      .object({
+        requireTotp: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Every administrator must use two-step sign-in (TOTP); those without it enrol right after signing in.',
+          ),
+        allowedNetworks: z
+          .string()
+          .refine(isCidrList, 'Expected a comma-separated list of CIDRs such as 10.0.0.0/8,2001:db8::/32')
+          .default('')
+          .describe(
+            'Client networks (comma-separated CIDRs) allowed to reach the admin UI and API at all, for every admin; empty: any.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('The admin web UI and JSON API (port.admin).'),
     dns: z
       .object({
         servers: z
