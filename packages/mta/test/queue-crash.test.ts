@@ -66,6 +66,12 @@ describe('SIGKILL during delivery', () => {
     ]);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
+    // The child's 'exit' can be seen before the sink sees its connection drop: wait for that, so the held
+    // reply meets a dead connection (as a real remote MTA would), not a race.
+    for (const until = Date.now() + 10_000; sink.open > 0; ) {
+      if (Date.now() > until) throw new Error('the killed worker’s connection stayed open');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     hold = false;
     release?.();
     await new Promise((r) => setTimeout(r, 100));

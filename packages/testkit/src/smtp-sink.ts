@@ -72,6 +72,8 @@ export interface RunningSmtpSink {
   readonly connections: number;
   /** Most connections open at the same time. */
   readonly maxConcurrent: number;
+  /** Connections open now. */
+  readonly open: number;
   /** Resolves when `messages.length >= n` (rejects after `timeoutMs`). */
   waitForMessages(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -198,6 +200,9 @@ export function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<RunningSmtpSi
         },
         get maxConcurrent() {
           return maxConcurrent;
+        },
+        get open() {
+          return open;
         },
         async waitForMessages(n, timeoutMs = 10_000) {
           const until = Date.now() + timeoutMs;
