@@ -2,7 +2,7 @@
  * `delegato start` as a real process: listeners on port 0, operator bootstrap, HTTPS /healthz, the CLI
  * through the control socket while it runs, no credentials in the log, clean shutdown on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -244,10 +244,48 @@ describe('delegato start', () => {
     expect((await post(request(`x@iat.example${' '.repeat(20_000)}`))).status).toBe(413);
     expect((await post(request('<script>@iat.example'))).status).not.toBe(200);
 
+    // Apple configuration profile: a real property list (Python's plistlib reads it), no password in it.
+    const profile = await httpsGet(web, '/apple/mobileconfig?emailaddress=rose.pinkcheeks%40IAT.example', ca);
+    expect(profile.status).toBe(200);
+    expect(profile.headers['content-type']).toContain('application/x-apple-aspen-config');
+    expect(profile.headers['content-disposition']).toBe('attachment; filename="iat.example.mobileconfig"');
+    const plist = JSON.parse(
+      execFileSync(
+        'python3',
+        ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'],
+        { input: profile.body },
+      ).toString(),
+    );
+    expect(plist).toMatchObject({ PayloadType: 'Configuration', PayloadVersion: 1 });
+    expect(plist.PayloadContent).toHaveLength(1);
+    expect(plist.PayloadContent[0]).toMatchObject({
+      PayloadType: 'com.apple.mail.managed',
+      EmailAccountType: 'EmailTypeIMAP',
+      EmailAddress: 'rose.pinkcheeks@iat.example',
+      IncomingMailServerHostName: 'imap.iat.example',
+      IncomingMailServerPortNumber: port('imaps'),
+      IncomingMailServerUseSSL: true,
+      IncomingMailServerUsername: 'rose.pinkcheeks@iat.example',
+      OutgoingMailServerHostName: 'smtp.iat.example',
+      OutgoingMailServerPortNumber: port('submissions'),
+      OutgoingMailServerUseSSL: true,
+    });
+    expect(JSON.stringify(plist)).not.toMatch(/password"\s*:\s*"/i);
+    // The same address gets the same identifiers (a new download replaces the account, not doubles it).
+    const again = await httpsGet(web, '/apple/mobileconfig?emailaddress=rose.pinkcheeks%40iat.example', ca);
+    expect(again.body).toBe(profile.body);
+    expect((await httpsGet(web, '/apple/mobileconfig?emailaddress=x%40not-hosted.example', ca)).status).toBe(
+      404,
+    );
+    expect((await httpsGet(web, '/apple/mobileconfig?emailaddress=%3Cx%3E%40iat.example', ca)).status).toBe(
+      400,
+    );
+
     // The home page links to the self-service sign-in of the admin listener; a forged Host is not echoed.
     const home = await httpsGet(web, '/', ca, { headers: { host: 'mail.iat.example:443' } });
     expect(home.status).toBe(200);
     expect(home.body).toContain(`href="https://mail.iat.example:${adminPort}/login"`);
+    expect(home.body).toContain('<form method="get" action="/apple/mobileconfig">');
     const forged = await httpsGet(web, '/', ca, { headers: { host: '"><script>alert(1)</script>' } });
     expect(forged.body).not.toContain('<script>');
     const odd = await httpsGet(web, '/', ca, { headers: { host: 'odd_name.example' } });

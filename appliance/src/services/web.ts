@@ -5,13 +5,20 @@
  * - `GET /mail/config-v1.1.xml?emailaddress=...` and `/.well-known/autoconfig/mail/config-v1.1.xml`:
  *   Thunderbird autoconfig (clientConfig 1.1);
  * - `POST /autodiscover/autodiscover.xml`: Outlook Autodiscover (POX, [MS-OXDSCLI]);
+ * - `GET /apple/mobileconfig?emailaddress=...`: an Apple configuration profile (Apple Mail, iPhone, iPad);
  * - `GET /`: a short page that sends users to the self-service sign-in of the admin listener;
  * - `GET /healthz`.
  *
  * Nothing here needs a session: the administration UI stays on its own listener (DELEGATO_PORT_ADMIN),
  * which an operator can restrict to internal networks while this one faces the Internet.
  */
-import { autoconfigApp, autodiscoverApp, type MailPorts, type ServerNames } from '@delegato/admin';
+import {
+  autoconfigApp,
+  autodiscoverApp,
+  type MailPorts,
+  mobileconfigApp,
+  type ServerNames,
+} from '@delegato/admin';
 import type { Directory } from '@delegato/directory';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
@@ -42,6 +49,13 @@ const HOME = (signIn: string | null, adminPort: number) => `<!doctype html>
 ${signIn ? `<a href="${signIn}">sign in with your e-mail address</a>` : `sign in with your e-mail address on port ${adminPort} of this server`}.</p>
 <p>Mail programs such as Thunderbird and Outlook find their settings here by themselves:
 enter your e-mail address and password and they do the rest.</p>
+<form method="get" action="/apple/mobileconfig">
+<p><label for="emailaddress">iPhone, iPad or Mac: your e-mail address</label><br>
+<input id="emailaddress" name="emailaddress" type="email" required autocomplete="email">
+<button type="submit">Download the set-up profile</button></p>
+<p>Then open Settings (on a Mac: System Settings), install the downloaded profile and enter your
+password when asked.</p>
+</form>
 </body></html>
 `;
 
@@ -54,6 +68,7 @@ export function webApp(opts: WebOptions): Hono {
         defaultSrc: ["'none'"],
         styleSrc: ["'unsafe-inline'"],
         frameAncestors: ["'none'"],
+        formAction: ["'self'"],
       },
     }),
   );
@@ -66,6 +81,7 @@ export function webApp(opts: WebOptions): Hono {
   const discovery = { directory: opts.directory, ports: opts.ports, hostnames: opts.hostnames };
   app.route('/', autoconfigApp(discovery));
   app.route('/', autodiscoverApp(discovery));
+  app.route('/', mobileconfigApp(discovery));
   app.notFound((c) => c.text('not found', 404));
   return app;
 }
