@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { FileTotpStore } from '@delegato/admin';
+import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import { MailStore } from '@delegato/mailstore';
 import { createDsnSender, OutboundQueue } from '@delegato/mta';
@@ -21,7 +21,7 @@ import { dataPaths, ensureDataDir } from './data-dir.js';
 import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
-import { adminApp, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
@@ -211,6 +211,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         return p ? [[n, p]] : [];
       }),
     );
+    const clientCa = await adminClientCa(config);
+    // Once: TOTP secrets of the former file store move into the directory (admin-totp.json.imported).
+    await importTotpFile(join(config.data.dir, 'admin-totp.json'), directory.options.key, directory, SYSTEM);
     const adminUiApp = adminApp({
       directory,
       region: config.region.id,
@@ -221,13 +224,17 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         .split(',')
         .map((n) => n.trim())
         .filter((n) => n.length > 0),
-      totpStore: new FileTotpStore(join(config.data.dir, 'admin-totp.json'), directory.options.key),
+      // Sessions and API tokens survive restarts; TOTP secrets are in the directory (see admin-http.ts).
+      stateFile: join(config.data.dir, 'admin-state.db'),
+      clientCertificates: config.admin.clientCertificates,
     });
+    stack.push(() => adminUiApp.close());
     const admin: RunningHttps = await listenHttps(adminUiApp, {
       host: config.listen,
       port: config.port.admin,
       cert: tls.cert,
       key: tls.key,
+      ...(clientCa ? { clientCa } : {}),
     });
     stack.push(() => admin.close());
     listeners.push({ name: 'admin', host: config.listen, port: admin.address.port });

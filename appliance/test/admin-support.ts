@@ -71,8 +71,11 @@ export async function directoryState(d: Directory) {
     domains,
     perDomain,
     admins: await d.listAdmins(OP),
-    // Every change writes an audit row in its own transaction (passwords included).
-    audit: (await d.listAudit(OP, { limit: 10_000 })).map((r) => r.id),
+    // Every change writes an audit row in its own transaction (passwords included); sign-ins and
+    // sign-outs (`auth.*`) are recorded too, but they are not changes.
+    audit: (await d.listAudit(OP, { limit: 10_000 }))
+      .filter((r) => !r.action.startsWith('auth.'))
+      .map((r) => r.id),
   };
 }
 

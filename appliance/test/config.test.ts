@@ -54,7 +54,7 @@ describe('configuration schema', () => {
       tls: {},
       directory: { timezone: 'UTC', retentionDays: 30, cramMd5: true },
       internalNetworks: '',
-      admin: { requireTotp: false, allowedNetworks: '' },
+      admin: { requireTotp: false, allowedNetworks: '', clientCertificates: 'off' },
       smtp: {
         hostname: 'localhost',
         maxMessageBytes: 52428800,
@@ -124,6 +124,8 @@ describe('listSettings and envVarFor', () => {
       'smtp.outboundPort',
       'admin.requireTotp',
       'admin.allowedNetworks',
+      'admin.clientCertificates',
+      'admin.clientCa',
       'dns.servers',
       'queue.retrySchedule',
       'queue.giveUpAfterSeconds',

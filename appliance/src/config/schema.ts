@@ -236,6 +236,15 @@ export const configSchema = z
           .describe(
             'Client networks (comma-separated CIDRs) allowed to reach the admin UI and API at all, for every admin; empty: any.',
           ),
+        clientCertificates: z
+          .enum(['off', 'optional', 'required'])
+          .default('off')
+          .describe(
+            'TLS client certificates on the admin listener: off; optional (asked for and verified against admin.clientCa; needed by admins with a pinned certificate); required (connections without a valid one get 403 on everything but /healthz).',
+          ),
+        clientCa: path(
+          'PEM bundle of the CA(s) that issue admin client certificates; needed unless admin.clientCertificates is off.',
+        ),
       })
       .strict()
       .prefault({})

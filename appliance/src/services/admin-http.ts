@@ -1,33 +1,83 @@
 /**
  * The HTTPS admin listener (DELEGATO_PORT_ADMIN): `GET /healthz`, and the admin web UI with its JSON API
  * (`@delegato/admin`).
+ *
+ * TLS client certificates (`admin.clientCertificates`): with a CA bundle the listener asks every client
+ * for a certificate and verifies it against the bundle, but lets the TLS handshake finish either way
+ * (`rejectUnauthorized: false`), so the decision is made per request: in `required` mode everything but
+ * /healthz answers 403 without a valid certificate; in `optional` mode only admins with a pinned
+ * certificate fingerprint need one (the directory checks it, `actorForAdmin`).
  */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type AdminOptions, adminApp as adminUi } from '@delegato/admin';
+import { type AdminOptions, adminApp as adminUi, nodeClientCertificate } from '@delegato/admin';
 import type { Directory } from '@delegato/directory';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import type { Config } from '../config/schema.js';
 import { healthz } from './healthz.js';
 
+export type ClientCertificateMode = 'off' | 'optional' | 'required';
+
 export function adminApp(
-  opts: { directory: Directory; region: string } & Partial<Omit<AdminOptions, 'directory' | 'region'>>,
-): Hono {
+  opts: { directory: Directory; region: string; clientCertificates?: ClientCertificateMode } & Partial<
+    Omit<AdminOptions, 'directory' | 'region'>
+  >,
+): Hono & { close: () => Promise<void> } {
   const app = new Hono();
   // The UI sets its own security headers (a stricter CSP, Referrer-Policy same-origin: its CSRF check needs
   // the Origin header of same-site form posts); the defaults apply to /healthz only.
   app.use('/healthz', secureHeaders());
   app.get('/healthz', healthz(opts.directory, opts.region));
-  app.route(
-    '/',
-    adminUi({
-      ...opts,
-      sessionSecret: opts.sessionSecret ?? opts.directory.options.key.derive('admin-session'),
-    }),
-  );
+  const { clientCertificates: mode = 'off', ...uiOpts } = opts;
+  const certificateOf = uiOpts.clientCertificate ?? nodeClientCertificate;
+  if (mode === 'required') {
+    app.use('*', async (c, next) => {
+      if (c.req.path !== '/healthz' && certificateOf(c) === null) {
+        return c.text('Forbidden: this interface needs a valid client certificate.', 403);
+      }
+      return next();
+    });
+  }
+  const ui = adminUi({
+    ...uiOpts,
+    // Off: no certificate is ever asked for, so none counts (an admin with a pinned one cannot sign in).
+    clientCertificate: mode === 'off' ? () => null : certificateOf,
+    sessionSecret: uiOpts.sessionSecret ?? uiOpts.directory.options.key.derive('admin-session'),
+  });
+  app.route('/', ui);
   app.notFound((c) => c.json({ error: 'not found' }, 404));
-  return app;
+  return Object.assign(app, { close: () => ui.close() });
+}
+
+/**
+ * The CA bundle for admin client certificates (`admin.clientCa`), read and checked at start; undefined
+ * when `admin.clientCertificates` is off. Throws with the setting's name when it is missing or unreadable.
+ */
+export async function adminClientCa(config: Pick<Config, 'admin'>): Promise<string | undefined> {
+  const { clientCertificates: mode, clientCa: file } = config.admin;
+  if (mode === 'off') return undefined;
+  if (!file)
+    throw new Error(`admin.clientCertificates is ${mode}: admin.clientCa (a PEM CA bundle) is needed`);
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`admin.clientCa: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error(`admin.clientCa: ${file} holds no PEM certificate`);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new Error(`admin.clientCa: ${file}: ${(err as Error).message}`);
+    }
+  }
+  return pem;
 }
 
 export interface RunningHttps {
@@ -37,7 +87,14 @@ export interface RunningHttps {
 
 export function listenHttps(
   app: Hono,
-  opts: { host: string; port: number; cert: string; key: string },
+  opts: {
+    host: string;
+    port: number;
+    cert: string;
+    key: string;
+    /** PEM CA bundle: clients are asked for a certificate, verified against it (never refused by TLS). */
+    clientCa?: string;
+  },
 ): Promise<RunningHttps> {
   return new Promise((resolve, reject) => {
     const server = serve(
@@ -46,7 +103,12 @@ export function listenHttps(
         hostname: opts.host,
         port: opts.port,
         createServer,
-        serverOptions: { cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' },
+        serverOptions: {
+          cert: opts.cert,
+          key: opts.key,
+          minVersion: 'TLSv1.2',
+          ...(opts.clientCa ? { ca: opts.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        },
       },
       (info) =>
         resolve({

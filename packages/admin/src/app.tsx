@@ -42,7 +42,7 @@ const isApi = (path: string) => path === '/api/v1' || path.startsWith('/api/');
 
 export function adminApp(
   opts: AdminOptions & { logError?: (err: unknown) => void },
-): Hono<AppEnv> & { deps: Deps } {
+): Hono<AppEnv> & { deps: Deps; close: () => Promise<void> } {
   const deps = resolveDeps(opts);
   const logError = opts.logError ?? ((err: unknown) => console.error('admin: unexpected error', err));
   const app = new Hono<AppEnv>();
@@ -74,13 +74,14 @@ export function adminApp(
   );
   app.use('*', async (c, next) => {
     c.set('clientIp', deps.clientAddress(c));
+    c.set('clientCert', deps.clientCertificate(c));
     c.set('session', null);
     await next();
   });
   const originCheck = csrf();
   app.use('*', async (c, next) => {
     if (isApi(c.req.path)) return next();
-    c.set('session', deps.sessions.get(getCookie(c, SESSION_COOKIE)));
+    c.set('session', await deps.sessions.get(getCookie(c, SESSION_COOKIE)));
     if (SAFE_METHOD.test(c.req.method)) return next();
     let originOk = false;
     try {
@@ -135,7 +136,8 @@ export function adminApp(
     return errorPage(c, deps, 500, 'Something went wrong on our side. Please try again in a moment.');
   });
 
-  return Object.assign(app, { deps });
+  // Closes the session and token database (the appliance's shutdown; tests restarting the app).
+  return Object.assign(app, { deps, close: () => deps.state.close() });
 }
 
 async function errorPage(

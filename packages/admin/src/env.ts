@@ -4,7 +4,8 @@ import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
 import { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
 import { type Session, SessionStore } from './session.js';
-import { MemoryTotpStore, TotpReplayGuard, type TotpStore } from './totp.js';
+import { AdminStateDb } from './state.js';
+import { DirectoryTotpStore, TotpReplayGuard, type TotpStore } from './totp.js';
 
 export interface ServerNames {
   imap: string;
@@ -50,8 +51,18 @@ export interface AdminOptions {
   clientAddress?: (c: Context) => string;
   /** Failed sign-in counting; default a limiter of its own (pass the appliance's shared one). */
   limiter?: LoginLimiter;
-  /** Where admins' TOTP secrets are kept; default in memory. */
+  /** Where admins' TOTP secrets are kept; default the directory (sealed with the federation key). */
   totpStore?: TotpStore;
+  /**
+   * The libSQL file keeping signed-in sessions and API tokens across restarts (`<data dir>/admin-state.db`);
+   * absent = in memory (a restart signs everybody out).
+   */
+  stateFile?: string;
+  /**
+   * The SHA-256 fingerprint (hex) of the connection's TLS client certificate when it was verified against
+   * the configured CA, else null; default read from the Node TLS socket under `@hono/node-server`.
+   */
+  clientCertificate?: (c: Context) => string | null;
   /** Session timeouts (tests). */
   idleTimeoutMs?: number;
   absoluteTimeoutMs?: number;
@@ -69,8 +80,10 @@ export interface Deps {
   totp: TotpStore;
   totpReplay: TotpReplayGuard;
   tokens: TokenStore;
+  state: AdminStateDb;
   requireTotp: boolean;
   clientAddress: (c: Context) => string;
+  clientCertificate: (c: Context) => string | null;
 }
 
 export type AppEnv = {
@@ -79,6 +92,8 @@ export type AppEnv = {
     session: Session | null;
     /** The client's IP address, as the audit log records it. */
     clientIp: string;
+    /** The SHA-256 (hex) of the connection's verified TLS client certificate, or null. */
+    clientCert: string | null;
   };
 };
 
@@ -88,8 +103,27 @@ export function nodeRemoteAddress(c: Context): string {
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
+/**
+ * The verified client certificate's SHA-256 (lowercase hex) of the Node TLS socket under
+ * `@hono/node-server`; null without one, or when it did not verify against the CA (`authorized`).
+ */
+export function nodeClientCertificate(c: Context): string | null {
+  const env = c.env as
+    | {
+        incoming?: {
+          socket?: { authorized?: boolean; getPeerCertificate?: () => { fingerprint256?: string } | null };
+        };
+      }
+    | undefined;
+  const socket = env?.incoming?.socket;
+  if (!socket?.authorized || typeof socket.getPeerCertificate !== 'function') return null;
+  const fp = socket.getPeerCertificate()?.fingerprint256;
+  return fp ? fp.replace(/:/g, '').toLowerCase() : null;
+}
+
 export function resolveDeps(opts: AdminOptions): Deps {
   const now = opts.now ?? (() => new Date());
+  const state = AdminStateDb.open(opts.stateFile);
   const hostnames = opts.hostnames;
   const serverNames =
     typeof hostnames === 'function'
@@ -113,12 +147,15 @@ export function resolveDeps(opts: AdminOptions): Deps {
       now,
       ...(opts.idleTimeoutMs ? { idleMs: opts.idleTimeoutMs } : {}),
       ...(opts.absoluteTimeoutMs ? { absoluteMs: opts.absoluteTimeoutMs } : {}),
+      db: state,
     }),
     limiter: opts.limiter ?? new SimpleLoginLimiter({ now: () => now().getTime() }),
-    totp: opts.totpStore ?? new MemoryTotpStore(),
+    totp: opts.totpStore ?? new DirectoryTotpStore(opts.directory),
     totpReplay: new TotpReplayGuard(),
-    tokens: new TokenStore(now),
+    tokens: new TokenStore(now, undefined, state),
+    state,
     requireTotp: opts.requireTotp ?? false,
     clientAddress: opts.clientAddress ?? nodeRemoteAddress,
+    clientCertificate: opts.clientCertificate ?? nodeClientCertificate,
   };
 }

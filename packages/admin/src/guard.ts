@@ -3,7 +3,7 @@
  * (`actorForAdmin`: a removed admin or a withdrawn domain takes effect at once) and memoised for that
  * request only. Mutating handlers call `adminActor(c)` as their first statement.
  */
-import { type Actor, normaliseDomain, requireDomain } from '@delegato/directory';
+import { type Actor, AdminAccessDenied, normaliseDomain, requireDomain } from '@delegato/directory';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from './env.js';
@@ -31,14 +31,38 @@ export async function adminActor(c: Ctx, deps: Deps): Promise<Actor> {
   }
   if (session.stage === 'totp') throw new HTTPException(303, { res: c.redirect('/login/totp', 303) });
   if (session.stage === 'totp-enroll') throw new HTTPException(303, { res: c.redirect('/me/totp', 303) });
-  const actor = await deps.directory.actorForAdmin(session.principal.username, c.get('clientIp'));
+  const actor = await freshAdminActor(c, deps, session.principal.username);
   if (!actor) {
     // The admin was removed meanwhile: the session ends.
-    deps.sessions.destroy(session.id);
+    await deps.sessions.destroy(session.id);
     toLogin(c);
   }
   actorCache.set(c.req.raw, actor);
   return actor;
+}
+
+/**
+ * `actorForAdmin` with this request's client address and certificate: null when the admin is gone; 403
+ * when their access restrictions refuse this client (allowed networks, pinned certificate). The session
+ * itself is kept: a cookie replayed from elsewhere must not sign the owner out.
+ */
+export async function freshAdminActor(c: Ctx, deps: Deps, username: string): Promise<Actor | null> {
+  try {
+    return await deps.directory.actorForAdmin(username, c.get('clientIp'), {
+      certFingerprint: c.get('clientCert'),
+    });
+  } catch (err) {
+    if (err instanceof AdminAccessDenied) {
+      throw new HTTPException(403, {
+        message:
+          err.reason === 'network'
+            ? 'Your account may not be used from this network. Ask the operators if you need it.'
+            : 'Your account needs its client certificate, and this connection did not present it.',
+        cause: { code: 'forbidden' },
+      });
+    }
+    throw err;
+  }
 }
 
 /** Like adminActor, but only for operators. */
@@ -91,7 +115,7 @@ export async function mailboxUser(
   if (session?.principal?.kind !== 'mailbox' || session.stage !== 'full') toLogin(c);
   const mb = await deps.directory.mailboxById(session.principal.mailboxId);
   if (!mb || !deps.directory.mayLogIn(mb)) {
-    deps.sessions.destroy(session.id);
+    await deps.sessions.destroy(session.id);
     toLogin(c);
   }
   return { session, address: mb.address, mailboxId: mb.id };

@@ -16,6 +16,7 @@ const schemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   NewDomain: { schema: s.apiNewDomain, io: 'input' },
   Admin: { schema: s.apiAdmin, io: 'output' },
   NewAdmin: { schema: s.apiNewAdmin, io: 'input' },
+  AdminAccess: { schema: s.apiAdminAccess, io: 'input' },
   AuditEntry: { schema: s.apiAudit, io: 'output' },
   Mailbox: { schema: s.apiMailbox, io: 'output' },
   MailboxList: { schema: s.apiMailboxList, io: 'output' },
@@ -166,9 +167,22 @@ export function openApiDocument(): Json {
       },
       '/admins/{username}': {
         parameters: [param('username', 'the administrator')],
+        get: {
+          summary: 'One administrator, with their access restrictions (operators)',
+          responses: { 200: ok('Admin'), ...errors(...std) },
+        },
         delete: {
           summary: 'Remove an administrator (operators)',
           responses: { 200: ok(null, 'removed'), ...errors(...std, 409) },
+        },
+      },
+      '/admins/{username}/access': {
+        parameters: [param('username', 'the administrator')],
+        put: {
+          summary:
+            "Set an administrator's allowed networks and pinned client certificate (operators only, their own included); an absent field is kept",
+          requestBody: body('AdminAccess'),
+          responses: { 200: ok('Admin', 'changed'), ...errors(400, ...std) },
         },
       },
       '/audit': {

@@ -2,9 +2,38 @@
  * The zod schemas of every form and API body. Forms send strings; the API sends JSON. Both end up as
  * the same directory call, so the shapes below are shared where they can be.
  */
+import { normaliseFingerprint, normaliseNetworks } from '@delegato/directory';
 import { z } from 'zod';
 
 const MAX = 256;
+
+/** The directory's own check, as a zod message (the same rule for the form and the API). */
+function directoryCheck<T>(fn: () => T): string | null {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : 'invalid';
+  }
+}
+
+/** A list of networks (CIDR or single addresses); the first invalid one is named in the message. */
+const networkList = z
+  .array(z.string().trim().max(64, 'A network is at most 64 characters'))
+  .max(64, 'At most 64 networks')
+  .superRefine((list, ctx) => {
+    const problem = directoryCheck(() => normaliseNetworks(list));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A SHA-256 certificate fingerprint (64 hex digits, colons allowed); empty = none. */
+const fingerprint = z
+  .string()
+  .trim()
+  .max(200, 'A fingerprint is at most 200 characters')
+  .refine((v) => v === '' || directoryCheck(() => normaliseFingerprint(v)) === null, {
+    message: 'A SHA-256 fingerprint is 64 hexadecimal digits (colons allowed), as openssl prints it',
+  });
 
 /** A trimmed text field; empty means absent. */
 export const optionalText = (label: string) =>
@@ -83,6 +112,17 @@ export const adminForm = z
         message: 'An operator manages every domain: choose none',
       });
   });
+
+/** The admin edit form (operators): access restrictions. */
+export const adminAccessForm = z.object({
+  allowedNetworks: z
+    .string()
+    .max(4096, 'Too long')
+    .optional()
+    .transform((v) => (v ?? '').split(/[\s,]+/).filter((n) => n.length > 0))
+    .pipe(networkList),
+  certFingerprint: fingerprint.optional().transform((v) => (v ? v : null)),
+});
 
 export const mailboxForm = z
   .object({
@@ -174,7 +214,29 @@ export const apiAdmin = z.object({
   role: z.enum(['operator', 'domain-admin']),
   domains: z.array(z.string()),
   createdAt: z.string().optional(),
+  allowedNetworks: z
+    .array(z.string())
+    .optional()
+    .describe('CIDRs the admin may connect from; empty = any address'),
+  certFingerprint: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('SHA-256 (hex) of the TLS client certificate the admin must present; null = none'),
+  totp: z.boolean().optional().describe('whether the admin uses two-step sign-in'),
 });
+export const apiAdminAccess = z
+  .object({
+    allowedNetworks: networkList
+      .nullable()
+      .optional()
+      .describe('CIDRs (or single addresses) the admin may connect from; [] or null = any address'),
+    certFingerprint: fingerprint
+      .nullable()
+      .optional()
+      .describe('SHA-256 fingerprint of the client certificate the admin must present; null or "" = none'),
+  })
+  .strict();
 export const apiNewAdmin = z.object({
   username: z.string().min(1).max(64),
   password: z.string().min(8).max(1024),

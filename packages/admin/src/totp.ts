@@ -2,19 +2,32 @@
  * Two-step sign-in for administrators: TOTP (RFC 6238, 30-second steps, 6 digits, SHA-1: what every
  * authenticator app understands), with `otpauth`.
  *
- * The directory has no column for a TOTP secret yet, so the secrets live in a `TotpStore` given to the
- * app: `MemoryTotpStore` (tests, and the default: enrolments are lost on restart) or `FileTotpStore`
- * (a JSON file, mode 0600, every secret encrypted with a key such as the federation key).
+ * The secrets live in a `TotpStore`: `DirectoryTotpStore` (the default: the directory's `admins` table,
+ * sealed with the federation key, so an admin's second factor works in every region, and every change is
+ * audited), or `MemoryTotpStore`. `FileTotpStore` is the former store (a 0600 JSON file in the data dir);
+ * `importTotpFile` moves its secrets into the directory once.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Actor, Directory } from '@delegato/directory';
 import { Secret, TOTP } from 'otpauth';
 
 export interface TotpStore {
   /** The admin's secret (base32), or null when they have none. */
   get(username: string): Promise<string | null>;
-  /** Sets (or with null, removes) the admin's secret. */
-  set(username: string, secret: string | null): Promise<void>;
+  /** Sets (or with null, removes) the admin's secret; `actor` is who does it (for the audit log). */
+  set(username: string, secret: string | null, actor: Actor): Promise<void>;
+}
+
+/** The directory's `admins.totp_secret`, sealed with the federation key (replicated). */
+export class DirectoryTotpStore implements TotpStore {
+  constructor(private readonly directory: Directory) {}
+  get(username: string): Promise<string | null> {
+    return this.directory.adminTotpSecret(username);
+  }
+  set(username: string, secret: string | null, actor: Actor): Promise<void> {
+    return this.directory.setAdminTotpSecret(actor, username, secret);
+  }
 }
 
 export class MemoryTotpStore implements TotpStore {
@@ -22,7 +35,7 @@ export class MemoryTotpStore implements TotpStore {
   async get(username: string): Promise<string | null> {
     return this.#secrets.get(username.toLowerCase()) ?? null;
   }
-  async set(username: string, secret: string | null): Promise<void> {
+  async set(username: string, secret: string | null, _actor?: Actor): Promise<void> {
     if (secret === null) this.#secrets.delete(username.toLowerCase());
     else this.#secrets.set(username.toLowerCase(), secret);
   }
@@ -51,7 +64,7 @@ export class FileTotpStore implements TotpStore {
     return sealed ? this.key.decrypt(sealed) : null;
   }
 
-  async set(username: string, secret: string | null): Promise<void> {
+  async set(username: string, secret: string | null, _actor?: Actor): Promise<void> {
     const all = this.#read();
     if (secret === null) delete all[username.toLowerCase()];
     else all[username.toLowerCase()] = this.key.encrypt(secret);
@@ -61,6 +74,36 @@ export class FileTotpStore implements TotpStore {
     renameSync(tmp, this.file);
     chmodSync(this.file, 0o600);
   }
+}
+
+/**
+ * Moves the secrets of a former `FileTotpStore` file into the directory, once: an admin who has no
+ * secret in the directory yet gets the file's; admins no longer in the directory are skipped. The file
+ * is then renamed `<file>.imported` (kept, sealed, for the operator to delete). Returns the admins
+ * imported; nothing when the file does not exist.
+ */
+export async function importTotpFile(
+  file: string,
+  key: SecretSealer,
+  directory: Directory,
+  actor: Actor,
+): Promise<string[]> {
+  if (!existsSync(file)) return [];
+  const old = new FileTotpStore(file, key);
+  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  const imported: string[] = [];
+  for (const username of Object.keys(all)) {
+    const secret = await old.get(username);
+    if (!secret || (await directory.adminTotpSecret(username)) !== null) continue;
+    try {
+      await directory.setAdminTotpSecret(actor, username, secret);
+      imported.push(username);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'not-found') throw err;
+    }
+  }
+  renameSync(file, `${file}.imported`);
+  return imported;
 }
 
 export const TOTP_PERIOD = 30;

@@ -80,6 +80,7 @@ export async function world(overrides: Partial<AdminOptions> = {}) {
     clock,
     browser: (ip?: string) => new Browser(app, ip),
     cleanup: async () => {
+      await app.close().catch(() => undefined);
       await directory.close().catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },
@@ -118,6 +119,14 @@ export class Browser {
     if (token?.[1]) this.csrf = token[1];
     this.last = { status: res.status, text, headers: res.headers };
     return this.last;
+  }
+
+  /** The same browser (cookie, CSRF token, address) talking to another app: a restarted appliance. */
+  reattach(app: FetchApp): Browser {
+    const b = new Browser(app, this.ip);
+    b.cookie = this.cookie;
+    b.csrf = this.csrf;
+    return b;
   }
 
   async get(path: string) {

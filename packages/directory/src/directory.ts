@@ -7,6 +7,7 @@
  */
 import { and, asc, count, desc, eq, inArray, like, lte, ne, or } from 'drizzle-orm';
 import { monotonicFactory } from 'ulid';
+import { inNetworks, normaliseFingerprint, normaliseNetworks } from './access.js';
 import {
   AddressingError,
   normaliseDomain,
@@ -169,6 +170,77 @@ function cleanText(label: string, value: string | undefined | null): string | nu
  */
 const LOOKUP_CACHE_TTL_MS = 5_000;
 const LOOKUP_CACHE_MAX = 10_000;
+
+/** An administrator as operators see it. */
+export interface AdminView {
+  username: string;
+  role: 'operator' | 'domain-admin';
+  domains: string[];
+  createdAt: string;
+  /** The networks they may connect from; empty = any. */
+  allowedNetworks: string[];
+  /** SHA-256 (lowercase hex) of the client certificate they must present; null = none. */
+  certFingerprint: string | null;
+  /** Whether they use two-step sign-in. */
+  totp: boolean;
+}
+
+/** What the admin interface knows about the client's connection, besides its address. */
+export interface AdminClient {
+  /** SHA-256 (hex) of the TLS client certificate, verified against the configured CA; absent = none. */
+  certFingerprint?: string | null;
+}
+
+/** Sign-in events in the audit log. */
+export type AuthEventAction =
+  | 'auth.signin'
+  | 'auth.signin-failed'
+  | 'auth.signout'
+  | 'auth.lockout'
+  | 'auth.token';
+
+/** An admin's access restrictions refused this client (a `forbidden` DirectoryError). */
+export class AdminAccessDenied extends DirectoryError {
+  constructor(
+    readonly username: string,
+    readonly reason: 'network' | 'certificate',
+    readonly from: string,
+  ) {
+    super(
+      'forbidden',
+      reason === 'network'
+        ? `${username} may not use the administration interface from ${from}`
+        : `${username} must use their client certificate to reach the administration interface`,
+    );
+  }
+}
+
+function adminView(row: typeof admins.$inferSelect, domainNames: string[]): AdminView {
+  return {
+    username: row.username,
+    role: row.role,
+    domains: domainNames,
+    createdAt: row.createdAt,
+    allowedNetworks: row.allowedNetworks ? (JSON.parse(row.allowedNetworks) as string[]) : [],
+    certFingerprint: row.certFingerprint,
+    totp: row.totpSecret !== null,
+  };
+}
+
+/** Why an admin's restrictions refuse a client, or null. */
+function accessRefusal(
+  row: typeof admins.$inferSelect,
+  from: string,
+  client: AdminClient,
+): 'network' | 'certificate' | null {
+  const networks = row.allowedNetworks ? (JSON.parse(row.allowedNetworks) as string[]) : [];
+  if (networks.length > 0 && !inNetworks(from, networks)) return 'network';
+  if (row.certFingerprint) {
+    const presented = client.certFingerprint ? client.certFingerprint.replace(/:/g, '').toLowerCase() : null;
+    if (presented !== row.certFingerprint) return 'certificate';
+  }
+  return null;
+}
 
 export class Directory {
   readonly #now: () => Date;
@@ -1175,9 +1247,7 @@ export class Directory {
     });
   }
 
-  async listAdmins(
-    actor: Actor,
-  ): Promise<Array<{ username: string; role: string; domains: string[]; createdAt: string }>> {
+  async listAdmins(actor: Actor): Promise<AdminView[]> {
     requireOperator(actor, 'list administrators');
     const rows = await this.db.select().from(admins).orderBy(asc(admins.username));
     const links = await this.db
@@ -1185,12 +1255,60 @@ export class Directory {
       .from(adminDomains)
       .innerJoin(domains, eq(domains.id, adminDomains.domainId))
       .orderBy(asc(domains.name));
-    return rows.map((a) => ({
-      username: a.username,
-      role: a.role,
-      domains: links.filter((l) => l.adminId === a.id).map((l) => l.name),
-      createdAt: a.createdAt,
-    }));
+    return rows.map((a) =>
+      adminView(
+        a,
+        links.filter((l) => l.adminId === a.id).map((l) => l.name),
+      ),
+    );
+  }
+
+  /** One administrator (operators only). */
+  async getAdmin(actor: Actor, usernameInput: string): Promise<AdminView> {
+    requireOperator(actor, 'read administrators');
+    const username = usernameInput.trim().toLowerCase();
+    const found = (await this.listAdmins(actor)).find((a) => a.username === username);
+    if (!found) throw notFound(`no admin ${username}`);
+    return found;
+  }
+
+  /**
+   * Sets an admin's access restrictions (operators only, also for their own account): the networks they
+   * may connect from (`[]` or null: any) and the SHA-256 fingerprint of the TLS client certificate they
+   * must present (null: none). A field left undefined is kept.
+   */
+  async setAdminAccess(
+    actor: Actor,
+    usernameInput: string,
+    input: { allowedNetworks?: readonly string[] | null; certFingerprint?: string | null },
+  ): Promise<AdminView> {
+    requireOperator(actor, "change administrators' access restrictions");
+    const username = usernameInput.trim().toLowerCase();
+    const [row] = await this.db.select().from(admins).where(eq(admins.username, username));
+    if (!row) throw notFound(`no admin ${username}`);
+    const set: { allowedNetworks?: string | null; certFingerprint?: string | null } = {};
+    const details: Record<string, unknown> = {};
+    if (input.allowedNetworks !== undefined) {
+      const networks = normaliseNetworks(input.allowedNetworks ?? []);
+      set.allowedNetworks = networks.length > 0 ? JSON.stringify(networks) : null;
+      details.allowedNetworks = networks;
+    }
+    if (input.certFingerprint !== undefined) {
+      const fp =
+        input.certFingerprint === null || input.certFingerprint.trim() === ''
+          ? null
+          : normaliseFingerprint(input.certFingerprint);
+      set.certFingerprint = fp;
+      details.certFingerprint = fp;
+    }
+    await this.#change(actor, 'admin.access', username, null, async (tx) => {
+      await tx
+        .update(admins)
+        .set({ ...set, updatedAt: this.#nowIso() })
+        .where(eq(admins.id, row.id));
+      return { result: undefined, details };
+    });
+    return this.getAdmin(actor, username);
   }
 
   async removeAdmin(actor: Actor, usernameInput: string): Promise<void> {
@@ -1223,11 +1341,19 @@ export class Directory {
     });
   }
 
-  /** The actor for a signed-in admin, with the scope read from the directory now (revocation is immediate). */
-  async actorForAdmin(usernameInput: string, from: string): Promise<Actor | null> {
+  /**
+   * The actor for a signed-in admin, with the scope read from the directory now (revocation is
+   * immediate); null when there is no such admin. Throws `forbidden` when the admin's access
+   * restrictions refuse this client: `from` (the client's IP address) outside their allowed networks, or
+   * a pinned certificate fingerprint that `client.certFingerprint` (the verified TLS client certificate of
+   * the connection, if any) does not match.
+   */
+  async actorForAdmin(usernameInput: string, from: string, client: AdminClient = {}): Promise<Actor | null> {
     const username = usernameInput.trim().toLowerCase();
     const [row] = await this.db.select().from(admins).where(eq(admins.username, username));
     if (!row) return null;
+    const refusal = accessRefusal(row, from, client);
+    if (refusal) throw new AdminAccessDenied(row.username, refusal, from);
     if (row.role === 'operator') return { kind: 'operator', name: row.username, from };
     const links = await this.db
       .select({ name: domains.name })
@@ -1237,14 +1363,97 @@ export class Directory {
     return { kind: 'domain-admin', name: row.username, domains: links.map((l) => l.name).sort(), from };
   }
 
-  /** Checks an admin's password; returns the actor on success. */
-  async authenticateAdmin(username: string, password: string, from: string): Promise<Actor | null> {
+  /**
+   * Checks an admin's password; returns the actor on success. The access restrictions are checked after
+   * the password (an `AdminAccessDenied` then), so a refused client learns nothing about the account
+   * unless the password was right.
+   */
+  async authenticateAdmin(
+    username: string,
+    password: string,
+    from: string,
+    client: AdminClient = {},
+  ): Promise<Actor | null> {
     const [row] = await this.db
       .select()
       .from(admins)
       .where(eq(admins.username, username.trim().toLowerCase()));
     if (!row || !(await verifyPassword(row.passwordHash, password))) return null;
-    return this.actorForAdmin(row.username, from);
+    return this.actorForAdmin(row.username, from, client);
+  }
+
+  /** An admin's role, without any access check (for the audit log); null when there is no such admin. */
+  async adminRole(usernameInput: string): Promise<'operator' | 'domain-admin' | null> {
+    const [row] = await this.db
+      .select({ role: admins.role })
+      .from(admins)
+      .where(eq(admins.username, usernameInput.trim().toLowerCase()));
+    return row?.role ?? null;
+  }
+
+  /** The admin's TOTP secret (base32), opened with the federation key; null when they have none. */
+  async adminTotpSecret(usernameInput: string): Promise<string | null> {
+    const username = usernameInput.trim().toLowerCase();
+    const [row] = await this.db
+      .select({ totpSecret: admins.totpSecret })
+      .from(admins)
+      .where(eq(admins.username, username));
+    return row?.totpSecret ? this.options.key.decrypt(row.totpSecret) : null;
+  }
+
+  /**
+   * Sets (or with null, removes) an admin's TOTP secret, sealed with the federation key so it works in
+   * every region. An admin may change their own; operators anyone's (a reset after a lost phone).
+   */
+  async setAdminTotpSecret(actor: Actor, usernameInput: string, secret: string | null): Promise<void> {
+    const username = usernameInput.trim().toLowerCase();
+    const self = actor.kind !== 'system' && actor.name === username;
+    if (!self) requireOperator(actor, "change other admins' two-step sign-in");
+    const [row] = await this.db.select().from(admins).where(eq(admins.username, username));
+    if (!row) throw notFound(`no admin ${username}`);
+    if (secret !== null && !/^[A-Z2-7]{16,128}=*$/.test(secret)) throw invalid('not a base32 TOTP secret');
+    const sealed = secret === null ? null : this.options.key.encrypt(secret);
+    await this.#change(
+      actor,
+      secret === null ? 'admin.totp-off' : 'admin.totp-on',
+      username,
+      null,
+      async (tx) => {
+        await tx
+          .update(admins)
+          .set({ totpSecret: sealed, updatedAt: this.#nowIso() })
+          .where(eq(admins.id, row.id));
+        return { result: undefined };
+      },
+    );
+  }
+
+  /**
+   * Records a sign-in event in the audit log (no scope check: it is not a change): `auth.signin`,
+   * `auth.signin-failed`, `auth.signout`, `auth.lockout`, `auth.token` (an API token issued). `actor` is
+   * who it was (`domain-admin:alice`, `mailbox:rose@...`), or `anonymous` when no account was proven;
+   * `target` the account name typed. Never pass a password or code in `details`.
+   */
+  async recordAuthEvent(event: {
+    action: AuthEventAction;
+    actor: string;
+    from: string;
+    target: string;
+    domain?: string | null;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
+    await this.engine.transaction(async (tx) => {
+      await tx.insert(auditLog).values({
+        id: ulid(),
+        at: this.#nowIso(),
+        actor: event.actor.slice(0, 400),
+        actorFrom: event.from.slice(0, 100),
+        action: event.action,
+        target: event.target.slice(0, 320),
+        domain: event.domain ?? null,
+        details: event.details ? JSON.stringify(event.details) : null,
+      });
+    });
   }
 
   // ---------------------------------------------------------------- mail-side reads

@@ -1,4 +1,6 @@
 /** The directory: domains, mailboxes, aliases, admins, credentials, audit. See README.md. */
+
+export { inNetworks, MAX_ADMIN_NETWORKS, normaliseFingerprint, normaliseNetworks } from './access.js';
 export * from './addressing/index.js';
 export {
   FederationKey,
@@ -8,7 +10,11 @@ export {
   verifyPassword,
 } from './credentials.js';
 export {
+  AdminAccessDenied,
+  type AdminClient,
+  type AdminView,
   type AliasView,
+  type AuthEventAction,
   type CreatedMailbox,
   Directory,
   type DirectoryOptions,

@@ -139,6 +139,12 @@ export const admins = sqliteTable('admins', {
   passwordHash: text('password_hash').notNull(),
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
+  /** JSON array of CIDRs the admin may connect from; null (or empty) = any address (0002). */
+  allowedNetworks: text('allowed_networks'),
+  /** SHA-256 of the TLS client certificate the admin must present, lowercase hex; null = none (0002). */
+  certFingerprint: text('cert_fingerprint'),
+  /** The admin's TOTP secret (base32) sealed with the federation key; null = no two-step sign-in (0002). */
+  totpSecret: text('totp_secret'),
 });
 
 export const adminDomains = sqliteTable(

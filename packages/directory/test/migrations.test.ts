@@ -192,6 +192,27 @@ describe('on an empty database', () => {
   });
 });
 
+describe('0002_admin_access on a database made by 0001', () => {
+  it('adds the admin columns, empty for existing admins, who keep working', async () => {
+    const engine = await openEngine();
+    await migrate(engine, () => T0, committed.slice(0, 1));
+    const now = T0.toISOString();
+    await engine.exec(
+      `INSERT INTO admins (id, username, role, password_hash, created_at, updated_at) VALUES ('AD1', 'old', 'operator', 'x', '${now}', '${now}')`,
+    );
+    expect(await columnsOf(engine, 'admins')).not.toContain('totp_secret');
+    expect(await migrate(engine, () => T1)).toEqual(committedIds.slice(1));
+    expect(await columnsOf(engine, 'admins')).toEqual(
+      expect.arrayContaining(['allowed_networks', 'cert_fingerprint', 'totp_secret']),
+    );
+    await closeEngine(engine);
+    const dir = await Directory.open(options({ now: () => T1 }));
+    open.push(dir);
+    expect(await dir.actorForAdmin('old', '198.51.100.1')).toMatchObject({ kind: 'operator', name: 'old' });
+    expect(await dir.adminTotpSecret('old')).toBeNull();
+  });
+});
+
 describe('on an existing database', () => {
   it('applies only the new migration and keeps the data', async () => {
     const engine = await openEngine();

@@ -6,15 +6,18 @@
  * who have two-step sign-in) returns a bearer token; every other call sends `Authorization: Bearer <token>`.
  * Described by `GET /api/v1/openapi.json` (no token needed).
  */
-import { type Actor, DirectoryError, randomPassword } from '@delegato/directory';
+import { type Actor, AdminAccessDenied, DirectoryError, randomPassword } from '@delegato/directory';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus } from '../errors.js';
+import { freshAdminActor } from '../guard.js';
 import { openApiDocument } from '../openapi.js';
 import {
+  apiAdminAccess,
   apiNewAdmin,
   apiNewAlias,
   apiNewDomain,
@@ -94,8 +97,9 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
     const memo = actors.get(c.req.raw);
     if (memo) return memo;
     const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const username = m?.[1] ? deps.tokens.verify(m[1]) : null;
-    const actor = username ? await deps.directory.actorForAdmin(username, c.get('clientIp')) : null;
+    const username = m?.[1] ? await deps.tokens.verify(m[1]) : null;
+    // 403 when the admin's allowed networks or pinned certificate refuse this client.
+    const actor = username ? await freshAdminActor(c, deps, username) : null;
     if (!actor)
       throw new HTTPException(401, { message: 'a valid bearer token is needed (POST /api/v1/tokens)' });
     actors.set(c.req.raw, actor);
@@ -114,29 +118,53 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
       c.header('Retry-After', String(Math.ceil(decision.retryAfterMs / 1000)));
       return apiError(c, 429, 'rate-limited', 'too many failed attempts; try again later');
     }
-    const actor = await deps.directory.authenticateAdmin(req.username, req.password, ip);
+    let actor: Actor | null = null;
+    let refused: AdminAccessDenied | null = null;
+    try {
+      actor = await deps.directory.authenticateAdmin(req.username, req.password, ip, {
+        certFingerprint: c.get('clientCert'),
+      });
+    } catch (err) {
+      if (!(err instanceof AdminAccessDenied)) throw err;
+      refused = err;
+    }
     if (!actor) {
-      deps.limiter.fail(ip, req.username);
+      await recordFailure(c, deps, req.username, refused ? refused.reason : 'password', 'api');
       return apiError(c, 401, 'unauthorized', 'wrong username or password');
     }
     const secret = await deps.totp.get(actor.name);
     if (secret) {
       const step = req.code ? verifyTotp(secret, req.code, deps.now()) : null;
       if (step === null || !deps.totpReplay.accept(actor.name, step)) {
-        deps.limiter.fail(ip, req.username);
+        await recordFailure(c, deps, req.username, 'totp', 'api');
         return apiError(c, 401, 'totp-required', 'a valid current TOTP code is needed in "code"');
       }
     } else if (deps.requireTotp) {
       return apiError(c, 403, 'totp-enrolment-required', 'set up two-step sign-in in the web UI first');
     }
     deps.limiter.succeed(ip, req.username);
-    return c.json(deps.tokens.issue(actor.name), 201);
+    const issued = await deps.tokens.issue(actor.name);
+    await recordAuth(
+      c,
+      deps,
+      'auth.token',
+      { actor: `${actor.kind}:${actor.name}`, target: actor.name },
+      { via: 'api', expiresAt: issued.expiresAt },
+    );
+    return c.json(issued, 201);
   });
 
   app.delete('/tokens/current', async (c) => {
-    await apiActor(c);
+    const actor = await apiActor(c);
     const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-    deps.tokens.revoke(token);
+    await deps.tokens.revoke(token);
+    await recordAuth(
+      c,
+      deps,
+      'auth.signout',
+      { ...(await principalActor(deps, { kind: 'admin', username: actor.name })), target: actor.name },
+      { via: 'api' },
+    );
     return c.body(null, 204);
   });
 
@@ -183,13 +211,30 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
     return c.json(added, 201);
   });
 
+  app.get('/admins/:username', async (c) => {
+    const actor = await apiActor(c);
+    return c.json(await deps.directory.getAdmin(actor, c.req.param('username')));
+  });
+
+  app.put('/admins/:username/access', async (c) => {
+    const actor = await apiActor(c);
+    // Operators only: checked here first and again by the directory.
+    if (actor.kind !== 'operator') throw new HTTPException(403, { message: 'operators only' });
+    const req = await body(c, apiAdminAccess);
+    const updated = await deps.directory.setAdminAccess(actor, c.req.param('username'), {
+      ...(req.allowedNetworks !== undefined ? { allowedNetworks: req.allowedNetworks } : {}),
+      ...(req.certFingerprint !== undefined ? { certFingerprint: req.certFingerprint } : {}),
+    });
+    return c.json(updated);
+  });
+
   app.delete('/admins/:username', async (c) => {
     const actor = await apiActor(c);
     const username = c.req.param('username').trim().toLowerCase();
     await deps.directory.removeAdmin(actor, username);
-    deps.sessions.destroyWhere((s) => s.principal?.kind === 'admin' && s.principal.username === username);
-    deps.tokens.revokeUser(username);
-    await deps.totp.set(username, null);
+    // Their sessions and tokens end now; the TOTP secret went with the directory row.
+    await deps.sessions.destroyOwner({ kind: 'admin', username });
+    await deps.tokens.revokeUser(username);
     return c.json({ username, removed: true });
   });
 
@@ -279,9 +324,7 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
     const removed = await deps.directory.removeMailbox(actor, address, {
       purge: c.req.query('purge') === 'true',
     });
-    deps.sessions.destroyWhere(
-      (s) => s.principal?.kind === 'mailbox' && s.principal.mailboxId === removed.mailboxId,
-    );
+    await deps.sessions.destroyOwner({ kind: 'mailbox', mailboxId: removed.mailboxId });
     return c.json(removed);
   });
 

@@ -1,60 +1,52 @@
 /**
  * API tokens: random 32-byte bearer tokens issued to an admin by `POST /api/v1/tokens`. Only their
- * SHA-256 is kept (a token has 256 bits of entropy: a slow hash adds nothing), in memory: a restart
- * revokes every token, and tokens are valid in the appliance that issued them only.
+ * SHA-256 is kept (a token has 256 bits of entropy: a slow hash adds nothing), in the admin state
+ * database (`AdminStateDb`): tokens survive a restart, expired ones are purged at every issue, and a
+ * token is valid in the appliance that issued it only.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { AdminStateDb, digest } from '../state.js';
 
 export const TOKEN_LIFETIME_MS = 12 * 60 * 60_000;
 export const MAX_TOKENS = 10_000;
 
-interface TokenRow {
-  username: string;
-  createdAt: number;
-  expiresAt: number;
-}
-
-const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
-
 export class TokenStore {
-  readonly #rows = new Map<string, TokenRow>();
+  readonly db: AdminStateDb;
 
   constructor(
     private readonly now: () => Date,
     private readonly lifetimeMs = TOKEN_LIFETIME_MS,
-  ) {}
+    db?: AdminStateDb,
+  ) {
+    this.db = db ?? AdminStateDb.open();
+  }
 
-  issue(username: string): { token: string; expiresAt: string } {
+  async issue(username: string): Promise<{ token: string; expiresAt: string }> {
     const now = this.now().getTime();
-    for (const [k, r] of this.#rows) if (r.expiresAt <= now) this.#rows.delete(k);
-    while (this.#rows.size >= MAX_TOKENS) {
-      const oldest = this.#rows.keys().next().value;
-      if (oldest === undefined) break;
-      this.#rows.delete(oldest);
-    }
+    await this.db.purgeTokens(now);
+    await this.db.trimTokens(MAX_TOKENS - 1);
     const token = `dlg_${randomBytes(32).toString('base64url')}`;
-    const row = { username, createdAt: now, expiresAt: now + this.lifetimeMs };
-    this.#rows.set(digest(token), row);
-    return { token, expiresAt: new Date(row.expiresAt).toISOString() };
+    const expiresAt = now + this.lifetimeMs;
+    await this.db.putToken({ tokenHash: digest(token), username, createdAt: now, expiresAt });
+    return { token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
   /** The admin a token belongs to, or null (unknown or expired). */
-  verify(token: string): string | null {
-    const key = digest(token);
-    const row = this.#rows.get(key);
+  async verify(token: string): Promise<string | null> {
+    const row = await this.db.getToken(digest(token));
     if (!row) return null;
     if (row.expiresAt <= this.now().getTime()) {
-      this.#rows.delete(key);
+      await this.db.deleteToken(row.tokenHash);
       return null;
     }
     return row.username;
   }
 
-  revoke(token: string): boolean {
-    return this.#rows.delete(digest(token));
+  revoke(token: string): Promise<boolean> {
+    return this.db.deleteToken(digest(token));
   }
 
-  revokeUser(username: string): void {
-    for (const [k, r] of this.#rows) if (r.username === username) this.#rows.delete(k);
+  revokeUser(username: string): Promise<void> {
+    return this.db.deleteTokensOf(username);
   }
 }

@@ -1,14 +1,17 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** Operators: GET /admins, POST /admins, POST /admins/:username/remove. */
+/**
+ * Operators: GET /admins, POST /admins, GET /admins/:username (one admin), POST /admins/:username/access
+ * (allowed networks, pinned client certificate), POST /admins/:username/remove.
+ */
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate, withoutSecrets } from '../forms.js';
 import { type Ctx, operatorActor } from '../guard.js';
 import { csrfOf, flash, render } from '../render.js';
-import { adminForm } from '../schemas.js';
-import { AdminsPage } from '../views/operator.js';
+import { adminAccessForm, adminForm } from '../schemas.js';
+import { AdminEditPage, AdminsPage } from '../views/operator.js';
 
 export function adminRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -61,14 +64,51 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
     }
   });
 
+  const editPage = async (
+    c: Ctx,
+    extra: { values?: FormValues; errors?: FieldErrors; formError?: string } = {},
+    status: 200 | 400 = 200,
+  ) => {
+    const actor = await operatorActor(c, deps);
+    const admin = await deps.directory.getAdmin(actor, c.req.param('username') ?? '');
+    return render(
+      c,
+      deps,
+      { title: `Administrator ${admin.username}`, help: 'admins', section: 'admins' },
+      <AdminEditPage csrf={csrfOf(c)} admin={admin} {...extra} />,
+      status,
+    );
+  };
+
+  app.get('/admins/:username', (c) => editPage(c));
+
+  app.post('/admins/:username/access', async (c) => {
+    const actor = await operatorActor(c, deps);
+    const raw = await readForm(c);
+    const form = validate(adminAccessForm, raw);
+    if (!form.ok) return editPage(c, { values: raw, errors: form.errors }, 400);
+    const username = c.req.param('username').trim().toLowerCase();
+    try {
+      await deps.directory.setAdminAccess(actor, username, {
+        allowedNetworks: form.data.allowedNetworks,
+        certFingerprint: form.data.certFingerprint,
+      });
+    } catch (err) {
+      if (!isFixableByUser(err)) throw err;
+      return editPage(c, { values: raw, formError: err.message }, 400);
+    }
+    flash(c, { kind: 'ok', text: `Access restrictions of ${username} saved.` });
+    return c.redirect(`/admins/${encodeURIComponent(username)}`, 303);
+  });
+
   app.post('/admins/:username/remove', async (c) => {
     const actor = await operatorActor(c, deps);
     const username = c.req.param('username').trim().toLowerCase();
     await deps.directory.removeAdmin(actor, username);
     // Their sessions and API tokens end now (actorForAdmin would refuse them anyway).
-    deps.sessions.destroyWhere((s) => s.principal?.kind === 'admin' && s.principal.username === username);
-    deps.tokens.revokeUser(username);
-    await deps.totp.set(username, null);
+    // (Their TOTP secret went with the directory row.)
+    await deps.sessions.destroyOwner({ kind: 'admin', username });
+    await deps.tokens.revokeUser(username);
     flash(c, { kind: 'ok', text: `Administrator ${username} removed.` });
     return c.redirect('/admins', 303);
   });

@@ -1,8 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /** Signing in and out: GET/POST /login, GET/POST /login/totp, POST /logout. */
+import { type Actor, AdminAccessDenied } from '@delegato/directory';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
+import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { one, readForm, validate, withoutSecrets } from '../forms.js';
 import type { Ctx } from '../guard.js';
@@ -31,8 +33,8 @@ function ensureSession(c: Ctx, deps: Deps): Session {
   return session;
 }
 
-function signIn(c: Ctx, deps: Deps, principal: Principal, stage: Session['stage']): Session {
-  const session = deps.sessions.signIn(c.get('session'), principal, stage);
+async function signIn(c: Ctx, deps: Deps, principal: Principal, stage: Session['stage']): Promise<Session> {
+  const session = await deps.sessions.signIn(c.get('session'), principal, stage);
   c.set('session', session);
   setSessionCookie(c, deps, session);
   return session;
@@ -80,23 +82,51 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     const decision = deps.limiter.check(ip, username);
     if (!decision.allowed) return tooMany(c, deps, decision.retryAfterMs);
 
-    const actor = await deps.directory.authenticateAdmin(username, password, ip);
+    let actor: Actor | null = null;
+    let refused: AdminAccessDenied | null = null;
+    try {
+      actor = await deps.directory.authenticateAdmin(username, password, ip, {
+        certFingerprint: c.get('clientCert'),
+      });
+    } catch (err) {
+      if (!(err instanceof AdminAccessDenied)) throw err;
+      refused = err;
+    }
     if (actor) {
       deps.limiter.succeed(ip, username);
       const hasTotp = (await deps.totp.get(actor.name)) !== null;
       const stage = hasTotp ? 'totp' : deps.requireTotp ? 'totp-enroll' : 'full';
-      signIn(c, deps, { kind: 'admin', username: actor.name }, stage);
+      await signIn(c, deps, { kind: 'admin', username: actor.name }, stage);
+      // With a second factor, the sign-in is recorded once the code is right.
+      if (stage !== 'totp') {
+        await recordAuth(
+          c,
+          deps,
+          'auth.signin',
+          { actor: `${actor.kind}:${actor.name}`, target: actor.name },
+          { via: 'form', ...(stage === 'totp-enroll' ? { stage } : {}) },
+        );
+      }
       return c.redirect(stage === 'totp' ? '/login/totp' : stage === 'totp-enroll' ? '/me/totp' : '/', 303);
     }
-    if (username.includes('@')) {
+    if (!refused && username.includes('@')) {
       const mb = await deps.directory.authenticateMailbox(username, password);
       if (mb) {
         deps.limiter.succeed(ip, username);
-        signIn(c, deps, { kind: 'mailbox', address: mb.address, mailboxId: mb.mailboxId }, 'full');
+        const principal: Principal = { kind: 'mailbox', address: mb.address, mailboxId: mb.mailboxId };
+        await signIn(c, deps, principal, 'full');
+        await recordAuth(
+          c,
+          deps,
+          'auth.signin',
+          { ...(await principalActor(deps, principal)), target: mb.address },
+          { via: 'form' },
+        );
         return c.redirect('/me', 303);
       }
     }
-    deps.limiter.fail(ip, username);
+    // A refused network or certificate looks like a wrong password to the client; the audit log says why.
+    await recordFailure(c, deps, username, refused ? refused.reason : 'password', 'form');
     const page = (
       <LoginPage
         csrf={session.csrf}
@@ -122,25 +152,40 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     const ip = c.get('clientIp');
     const decision = deps.limiter.check(ip, username);
     if (!decision.allowed) {
-      deps.sessions.destroy(session.id);
+      await deps.sessions.destroy(session.id);
       return tooMany(c, deps, decision.retryAfterMs);
     }
     const form = validate(totpForm, await readForm(c));
     const secret = await deps.totp.get(username);
     const step = form.ok && secret ? verifyTotp(secret, form.data.code, deps.now()) : null;
     if (step === null || !deps.totpReplay.accept(username, step)) {
-      deps.limiter.fail(ip, username);
+      await recordFailure(c, deps, username, 'totp', 'form');
       const page = <TotpPage csrf={session.csrf} error="That code is not right. Try the current one." />;
       return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, page, 401);
     }
     deps.limiter.succeed(ip, username);
-    signIn(c, deps, { kind: 'admin', username }, 'full');
+    const principal: Principal = { kind: 'admin', username };
+    await signIn(c, deps, principal, 'full');
+    await recordAuth(
+      c,
+      deps,
+      'auth.signin',
+      { ...(await principalActor(deps, principal)), target: username },
+      { via: 'form', totp: true },
+    );
     return c.redirect('/', 303);
   });
 
   app.post('/logout', async (c) => {
     const session = c.get('session');
-    if (session) deps.sessions.destroy(session.id);
+    if (session) {
+      await deps.sessions.destroy(session.id);
+      if (session.principal) {
+        const p = session.principal;
+        const target = p.kind === 'admin' ? p.username : p.address;
+        await recordAuth(c, deps, 'auth.signout', { ...(await principalActor(deps, p)), target });
+      }
+    }
     c.set('session', null);
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.redirect('/login', 303);

@@ -249,9 +249,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     const form = validate(removeMailboxForm, await readForm(c));
     const purge = form.ok && !!form.data.purge;
     const removed = await deps.directory.removeMailbox(actor, address, { purge });
-    deps.sessions.destroyWhere(
-      (s) => s.principal?.kind === 'mailbox' && s.principal.mailboxId === removed.mailboxId,
-    );
+    await deps.sessions.destroyOwner({ kind: 'mailbox', mailboxId: removed.mailboxId });
     flash(c, {
       kind: 'ok',
       text: removed.purged

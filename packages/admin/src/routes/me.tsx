@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
 import { readForm, validate } from '../forms.js';
-import { adminActor, type Ctx, mailboxUser, toLogin } from '../guard.js';
+import { adminActor, type Ctx, freshAdminActor, mailboxUser, toLogin } from '../guard.js';
 import { csrfOf, flash, render } from '../render.js';
 import { changeOwnPasswordForm, totpForm } from '../schemas.js';
 import type { Session } from '../session.js';
@@ -31,16 +31,16 @@ function selfServiceActor(address: string, from: string): Actor {
 }
 
 /** An admin signed in with their password, enrolling or fully signed in (the TOTP pages). */
-async function totpAdmin(c: Ctx, deps: Deps): Promise<{ session: Session; username: string }> {
+async function totpAdmin(c: Ctx, deps: Deps): Promise<{ session: Session; username: string; actor: Actor }> {
   const session = c.get('session');
   if (session?.principal?.kind !== 'admin') toLogin(c);
   if (session.stage !== 'full' && session.stage !== 'totp-enroll') toLogin(c);
-  const actor = await deps.directory.actorForAdmin(session.principal.username, c.get('clientIp'));
+  const actor = await freshAdminActor(c, deps, session.principal.username);
   if (!actor) {
-    deps.sessions.destroy(session.id);
+    await deps.sessions.destroy(session.id);
     toLogin(c);
   }
-  return { session, username: actor.name };
+  return { session, username: actor.name, actor };
 }
 
 export function meRoutes(deps: Deps): Hono<AppEnv> {
@@ -104,7 +104,9 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     const right =
       who.kind === 'mailbox'
         ? (await deps.directory.authenticateMailbox(who.address, form.data.currentPassword)) !== null
-        : (await deps.directory.authenticateAdmin(who.actor.name, form.data.currentPassword, ip)) !== null;
+        : (await deps.directory.authenticateAdmin(who.actor.name, form.data.currentPassword, ip, {
+            certFingerprint: c.get('clientCert'),
+          })) !== null;
     if (!right) {
       deps.limiter.fail(ip, account);
       return mePage(c, { currentPassword: 'That is not your current password.' }, 400);
@@ -126,14 +128,13 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     }
     // Other sessions of the same person end: whoever knew the old password is out.
     const current = c.get('session')?.id;
-    deps.sessions.destroyWhere(
-      (s) =>
-        s.id !== current &&
-        (who.kind === 'mailbox'
-          ? s.principal?.kind === 'mailbox' && s.principal.address === who.address
-          : s.principal?.kind === 'admin' && s.principal.username === who.actor.name),
+    await deps.sessions.destroyOwner(
+      who.kind === 'mailbox'
+        ? { kind: 'mailbox', mailboxId: who.mailboxId }
+        : { kind: 'admin', username: who.actor.name },
+      current,
     );
-    if (who.kind === 'admin') deps.tokens.revokeUser(who.actor.name);
+    if (who.kind === 'admin') await deps.tokens.revokeUser(who.actor.name);
     flash(c, { kind: 'ok', text: 'Your password was changed.' });
     return c.redirect('/me', 303);
   });
@@ -172,7 +173,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
   });
 
   app.post('/me/totp', async (c) => {
-    const { session, username } = await totpAdmin(c, deps);
+    const { session, username, actor } = await totpAdmin(c, deps);
     const secret = session.pendingTotpSecret;
     if (!secret || (await deps.totp.get(username)) !== null) return c.redirect('/me/totp', 303);
     const form = validate(totpForm, await readForm(c));
@@ -192,9 +193,9 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
         400,
       );
     }
-    await deps.totp.set(username, secret);
+    await deps.totp.set(username, secret, actor);
     if (session.stage === 'totp-enroll') {
-      const fresh = deps.sessions.signIn(session, { kind: 'admin', username }, 'full');
+      const fresh = await deps.sessions.signIn(session, { kind: 'admin', username }, 'full');
       c.set('session', fresh);
       setSessionCookie(c, deps, fresh);
     } else {
@@ -224,7 +225,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
         400,
       );
     }
-    await deps.totp.set(actor.name, null);
+    await deps.totp.set(actor.name, null, actor);
     flash(c, { kind: 'ok', text: 'Two-step sign-in is off.' });
     return c.redirect('/me', 303);
   });

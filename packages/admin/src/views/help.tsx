@@ -59,6 +59,11 @@ export const HELP: Record<string, HelpTopic> = {
           You are signed out after 30 minutes without activity, and after 12 hours in any case. Use{' '}
           <em>Sign out</em> on shared computers.
         </p>
+        <p>
+          The operators may allow an administrator account only from certain networks, or only from a browser
+          holding a certificate they issued. Elsewhere, signing in fails as if the password were wrong. Every
+          sign-in and sign-out is recorded with the network address it came from.
+        </p>
       </>
     ),
   },
@@ -223,10 +228,19 @@ export const HELP: Record<string, HelpTopic> = {
   admins: {
     title: 'Administrators (operators)',
     body: (
-      <p>
-        Operators manage everything. Domain administrators manage only the domains chosen for them, and cannot
-        see the others. Removing an administrator signs them out at once. The last operator cannot be removed.
-      </p>
+      <>
+        <p>
+          Operators manage everything. Domain administrators manage only the domains chosen for them, and
+          cannot see the others. Removing an administrator signs them out at once. The last operator cannot be
+          removed.
+        </p>
+        <p>
+          Click an administrator's name to restrict where they can sign in from. <em>Allowed networks</em>:
+          addresses or ranges such as <code>192.0.2.0/24</code>, one per line (empty: anywhere).{' '}
+          <em>Client certificate fingerprint</em>: the SHA-256 fingerprint of a certificate their browser must
+          present (empty: none needed). These apply at once, also to sessions already open.
+        </p>
+      </>
     ),
   },
   regions: {
@@ -237,8 +251,9 @@ export const HELP: Record<string, HelpTopic> = {
     title: 'Audit log',
     body: (
       <p>
-        Every change is recorded: when, by whom, from which network address, and what. Domain administrators
-        see the changes in their domains under <em>Changes</em>.
+        Every change is recorded: when, by whom, from which network address, and what; so is every sign-in,
+        failed sign-in, pause after too many failures, and sign-out. Domain administrators see the changes
+        (and their mailbox users' sign-ins) in their domains under <em>Changes</em>.
       </p>
     ),
   },

@@ -1,9 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /** Operator pages: domains, administrators, regions, audit log. */
+import type { AdminView } from '@delegato/directory';
 import type { FC } from 'hono/jsx';
 import { type FieldErrors, type FormValues, many, one } from '../forms.js';
-import { ButtonForm, CsrfInput, Field, FieldError, FormError } from './form.js';
+import { ButtonForm, CsrfInput, Field, FieldError, FormError, TextArea } from './form.js';
 
 export interface DomainRow {
   name: string;
@@ -123,7 +124,9 @@ export const AdminsPage: FC<{
         <tbody>
           {p.admins.map((a) => (
             <tr>
-              <td>{a.username}</td>
+              <td>
+                <a href={`/admins/${encodeURIComponent(a.username)}`}>{a.username}</a>
+              </td>
               <td>{a.role === 'operator' ? 'Operator' : 'Domain administrator'}</td>
               <td>{a.role === 'operator' ? <span class="muted">all</span> : a.domains.join(', ')}</td>
               <td>{a.createdAt.slice(0, 10)}</td>
@@ -193,6 +196,65 @@ export const AdminsPage: FC<{
           <FieldError id="domains" error={p.errors?.domains} />
         </div>
         <button type="submit">Add administrator</button>
+      </form>
+    </section>
+  );
+};
+
+/** One administrator: who they are, and the access restrictions operators set (networks, certificate). */
+export const AdminEditPage: FC<{
+  csrf: string;
+  admin: AdminView;
+  values?: FormValues;
+  errors?: FieldErrors;
+  formError?: string;
+}> = (p) => {
+  const a = p.admin;
+  const networks = p.values ? one(p.values, 'allowedNetworks') : a.allowedNetworks.join('\n');
+  const fp = p.values ? one(p.values, 'certFingerprint') : (a.certFingerprint ?? '');
+  return (
+    <section>
+      <p>
+        <a href="/admins">← Administrators</a>
+      </p>
+      <h1>Administrator {a.username}</h1>
+      <table>
+        <tbody>
+          <tr>
+            <th scope="row">Role</th>
+            <td>{a.role === 'operator' ? 'Operator' : 'Domain administrator'}</td>
+          </tr>
+          <tr>
+            <th scope="row">Domains</th>
+            <td>{a.role === 'operator' ? 'all' : a.domains.join(', ')}</td>
+          </tr>
+          <tr>
+            <th scope="row">Two-step sign-in</th>
+            <td>{a.totp ? 'on' : 'off'}</td>
+          </tr>
+        </tbody>
+      </table>
+      <h2>Access restrictions</h2>
+      <FormError error={p.formError} />
+      <form method="post" action={`/admins/${encodeURIComponent(a.username)}/access`} class="card">
+        <CsrfInput token={p.csrf} />
+        <TextArea
+          name="allowedNetworks"
+          label="Allowed networks"
+          value={networks}
+          rows={4}
+          error={p.errors?.allowedNetworks}
+          hint="One per line, as an address (192.0.2.7) or a range (10.0.0.0/8, 2001:db8::/32). Empty: any network. Checked at sign-in and on every page and API call."
+        />
+        <Field
+          name="certFingerprint"
+          label="Client certificate fingerprint"
+          value={fp}
+          autocomplete="off"
+          error={p.errors?.certFingerprint}
+          hint="SHA-256, as `openssl x509 -noout -fingerprint -sha256` prints it. Empty: no certificate needed. When set, this administrator can only use a browser that presents that certificate, signed by the CA the appliance is configured with."
+        />
+        <button type="submit">Save access restrictions</button>
       </form>
     </section>
   );

@@ -1,0 +1,62 @@
+/**
+ * Sign-in events in the directory's audit log (`Directory.recordAuthEvent`): successful and failed
+ * sign-ins (form and API), sign-outs, and the start of a lockout, with who and the client address.
+ * Never a password or a code: `details` holds only the reason and the channel.
+ */
+import type { AuthEventAction } from '@delegato/directory';
+import type { Deps } from './env.js';
+import type { Ctx } from './guard.js';
+import type { Principal } from './session.js';
+
+export type FailReason = 'password' | 'totp' | 'network' | 'certificate';
+
+export async function recordAuth(
+  c: Ctx,
+  deps: Deps,
+  action: AuthEventAction,
+  who: { actor: string; target: string; domain?: string | null },
+  details?: Record<string, unknown>,
+): Promise<void> {
+  await deps.directory.recordAuthEvent({
+    action,
+    actor: who.actor,
+    from: c.get('clientIp'),
+    target: who.target,
+    ...(who.domain ? { domain: who.domain } : {}),
+    ...(details ? { details } : {}),
+  });
+}
+
+/** A failed attempt; then, when this failure started a lockout, that too. */
+export async function recordFailure(
+  c: Ctx,
+  deps: Deps,
+  account: string,
+  reason: FailReason,
+  via: 'form' | 'api',
+): Promise<void> {
+  const ip = c.get('clientIp');
+  deps.limiter.fail(ip, account);
+  await recordAuth(c, deps, 'auth.signin-failed', { actor: 'anonymous', target: account }, { reason, via });
+  const decision = deps.limiter.check(ip, account);
+  if (!decision.allowed) {
+    await recordAuth(
+      c,
+      deps,
+      'auth.lockout',
+      { actor: 'anonymous', target: account },
+      { retryAfterSeconds: Math.ceil(decision.retryAfterMs / 1000), via },
+    );
+  }
+}
+
+/** The audit actor of a signed-in principal: `operator:root`, `domain-admin:alice`, `mailbox:rose@...`. */
+export async function principalActor(
+  deps: Deps,
+  p: Principal,
+): Promise<{ actor: string; domain: string | null }> {
+  if (p.kind === 'mailbox') return { actor: `mailbox:${p.address}`, domain: p.address.split('@')[1] ?? null };
+  // The role, without the access checks (a sign-out from a refused network is still recorded).
+  const role = await deps.directory.adminRole(p.username);
+  return { actor: `${role ?? 'admin'}:${p.username}`, domain: null };
+}
