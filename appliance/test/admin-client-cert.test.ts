@@ -3,159 +3,37 @@
  * `admin.clientCa`): certificates made with the openssl command line (two CAs), a real HTTPS client
  * presenting them, and per-admin pinned fingerprints in the directory.
  */
-import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
-import { request } from 'node:https';
 import { join } from 'node:path';
-import { tempDir } from '@delegato/testkit';
+import { type ClientCert, clientCert, tempDir, testCa } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClientCa } from '../src/services/admin-http.js';
-import { OP, OPERATOR, OPERATOR_PASSWORD, startTestAppliance } from './admin-support.js';
-
-interface Pem {
-  cert: string;
-  key: string;
-  fingerprint: string;
-}
+import { OP, OPERATOR, OPERATOR_PASSWORD, startTestAppliance, WebClient } from './admin-support.js';
 
 const work = tempDir('delegato-client-cert-');
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: work.path, stdio: 'pipe' });
-
-/** A CA: a P-256 key and a self-signed CA certificate. */
-function makeCa(name: string): { certFile: string; keyFile: string } {
-  const keyFile = join(work.path, `${name}.key`);
-  const certFile = join(work.path, `${name}.pem`);
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ); // prettier-ignore
-  return { certFile, keyFile };
-}
-
-/** A client certificate for `cn` issued by `ca`. */
-function makeClient(ca: { certFile: string; keyFile: string }, name: string, cn: string): Pem {
-  const keyFile = join(work.path, `${name}.key`);
-  const csrFile = join(work.path, `${name}.csr`);
-  const certFile = join(work.path, `${name}.pem`);
-  const extFile = join(work.path, `${name}.ext`);
-  writeFileSync(extFile, 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    `/CN=${cn}`,
-    '-keyout',
-    keyFile,
-    '-out',
-    csrFile,
-  ); // prettier-ignore
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    csrFile,
-    '-CA',
-    ca.certFile,
-    '-CAkey',
-    ca.keyFile,
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    extFile,
-    '-out',
-    certFile,
-  ); // prettier-ignore
-  const cert = readFileSync(certFile, 'utf8');
-  return {
-    cert,
-    key: readFileSync(keyFile, 'utf8'),
-    fingerprint: new X509Certificate(cert).fingerprint256,
-  };
-}
-
-const caA = makeCa('ca-a');
-const caB = makeCa('ca-b');
-const alice = makeClient(caA, 'alice', 'alice');
-const colleague = makeClient(caA, 'colleague', 'colleague');
+const caA = testCa(work.path, 'ca-a');
+const caB = testCa(work.path, 'ca-b');
+const alice = clientCert(caA, 'alice', 'alice');
+const colleague = clientCert(caA, 'colleague', 'colleague');
 // Another CA issuing a certificate with the same name: it must not count.
-const forged = makeClient(caB, 'forged', 'alice');
+const forged = clientCert(caB, 'forged', 'alice');
 
 afterAll(() => work.remove());
-
-interface Res {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 /** One HTTPS request on a fresh connection, presenting `client` (or no certificate). */
 function https(
   origin: string,
   method: string,
   path: string,
-  opts: { client?: Pem; json?: unknown; bearer?: string } = {},
-): Promise<Res> {
-  const url = new URL(path, origin);
-  if (url.hostname !== '127.0.0.1') throw new Error('loopback only');
-  const headers: Record<string, string> = {};
-  const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
-  if (body) headers['content-type'] = 'application/json';
-  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        headers,
-        agent: false,
-        // The appliance's generated server certificate is self-signed; the client side is what is tested.
-        rejectUnauthorized: false,
-        ...(opts.client ? { cert: opts.client.cert, key: opts.client.key } : {}),
-      },
-      (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () =>
-          resolve({
-            status: r.statusCode ?? 0,
-            headers: r.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        r.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  opts: { client?: ClientCert; json?: unknown; bearer?: string } = {},
+) {
+  return new WebClient(origin, opts.client).fetch(method, path, {
+    cookies: false,
+    ...(opts.json === undefined ? {} : { json: opts.json }),
+    ...(opts.bearer ? { bearer: opts.bearer } : {}),
   });
 }
 
-const tokenFor = (origin: string, username: string, password: string, client?: Pem) =>
+const tokenFor = (origin: string, username: string, password: string, client?: ClientCert) =>
   https(origin, 'POST', '/api/v1/tokens', {
     json: { username, password },
     ...(client ? { client } : {}),

@@ -373,8 +373,17 @@ const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
  */
 export class WebClient {
   readonly cookies = new Map<string, string>();
+  readonly #agent: Agent;
 
-  constructor(readonly origin: string) {}
+  /** `clientCert`: presented on every connection (TLS client authentication); each request then opens its own. */
+  constructor(
+    readonly origin: string,
+    clientCert?: { cert: string; key: string },
+  ) {
+    this.#agent = clientCert
+      ? new Agent({ rejectUnauthorized: false, keepAlive: false, cert: clientCert.cert, key: clientCert.key })
+      : agent;
+  }
 
   cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -407,7 +416,7 @@ export class WebClient {
     if (opts.cookies !== false && this.cookies.size > 0) headers.cookie = this.cookieHeader();
     const res = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
       (resolve, reject) => {
-        const req = request(url, { method, headers, agent }, (r) => {
+        const req = request(url, { method, headers, agent: this.#agent }, (r) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
           r.on('end', () =>

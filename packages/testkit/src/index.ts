@@ -15,4 +15,11 @@ export {
   startSmtpSink,
 } from './smtp-sink.js';
 export { ALL_PORTS_ZERO, tempDir } from './temp.js';
-export { selfSignedCert, type TestCert } from './tls-cert.js';
+export {
+  type ClientCert,
+  clientCert,
+  selfSignedCert,
+  type TestCa,
+  type TestCert,
+  testCa,
+} from './tls-cert.js';
