@@ -317,6 +317,62 @@ describe.concurrent('delegato (spawned, no appliance running)', () => {
     expect(await withDirectory(dir, (d) => d.listAdmins(ACTOR))).toEqual([]);
   });
 
+  it(
+    'lets an operator back in: admin access clears network, certificate and TOTP restrictions; admin passwd',
+    SLOW,
+    async () => {
+      const dir = await seeded('admin-access');
+      await withDirectory(dir, async (d) => {
+        await d.addAdmin(ACTOR, { username: 'locked', role: 'operator', password: PASSWORD });
+        await d.setAdminAccess(ACTOR, 'locked', {
+          allowedNetworks: ['192.0.2.0/24'],
+          certFingerprint: 'ab'.repeat(32),
+        });
+        await d.setAdminTotpSecret(ACTOR, 'locked', 'JBSWY3DPEHPK3PXP');
+        // Locked out from here: a wrong network (and no certificate).
+        await expect(d.authenticateAdmin('locked', PASSWORD, '127.0.0.1')).rejects.toThrow();
+      });
+      const shown = json<{ allowedNetworks: string[]; certFingerprint: string | null; totp: boolean }>(
+        await runCli(['admin', 'access', 'locked', '--json'], { dataDir: dir }),
+      );
+      expect(shown).toMatchObject({
+        allowedNetworks: ['192.0.2.0/24'],
+        certFingerprint: 'ab'.repeat(32),
+        totp: true,
+      });
+
+      const narrowed = json<{ allowedNetworks: string[] }>(
+        await runCli(['admin', 'access', 'locked', '--networks', '127.0.0.1, 10.1.2.3/8', '--json'], {
+          dataDir: dir,
+        }),
+      );
+      expect(narrowed.allowedNetworks).toEqual(['127.0.0.1/32', '10.0.0.0/8']);
+      const cleared = await runCli(['admin', 'access', 'locked', '--any-network', '--no-cert', '--no-totp'], {
+        dataDir: dir,
+      });
+      expectOk(cleared);
+      expect(cleared.stdout).toContain('networks: any');
+      expect(cleared.stdout).toContain('client certificate: not required');
+      expect(cleared.stdout).toContain('two-step sign-in: off');
+
+      expectOk(
+        await runCli(['admin', 'passwd', 'locked', '--password-stdin'], {
+          dataDir: dir,
+          stdin: 'a brand new passphrase\n',
+        }),
+      );
+      await withDirectory(dir, async (d) => {
+        expect(await d.authenticateAdmin('locked', PASSWORD, '127.0.0.1')).toBeNull();
+        expect(await d.authenticateAdmin('locked', 'a brand new passphrase', '127.0.0.1')).toMatchObject({
+          kind: 'operator',
+        });
+        expect(await d.adminTotpSecret('locked')).toBeNull();
+        const actions = (await d.listAudit(ACTOR, { limit: 50 })).map((r) => r.action);
+        expect(actions.filter((a) => a === 'admin.access')).toHaveLength(3);
+      });
+    },
+  );
+
   it('shows and checks the configuration, prints help, and refuses bad configuration', SLOW, async () => {
     const dir = dataDir('config');
     const regions = join(WORK, 'regions');
@@ -691,6 +747,50 @@ describe.concurrent('executeCommand on a real directory', () => {
       },
     ],
     ['removing an unknown admin', { argv: ['admin', 'remove', 'nobody'], mention: /no admin nobody/ }],
+    [
+      'admin passwd without --password-stdin',
+      {
+        setup: [['admin', 'add', 'root', '--operator']],
+        argv: ['admin', 'passwd', 'root'],
+        mention: /--password-stdin/,
+      },
+    ],
+    [
+      'admin passwd of an unknown admin',
+      {
+        argv: ['admin', 'passwd', 'nobody', '--password-stdin'],
+        stdin: `${PASSWORD}\n`,
+        mention: /no admin nobody/,
+      },
+    ],
+    [
+      'admin access of an unknown admin',
+      { argv: ['admin', 'access', 'nobody', '--any-network'], mention: /no admin nobody/ },
+    ],
+    [
+      'admin access with --networks and --any-network',
+      {
+        setup: [['admin', 'add', 'root', '--operator']],
+        argv: ['admin', 'access', 'root', '--networks', '10.0.0.0/8', '--any-network'],
+        mention: /not both/,
+      },
+    ],
+    [
+      'admin access with a bad network',
+      {
+        setup: [['admin', 'add', 'root', '--operator']],
+        argv: ['admin', 'access', 'root', '--networks', '10.0.0/8'],
+        mention: /not a network/,
+      },
+    ],
+    [
+      'admin access with a bad fingerprint',
+      {
+        setup: [['admin', 'add', 'root', '--operator']],
+        argv: ['admin', 'access', 'root', '--cert-fingerprint', 'abc'],
+        mention: /64 hexadecimal digits/,
+      },
+    ],
     [
       'domain remove of a domain with mailboxes without --force',
       { argv: ['domain', 'remove', 'iat.example'], mention: /--force/ },

@@ -393,6 +393,64 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    words: ['admin', 'passwd'],
+    usage: 'admin passwd <username> --password-stdin',
+    options: { 'password-stdin': { type: 'boolean' } },
+    positionals: [1, 1],
+    async run(ctx, [username], values) {
+      const password = passwordFrom(ctx, values);
+      if (password === undefined)
+        throw new UsageError('admin passwd reads the new password with --password-stdin');
+      await ctx.directory.setAdminPassword(ctx.actor, username ?? '', password);
+      return { text: `password changed for ${username}`, json: { username, changed: true } };
+    },
+  },
+  {
+    // The way back in for an admin locked out of the web UI by their own restrictions (or a lost phone).
+    words: ['admin', 'access'],
+    usage:
+      'admin access <username> [--networks cidr1,cidr2 | --any-network] [--cert-fingerprint <sha256> | --no-cert] [--no-totp]',
+    options: {
+      networks: { type: 'string' },
+      'any-network': { type: 'boolean' },
+      'cert-fingerprint': { type: 'string' },
+      'no-cert': { type: 'boolean' },
+      'no-totp': { type: 'boolean' },
+    },
+    positionals: [1, 1],
+    async run(ctx, [username], values) {
+      const networks = str(values, 'networks');
+      const fingerprint = str(values, 'cert-fingerprint');
+      const anyNetwork = values['any-network'] === true;
+      const noCert = values['no-cert'] === true;
+      if (networks !== undefined && anyNetwork)
+        throw new UsageError('give --networks or --any-network, not both');
+      if (fingerprint !== undefined && noCert)
+        throw new UsageError('give --cert-fingerprint or --no-cert, not both');
+      const change: { allowedNetworks?: string[] | null; certFingerprint?: string | null } = {};
+      if (networks !== undefined) change.allowedNetworks = networks.split(',');
+      if (anyNetwork) change.allowedNetworks = null;
+      if (fingerprint !== undefined) change.certFingerprint = fingerprint;
+      if (noCert) change.certFingerprint = null;
+      const noTotp = values['no-totp'] === true;
+      let view = (await ctx.directory.listAdmins(ctx.actor)).find(
+        (a) => a.username === (username ?? '').trim().toLowerCase(),
+      );
+      if (!view) throw new DirectoryError('not-found', `no admin ${username}`);
+      if (Object.keys(change).length > 0)
+        view = await ctx.directory.setAdminAccess(ctx.actor, view.username, change);
+      if (noTotp) await ctx.directory.setAdminTotpSecret(ctx.actor, view.username, null);
+      const shown = { ...view, totp: noTotp ? false : view.totp };
+      const text = [
+        `${shown.username} (${shown.role})`,
+        `  networks: ${shown.allowedNetworks.length > 0 ? shown.allowedNetworks.join(', ') : 'any'}`,
+        `  client certificate: ${shown.certFingerprint ?? 'not required'}`,
+        `  two-step sign-in: ${shown.totp ? 'on' : 'off'}`,
+      ].join('\n');
+      return { text, json: shown };
+    },
+  },
+  {
     words: ['region', 'list'],
     usage: 'region list',
     positionals: [0, 0],
