@@ -5,6 +5,7 @@
 import type { MailBackend } from '@delegato/mailstore';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
+import type { SummaryCache } from './fetch/summary.js';
 import type { ImapLimits } from './limits.js';
 import type { SelectedMailbox } from './mailbox/selected.js';
 import type { MessageCache } from './mime/cache.js';
@@ -29,6 +30,8 @@ export interface ImapServices {
   limits: ImapLimits;
   /** Message bodies and parsed MIME structures, shared by every session (keyed by the body's blob id). */
   cache: MessageCache;
+  /** Per-body summaries (ENVELOPE, BODY, BODYSTRUCTURE) in memory; the mail store keeps them too. */
+  summaries: SummaryCache;
   /** The server's name in ID responses. */
   implementation: string;
 }
@@ -73,6 +76,16 @@ export interface ImapContext {
   capabilities(): string[];
   /** Sends `* <response>`; waits while the client is not reading. */
   untagged(response: Wire): Promise<void>;
+  /**
+   * Sends octets the command assembled itself (batches of untagged responses, the parts of a literal
+   * streamed from a body file) in one corked socket write; waits while the client is not reading.
+   */
+  sendRaw(chunks: readonly Buffer[]): Promise<void>;
+  /**
+   * Cuts the connection without a response: for a failure in the middle of a literal already announced,
+   * where no response can follow (RFC 9051 §4.3: the client reads exactly the announced octets).
+   */
+  abort(reason: string): void;
   /** Sends a continuation request `+ <text>`. */
   continuation(text: string): Promise<void>;
   /** Reads one raw line (AUTHENTICATE response); null when the connection closed. Over-long: BAD. */

@@ -42,6 +42,11 @@ export interface ImapLimits {
   maxAuthLineLength: number;
   /** Bytes of message bodies and parsed MIME structures kept in the server's LRU cache. */
   messageCacheBytes: number;
+  /**
+   * Bytes of per-body summaries (ENVELOPE, BODY, BODYSTRUCTURE wire text) kept in memory besides the mail
+   * store's copy: about 600 octets per plain message, so the default holds some 50,000.
+   */
+  summaryCacheBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ImapLimits> = Object.freeze({
@@ -60,6 +65,7 @@ export const DEFAULT_LIMITS: Readonly<ImapLimits> = Object.freeze({
   maxSaslSteps: 8,
   maxAuthLineLength: 16 * 1024,
   messageCacheBytes: 64 * 1024 * 1024,
+  summaryCacheBytes: 32 * 1024 * 1024,
 });
 
 export function resolveLimits(limits: Partial<ImapLimits> | undefined): ImapLimits {

@@ -10,6 +10,7 @@ import type { MailBackend } from '@delegato/mailstore';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { ImapServices } from './context.js';
+import { SummaryCache } from './fetch/summary.js';
 import { type ImapLimits, resolveLimits } from './limits.js';
 import { MessageCache } from './mime/cache.js';
 import { ImapSession } from './session.js';
@@ -67,6 +68,7 @@ export class ImapServer {
       rateLimiter: opts.rateLimiter,
       limits,
       cache: new MessageCache(limits.messageCacheBytes),
+      summaries: new SummaryCache(limits.summaryCacheBytes),
       implementation: opts.implementation ?? 'Delegato',
     };
   }

@@ -155,6 +155,24 @@ export class ImapSession implements ImapContext {
     await this.#send(line(['* ', response]));
   }
 
+  async sendRaw(chunks: readonly Buffer[]): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError();
+    const socket = this.#socket;
+    // Corked: the chunks go out in one writev rather than one syscall each.
+    socket.cork();
+    try {
+      for (const chunk of chunks) this.#write(chunk);
+    } finally {
+      socket.uncork();
+    }
+    if (socket.writableNeedDrain) await this.#drained();
+  }
+
+  abort(reason: string): void {
+    this.log?.error({ reason }, 'imap connection aborted');
+    this.#socket.destroy();
+  }
+
   async continuation(text: string): Promise<void> {
     await this.#send(line(`+ ${text}`));
   }

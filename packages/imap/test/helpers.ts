@@ -268,6 +268,19 @@ export class ImapClient {
   }
 }
 
+/** A new connection, logged in as `account`, with `folder` selected (read-write). */
+export async function selectedSession(
+  port: number,
+  account: TestAccount,
+  folder = 'INBOX',
+): Promise<ImapClient> {
+  const c = await ImapClient.connect(port);
+  await c.login(account);
+  const r = await c.cmd(`SELECT ${folder}`);
+  if (!/^A\d+ OK/.test(r.tagged)) throw new Error(`SELECT ${folder} failed: ${r.tagged}`);
+  return c;
+}
+
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORWARD, NESTED } from './corpus.js';
-import { BOB, CAROL, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { BOB, CAROL, type Harness, message, selectedSession, startHarness } from './helpers.js';
 
 let h: Harness;
 
@@ -16,12 +16,7 @@ afterAll(async () => {
   expect(h.problems).toEqual([]);
 });
 
-async function session(folder = 'INBOX', account = BOB): Promise<ImapClient> {
-  const c = await ImapClient.connect(h.port);
-  await c.login(account);
-  expect((await c.cmd(`SELECT ${folder}`)).tagged).toMatch(/OK/);
-  return c;
-}
+const session = (folder = 'INBOX', account = BOB) => selectedSession(h.port, account, folder);
 
 describe('FETCH (RFC 9051 §6.4.5)', () => {
   let uids: number[];

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSection } from '../src/fetch/items.js';
 import { sectionBytes } from '../src/fetch/section.js';
 import { bodyStructure } from '../src/mime/bodystructure.js';
-import { MessageCache } from '../src/mime/cache.js';
+import { CACHE_ENTRY_OVERHEAD, MessageCache } from '../src/mime/cache.js';
 import {
   decodeBase64,
   decodeCharset,
@@ -282,7 +282,8 @@ describe('decoding for SEARCH', () => {
 
 describe('message cache', () => {
   it('keeps at most its byte budget, least recently used out first', async () => {
-    const cache = new MessageCache(100);
+    // Room for two 20-octet entries, not three (each costs its bytes plus the fixed overhead).
+    const cache = new MessageCache(2 * (20 + CACHE_ENTRY_OVERHEAD) + 10);
     let loads = 0;
     const load = (n: number) => async () => {
       loads++;
@@ -292,13 +293,24 @@ describe('message cache', () => {
     await cache.get('b', load(20));
     await cache.get('a', load(20));
     expect(loads).toBe(2);
-    await cache.get('c', load(20));
-    expect(cache.size.bytes).toBeLessThanOrEqual(100);
+    expect(cache.size).toEqual({ entries: 2, bytes: 2 * (20 + CACHE_ENTRY_OVERHEAD) });
+    await cache.get('c', load(20)); // evicts b, the least recently used
+    expect(cache.size.entries).toBe(2);
     await cache.get('a', load(20));
     expect(loads).toBe(3);
-    await cache.get('huge', load(1000));
-    expect(cache.size.bytes).toBeLessThanOrEqual(100);
+    expect(cache.peek('b')).toBeUndefined();
+    expect(cache.peek('c')?.raw.length).toBe(20);
+    await cache.get('huge', load(100_000));
+    expect(cache.peek('huge')).toBeUndefined();
+    expect(cache.size.bytes).toBeLessThanOrEqual(2 * (20 + CACHE_ENTRY_OVERHEAD) + 10);
     const [x, y] = await Promise.all([cache.get('same', load(1)), cache.get('same', load(1))]);
     expect(x).toBe(y);
+  });
+
+  it('counts real bytes: a 64 MiB budget holds 10,000 messages of 5 KiB', async () => {
+    const cache = new MessageCache(64 * 1024 * 1024);
+    for (let i = 0; i < 10_000; i++) await cache.get(`m${i}`, async () => Buffer.alloc(5 * 1024));
+    expect(cache.size.entries).toBe(10_000);
+    expect(cache.size.bytes).toBe(10_000 * (5 * 1024 + CACHE_ENTRY_OVERHEAD));
   });
 });

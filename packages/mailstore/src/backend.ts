@@ -124,6 +124,19 @@ export interface DeliveryResult {
   uids: Map<UserId, number>;
 }
 
+/**
+ * A stored body opened for reading at any position (`MailBackend.openBody`). Bodies never change once
+ * stored; a reader opened before an expunge keeps reading the bytes.
+ */
+export interface BodyReader {
+  /** Up to `length` octets from `position` (fewer at the end of the body, none past it). */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Longest annotation value kept by `setBlobAnnotations` (longer ones are ignored). */
+export const MAX_ANNOTATION_LENGTH = 64 * 1024;
+
 export type StoreErrorCode =
   | 'no-such-user'
   | 'no-such-folder'
@@ -179,6 +192,45 @@ export interface MailBackend {
   expungedSince(userId: UserId, folder: string, modSeq: number): Promise<number[]>;
   /** The stored bytes of a message, streamed. Errors: 'no-such-folder', 'no-such-message'. */
   openMessage(userId: UserId, folder: string, uid: number): Promise<Readable>;
+  /**
+   * The stored body `blobId` (a `MessageMeta.blobId` the caller listed for `userId`), for reads at any
+   * position, without a metadata query per message: bulk reads (IMAP `FETCH 1:* BODY[]`, SEARCH) after one
+   * `listMessages`. Body ids are unguessable and the caller got it from the user's own listing; the store
+   * does not check ownership again. Errors: 'no-such-message' (unknown id, or the body is gone).
+   */
+  openBody(userId: UserId, blobId: string): Promise<BodyReader>;
+  /**
+   * The first `length` octets of the body `blobId` (all of a shorter one): for many small bodies in a row
+   * (IMAP FETCH BODY[] or ENVELOPE over a range, SEARCH), which an implementation may read in bulk (the
+   * calls made together are served together). The same rules for `blobId` as `openBody`.
+   * Errors: 'no-such-message'.
+   */
+  readBody(userId: UserId, blobId: string, length: number): Promise<Buffer>;
+
+  /**
+   * Opaque values derived from stored bodies (a protocol's parsed summary, like Dovecot's
+   * dovecot.index.cache), keyed by body id and `name`: the values of `name` for the bodies of the messages
+   * in `folder` with uid in [fromUid, toUid] (toUid null = to the end), as body id → value. A body never
+   * changes, so a value stays valid while the body exists; it is removed with the body. Copies of a message
+   * share it. Errors: 'no-such-folder'.
+   */
+  blobAnnotations(
+    userId: UserId,
+    folder: string,
+    name: string,
+    range?: { fromUid?: number; toUid?: number | null },
+  ): Promise<Map<string, string>>;
+  /**
+   * Stores annotation values (replacing earlier ones of the same name). Entries whose body is not (or no
+   * longer) in `folder`, and values longer than `MAX_ANNOTATION_LENGTH`, are ignored: a cache fill never
+   * fails a read. Not a change of the mailbox: no MODSEQ, no event. Errors: 'no-such-folder'.
+   */
+  setBlobAnnotations(
+    userId: UserId,
+    folder: string,
+    name: string,
+    entries: ReadonlyArray<{ blobId: string; value: string }>,
+  ): Promise<void>;
 
   /**
    * Stores a message in a folder (IMAP APPEND). Refuses with 'over-quota' when the user's usage plus the

@@ -2,7 +2,8 @@
  * `MailStore`: the `MailBackend` on a local libSQL database (metadata) plus one file per message body.
  *
  * Layout of `dir`:
- *   mailstore.db (+ -wal, -shm)   users, folders, messages, blobs, expunged (WAL, synchronous=FULL)
+ *   mailstore.db (+ -wal, -shm)   users, folders, messages, blobs, blob_annotations, expunged (WAL,
+ *                                 synchronous=FULL)
  *   blobs/<2 chars>/<ulid>         message bodies, written once, shared by reference (blobs.refcount)
  *   tmp/<ulid>                     bodies being received; anything left here on open is a crash leftover
  *
@@ -16,6 +17,7 @@
  * are committed together (group commit): one transaction, one WAL fsync, for everything queued meanwhile.
  */
 import { randomFillSync } from 'node:crypto';
+import { close as closeCb, open as openCb, read as readCb } from 'node:fs';
 import { mkdir, open as openFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { type Client, createClient, type InStatement, type Row, type Transaction } from '@libsql/client';
 import { ulid } from 'ulid';
 import {
+  type BodyReader,
   type CopyResult,
   DEFAULT_FOLDERS,
   type DeliveryRequest,
@@ -30,6 +33,7 @@ import {
   type FlagOperation,
   type FolderInfo,
   type FolderSnapshot,
+  MAX_ANNOTATION_LENGTH,
   type MailBackend,
   type MessageMeta,
   type QuotaInfo,
@@ -39,6 +43,7 @@ import {
   type StoreFlagsResult,
   type UserId,
 } from './backend.js';
+import { BulkReader } from './bulk-reader.js';
 import { applyFlags, normalizeFlags, SYSTEM_FLAGS } from './flags.js';
 import { canonicalFolderName, validateFolderName } from './names.js';
 
@@ -76,6 +81,10 @@ const WRITE_CHUNK = 64 * 1024;
 const RECOVERY_CHUNK = 512;
 /** Age above which a leftover is removed even while another instance may be writing. */
 const LEFTOVER_AGE_MS = 60 * 60 * 1000;
+/** Largest `readBody` (a guard against a bad length; whole large bodies are streamed with `openBody`). */
+const MAX_BULK_READ = 1024 * 1024 * 1024;
+/** A body id as `#writeBlob` makes them (a ULID): anything else is refused before touching the disk. */
+const BLOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Directories owned by an open MailStore of this process. */
 const OWNED = new Set<string>();
 
@@ -163,6 +172,15 @@ CREATE TABLE IF NOT EXISTS expunged (
   PRIMARY KEY (folder_id, uid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS expunged_by_modseq ON expunged (folder_id, modseq);
+-- Added after schema version 1, additively: IF NOT EXISTS creates it in older stores on open, and older
+-- code never reads it (so the version stays 1). A rowid table: values are often above the ~200 octets
+-- where WITHOUT ROWID stops paying off.
+CREATE TABLE IF NOT EXISTS blob_annotations (
+  blob_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (blob_id, name)
+);
 `;
 
 const FOLDER_COLUMNS =
@@ -375,6 +393,52 @@ async function writeBodyFile(
   }
 }
 
+/**
+ * Bodies are read through plain file descriptors and the callback API: a FETCH of 10,000 messages opens,
+ * reads and closes 10,000 files, and fs/promises' FileHandle costs several times more per call.
+ */
+function openFd(path: string): Promise<number> {
+  return new Promise((resolveFd, reject) => {
+    openCb(path, 'r', (err, fd) => (err ? reject(err) : resolveFd(fd)));
+  });
+}
+
+class FdBodyReader implements BodyReader {
+  #fd: number | null;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  async read(position: number, length: number): Promise<Buffer> {
+    const fd = this.#fd;
+    if (fd === null) throw new StoreError('cannot', 'the body reader is closed');
+    if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new StoreError('cannot', 'invalid body range');
+    }
+    const buf = Buffer.allocUnsafe(length);
+    let n = 0;
+    while (n < length) {
+      const got = await new Promise<number>((resolveRead, reject) => {
+        readCb(fd, buf, n, length - n, position + n, (err, bytes) =>
+          err ? reject(err) : resolveRead(bytes),
+        );
+      });
+      if (got === 0) break;
+      n += got;
+    }
+    return n === length ? buf : buf.subarray(0, n);
+  }
+
+  close(): Promise<void> {
+    const fd = this.#fd;
+    if (fd === null) return Promise.resolve();
+    this.#fd = null;
+    return new Promise((resolveClose, reject) => {
+      closeCb(fd, (err) => (err ? reject(err) : resolveClose()));
+    });
+  }
+}
+
 export class MailStore implements MailBackend {
   readonly dir: string;
   /** What the last `open` cleaned up. */
@@ -387,6 +451,8 @@ export class MailStore implements MailBackend {
   readonly #blobDir: string;
   readonly #tmpDir: string;
   readonly #lock = new Lock();
+  /** Bulk reads of small bodies in a worker thread (`readBody`). */
+  readonly #bulk = new BulkReader();
   readonly #listeners = new Map<UserId, Set<(event: StoreEvent) => void>>();
   /** Shard directories known to exist (and whose creation is durable). */
   readonly #shards = new Map<string, Promise<void>>();
@@ -941,6 +1007,125 @@ export class MailStore implements MailBackend {
     });
   }
 
+  openBody(userId: UserId, blobId: string): Promise<BodyReader> {
+    return this.#op(async () => {
+      checkUserId(userId);
+      const missing = () => new StoreError('no-such-message', `no body ${String(blobId).slice(0, 40)}`);
+      if (typeof blobId !== 'string' || !BLOB_ID.test(blobId)) throw missing();
+      return new FdBodyReader(await this.#atBodyPath(blobId, missing, openFd));
+    });
+  }
+
+  readBody(userId: UserId, blobId: string, length: number): Promise<Buffer> {
+    return this.#op(async () => {
+      checkUserId(userId);
+      const missing = () => new StoreError('no-such-message', `no body ${String(blobId).slice(0, 40)}`);
+      if (typeof blobId !== 'string' || !BLOB_ID.test(blobId)) throw missing();
+      if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BULK_READ) {
+        throw new StoreError('cannot', 'invalid body length');
+      }
+      return this.#atBodyPath(blobId, missing, (path) => this.#bulk.read(path, length));
+    });
+  }
+
+  /**
+   * Runs `use` on the file of body `blobId`: first at the path #writeBlob gives every body (no query on
+   * the hot path, one per message of FETCH 1:*), then, on ENOENT, at the path the database has for it (a
+   * body stored elsewhere); `missing()` when it is in neither place.
+   */
+  async #atBodyPath<T>(blobId: string, missing: () => Error, use: (path: string) => Promise<T>): Promise<T> {
+    try {
+      return await use(join(this.#blobDir, blobId.slice(7, 9), blobId));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    const r = await this.#reader.execute({ sql: 'SELECT path FROM blobs WHERE id = ?', args: [blobId] });
+    const rel = r.rows[0]?.path;
+    if (typeof rel !== 'string') throw missing();
+    try {
+      return await use(join(this.#blobDir, rel));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw missing();
+      throw err;
+    }
+  }
+
+  blobAnnotations(
+    userId: UserId,
+    folder: string,
+    name: string,
+    range: { fromUid?: number; toUid?: number | null } = {},
+  ): Promise<Map<string, string>> {
+    return this.#op(async () => {
+      const folderName = canonicalFolderName(folder);
+      let where = 'm.folder_id = (SELECT id FROM folders WHERE user_id = ? AND name = ?) AND m.uid >= ?';
+      const args: Array<string | number> = [name, userId, folderName, range.fromUid ?? 1];
+      if (range.toUid !== undefined && range.toUid !== null) {
+        where += ' AND m.uid <= ?';
+        args.push(range.toUid);
+      }
+      // One row: `<id octets>:<value octets>:<id><value>` for every value, as one BLOB (UTF-8), cut apart
+      // here. No JSON: values are often structured text themselves, and escaping them twice cost more
+      // than the query (10,000 values: about 40 ms rather than 80).
+      const [fr, ar] = await this.#reader.batch(
+        [
+          this.#folderQuery(userId, folder),
+          {
+            sql:
+              "SELECT CAST(group_concat(length(CAST(a.blob_id AS BLOB)) || ':' || length(CAST(a.value AS BLOB)) || ':' || " +
+              "a.blob_id || a.value, '') AS BLOB) " +
+              `AS j FROM messages m JOIN blob_annotations a ON a.blob_id = m.blob_id AND a.name = ? WHERE ${where}`,
+            args,
+          },
+        ],
+        'read',
+      );
+      this.#requireFolder(fr?.rows[0], folder);
+      const out = new Map<string, string>();
+      const raw = ar?.rows[0]?.j;
+      if (raw instanceof ArrayBuffer) {
+        const buf = Buffer.from(raw);
+        let i = 0;
+        while (i < buf.length) {
+          const c1 = buf.indexOf(0x3a, i);
+          const c2 = c1 < 0 ? -1 : buf.indexOf(0x3a, c1 + 1);
+          if (c2 < 0) break;
+          const idEnd = c2 + 1 + Number(buf.toString('latin1', i, c1));
+          const valueEnd = idEnd + Number(buf.toString('latin1', c1 + 1, c2));
+          out.set(buf.toString('utf8', c2 + 1, idEnd), buf.toString('utf8', idEnd, valueEnd));
+          i = valueEnd;
+        }
+      }
+      return out;
+    });
+  }
+
+  setBlobAnnotations(
+    userId: UserId,
+    folder: string,
+    name: string,
+    entries: ReadonlyArray<{ blobId: string; value: string }>,
+  ): Promise<void> {
+    return this.#op(async () => {
+      const folderName = canonicalFolderName(folder);
+      const kept = entries
+        .filter((e) => typeof e.value === 'string' && e.value.length <= MAX_ANNOTATION_LENGTH)
+        .map((e) => [e.blobId, e.value]);
+      await this.#write(async (tx) => {
+        const f = await this.#folderIn(tx, userId, folderName);
+        if (kept.length === 0) return;
+        // Only bodies of messages in the folder: a body removed meanwhile gets no orphan annotation.
+        await tx.execute({
+          sql:
+            'INSERT OR REPLACE INTO blob_annotations (blob_id, name, value) ' +
+            "SELECT json_extract(j.value, '$[0]'), ?, json_extract(j.value, '$[1]') FROM json_each(?) AS j " +
+            "WHERE json_extract(j.value, '$[0]') IN (SELECT blob_id FROM messages WHERE folder_id = ?)",
+          args: [name, JSON.stringify(kept), f.id],
+        });
+      });
+    });
+  }
+
   // ---- changes -------------------------------------------------------------------------------------------
 
   append(
@@ -1185,6 +1370,7 @@ export class MailStore implements MailBackend {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     await this.#lock.run(async () => undefined);
     this.#closed = true;
+    await this.#bulk.close();
     this.#reader.close();
     this.#writer.close();
     if (this.recovery.owner) await releaseDir(this.dir);
@@ -1404,10 +1590,16 @@ export class MailStore implements MailBackend {
       args,
     });
     const freed = await tx.execute({
-      sql: `DELETE FROM blobs WHERE refcount <= 0 AND id IN (SELECT blob_id FROM messages WHERE ${where}) RETURNING path`,
+      sql: `DELETE FROM blobs WHERE refcount <= 0 AND id IN (SELECT blob_id FROM messages WHERE ${where}) RETURNING id, path`,
       args,
     });
     await tx.execute({ sql: `DELETE FROM messages WHERE ${where}`, args });
+    if (freed.rows.length > 0) {
+      await tx.execute({
+        sql: 'DELETE FROM blob_annotations WHERE blob_id IN (SELECT value FROM json_each(?))',
+        args: [JSON.stringify(freed.rows.map((r) => String(r.id)))],
+      });
+    }
     return freed.rows.map((r) => String(r.path));
   }
 

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_FOLDERS,
+  MAX_ANNOTATION_LENGTH,
   type MailBackend,
   type MessageMeta,
   type StoreErrorCode,
@@ -509,6 +510,142 @@ export function backendContract(name: string, open: BackendFactory): void {
         'invalid-flag',
       );
       expect((await backend.folderInfo(u, 'Drafts')).exists).toBe(2);
+    });
+
+    it('opens a body by its id: reads at any position, byte-exact; unknown ids are no-such-message', async () => {
+      const u = await user('u');
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      const small = Buffer.from('Subject: small\r\n\r\ncaf\u00e9\r\n', 'utf8');
+      await backend.deliver({ users: [u], source: source(data, 65_536 + 3) });
+      await deliver([u], small);
+      const [big, little] = await backend.listMessages(u, 'INBOX');
+      const reader = await backend.openBody(u, (big as MessageMeta).blobId);
+      try {
+        const parts: Buffer[] = [];
+        for (let pos = 0; pos < data.length; pos += 1_000_003) parts.push(await reader.read(pos, 1_000_003));
+        expect(sha(Buffer.concat(parts))).toBe(sha(data));
+        expect((await reader.read(17, 10)).equals(data.subarray(17, 27))).toBe(true);
+        // At the end: what there is, then nothing.
+        expect((await reader.read(data.length - 3, 10)).equals(data.subarray(data.length - 3))).toBe(true);
+        expect((await reader.read(data.length + 100, 10)).length).toBe(0);
+      } finally {
+        await reader.close();
+      }
+      const r2 = await backend.openBody(u, (little as MessageMeta).blobId);
+      expect((await r2.read(0, 1000)).equals(small)).toBe(true);
+      await r2.close();
+      await rejectsWith(backend.openBody(u, '01ARZ3NDEKTSV4RRFFQ69G5FAV'), 'no-such-message');
+      await rejectsWith(backend.openBody(u, '../../mailstore.db'), 'no-such-message');
+      await rejectsWith(backend.openBody(u, ''), 'no-such-message');
+    });
+
+    it('reads the start of many bodies at once (readBody), byte-exact', async () => {
+      const u = await user('u');
+      const datas = Array.from({ length: 150 }, (_, i) => randomBytes(1 + ((i * 7919) % 40_000)));
+      for (const d of datas) await backend.deliver({ users: [u], source: source(d) });
+      const metas = await backend.listMessages(u, 'INBOX');
+      // All at once (an implementation may serve them in one batch), whole and cut short.
+      const whole = await Promise.all(metas.map((m) => backend.readBody(u, m.blobId, m.size + 1)));
+      const heads = await Promise.all(metas.map((m) => backend.readBody(u, m.blobId, 100)));
+      whole.forEach((b, i) => {
+        expect(sha(b)).toBe(sha(datas[i] as Buffer));
+      });
+      heads.forEach((b, i) => {
+        expect(b.equals((datas[i] as Buffer).subarray(0, 100))).toBe(true);
+      });
+      expect((await backend.readBody(u, (metas[0] as MessageMeta).blobId, 0)).length).toBe(0);
+      const results = await Promise.allSettled([
+        backend.readBody(u, '01ARZ3NDEKTSV4RRFFQ69G5FAV', 10),
+        backend.readBody(u, '../mailstore.db', 10),
+        backend.readBody(u, (metas[1] as MessageMeta).blobId, 10),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      await rejectsWith(backend.readBody(u, '01ARZ3NDEKTSV4RRFFQ69G5FAV', 10), 'no-such-message');
+      await rejectsWith(backend.readBody(u, '../mailstore.db', 10), 'no-such-message');
+      await backend.storeFlags(u, 'INBOX', [1], 'add', ['\\Deleted']);
+      await backend.expunge(u, 'INBOX');
+      await rejectsWith(backend.readBody(u, (metas[0] as MessageMeta).blobId, 10), 'no-such-message');
+    });
+
+    it('keeps an opened body readable after its expunge; a removed body cannot be opened', async () => {
+      const u = await user('u');
+      await deliver([u], message('going'));
+      const [meta] = await backend.listMessages(u, 'INBOX');
+      const blobId = (meta as MessageMeta).blobId;
+      const reader = await backend.openBody(u, blobId);
+      await backend.storeFlags(u, 'INBOX', [1], 'add', ['\\Deleted']);
+      expect(await backend.expunge(u, 'INBOX')).toEqual([1]);
+      expect((await reader.read(0, 1000)).toString('latin1')).toBe(message('going'));
+      await reader.close();
+      await rejectsWith(backend.openBody(u, blobId), 'no-such-message');
+    });
+
+    it('keeps annotations of bodies: per name, per folder and UID range, shared by copies', async () => {
+      const [u, v] = [await user('u'), await user('v')];
+      for (let i = 1; i <= 4; i++) await deliver([u], message(`m${i}`));
+      await deliver([v], message('other'));
+      const metas = await backend.listMessages(u, 'INBOX');
+      const ids = metas.map((m) => m.blobId);
+      const [vMeta] = await backend.listMessages(v, 'INBOX');
+      expect(await backend.blobAnnotations(u, 'INBOX', 'sum')).toEqual(new Map());
+      await backend.setBlobAnnotations(u, 'INBOX', 'sum', [
+        { blobId: ids[0] as string, value: 'one \u00e9\u2603\u{1f600} "quoted" \\ \n\0' },
+        { blobId: ids[1] as string, value: '' },
+        { blobId: ids[2] as string, value: 'three' },
+        // Not in this folder (another user's body), unknown, too long: ignored.
+        { blobId: (vMeta as MessageMeta).blobId, value: 'stolen' },
+        { blobId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', value: 'unknown' },
+        { blobId: ids[3] as string, value: 'x'.repeat(MAX_ANNOTATION_LENGTH + 1) },
+      ]);
+      await backend.setBlobAnnotations(u, 'INBOX', 'other', [
+        { blobId: ids[0] as string, value: 'other name' },
+      ]);
+      expect(await backend.blobAnnotations(u, 'INBOX', 'sum')).toEqual(
+        new Map([
+          [ids[0] as string, 'one \u00e9\u2603\u{1f600} "quoted" \\ \n\0'],
+          [ids[1] as string, ''],
+          [ids[2] as string, 'three'],
+        ]),
+      );
+      expect(await backend.blobAnnotations(u, 'INBOX', 'sum', { fromUid: 2, toUid: 2 })).toEqual(
+        new Map([[ids[1] as string, '']]),
+      );
+      expect([
+        ...(await backend.blobAnnotations(u, 'INBOX', 'sum', { fromUid: 3, toUid: null })).keys(),
+      ]).toEqual([ids[2]]);
+      expect(await backend.blobAnnotations(u, 'INBOX', 'other')).toEqual(
+        new Map([[ids[0] as string, 'other name']]),
+      );
+      expect(await backend.blobAnnotations(v, 'INBOX', 'sum')).toEqual(new Map());
+      // Replaced; a copy elsewhere shares its body's values.
+      await backend.setBlobAnnotations(u, 'INBOX', 'sum', [{ blobId: ids[2] as string, value: 'THREE' }]);
+      await backend.copy(u, 'INBOX', [3], 'Trash');
+      expect(await backend.blobAnnotations(u, 'Trash', 'sum')).toEqual(
+        new Map([[ids[2] as string, 'THREE']]),
+      );
+      // Setting and reading annotations is no change of the mailbox.
+      const info = await backend.folderInfo(u, 'INBOX');
+      await backend.setBlobAnnotations(u, 'INBOX', 'sum', [{ blobId: ids[0] as string, value: 'again' }]);
+      expect((await backend.folderInfo(u, 'INBOX')).highestModSeq).toBe(info.highestModSeq);
+      await rejectsWith(backend.blobAnnotations(u, 'Nope', 'sum'), 'no-such-folder');
+      await rejectsWith(backend.setBlobAnnotations(u, 'Nope', 'sum', []), 'no-such-folder');
+    });
+
+    it('drops annotations with their body, not while a copy keeps it', async () => {
+      const u = await user('u');
+      await deliver([u], message('annotated'));
+      const [meta] = await backend.listMessages(u, 'INBOX');
+      const blobId = (meta as MessageMeta).blobId;
+      await backend.setBlobAnnotations(u, 'INBOX', 'sum', [{ blobId, value: 'v' }]);
+      await backend.copy(u, 'INBOX', [1], 'Trash');
+      await backend.storeFlags(u, 'INBOX', [1], 'add', ['\\Deleted']);
+      await backend.expunge(u, 'INBOX');
+      expect(await backend.blobAnnotations(u, 'Trash', 'sum')).toEqual(new Map([[blobId, 'v']]));
+      // Gone with the last copy: a value set for it now is ignored, and none is left.
+      await backend.storeFlags(u, 'Trash', [1], 'add', ['\\Deleted']);
+      await backend.expunge(u, 'Trash');
+      await backend.setBlobAnnotations(u, 'Trash', 'sum', [{ blobId, value: 'late' }]);
+      expect(await backend.blobAnnotations(u, 'Trash', 'sum')).toEqual(new Map());
     });
 
     it('purges a user and nothing else', async () => {

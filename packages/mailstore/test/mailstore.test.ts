@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { createClient } from '@libsql/client';
 import { Sqlite3Transaction } from '@libsql/client/sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -204,6 +206,60 @@ describe('MailStore', () => {
     await store.purgeUser('a');
     expect(await blobFiles(dir)).toHaveLength(1);
     expect((await readAll(await store.openMessage('b', 'INBOX', 1))).toString()).toBe(message('shared'));
+  });
+
+  it('removes annotation rows with their bodies (expunge, deleteFolder, purgeUser)', async () => {
+    await openStore();
+    const rows = async (): Promise<number> => {
+      const db = createClient({ url: pathToFileURL(join(dir, 'mailstore.db')).href });
+      try {
+        return Number((await db.execute('SELECT COUNT(*) AS n FROM blob_annotations')).rows[0]?.n);
+      } finally {
+        db.close();
+      }
+    };
+    for (const u of ['a', 'b']) await store.ensureUser(u);
+    await store.createFolder('a', 'Old');
+    await store.append('a', 'Old', source(message('in old')));
+    await store.deliver({ users: ['a', 'b'], source: source(message('shared')) });
+    await store.deliver({ users: ['a'], source: source(message('a only')) });
+    const annotate = async (u: string, folder: string) => {
+      const metas = await store.listMessages(u, folder);
+      await store.setBlobAnnotations(
+        u,
+        folder,
+        'sum',
+        metas.map((m) => ({ blobId: m.blobId, value: `v ${m.uid}` })),
+      );
+    };
+    await annotate('a', 'Old');
+    await annotate('a', 'INBOX');
+    expect(await rows()).toBe(3);
+    await store.deleteFolder('a', 'Old');
+    expect(await rows()).toBe(2);
+    await store.storeFlags('a', 'INBOX', [2], 'add', ['\\Deleted']);
+    await store.expunge('a', 'INBOX');
+    expect(await rows()).toBe(1);
+    // The shared body stays annotated while b still has it.
+    await store.purgeUser('a');
+    expect(await rows()).toBe(1);
+    expect((await store.blobAnnotations('b', 'INBOX', 'sum')).size).toBe(1);
+    await store.purgeUser('b');
+    expect(await rows()).toBe(0);
+  });
+
+  it('adds the annotation table to a store made before it (additive, same schema version)', async () => {
+    await openStore();
+    await store.ensureUser('u');
+    await store.deliver({ users: ['u'], source: source(message('old store')) });
+    await store.close();
+    const db = createClient({ url: pathToFileURL(join(dir, 'mailstore.db')).href });
+    await db.execute('DROP TABLE blob_annotations');
+    db.close();
+    store = await MailStore.open({ dir });
+    const [meta] = await store.listMessages('u', 'INBOX');
+    await store.setBlobAnnotations('u', 'INBOX', 'sum', [{ blobId: meta?.blobId as string, value: 'x' }]);
+    expect(await store.blobAnnotations('u', 'INBOX', 'sum')).toEqual(new Map([[meta?.blobId, 'x']]));
   });
 
   it('commits 50 concurrent deliveries (group commit) with distinct ascending UIDs', async () => {

@@ -9,21 +9,41 @@
  *   non-UID FETCH then ends with `NO [EXPUNGEISSUED]` (RFC 5530 §3), as Dovecot does.
  * - No EXPUNGE is sent during a non-UID FETCH (RFC 9051 §7.5.1); the session holds them.
  */
-import type { Readable } from 'node:stream';
-import type { MessageMeta } from '@delegato/mailstore';
+import type { BodyReader, MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, refused } from '../errors.js';
+import { loadMessage, Prefetcher, readBody, readHead } from '../fetch/bodies.js';
 import { type FetchItem, needsContent, parseFetchItems, sectionText, setsSeen } from '../fetch/items.js';
 import { binaryBytes, sectionBytes } from '../fetch/section.js';
+import {
+  decodeSummary,
+  encodeSummary,
+  HEADER_READ,
+  SUMMARY_ANNOTATION,
+  type Summary,
+  summaryOf,
+  summaryOfHead,
+} from '../fetch/summary.js';
 import { resolveTargets } from '../mailbox/resolve.js';
-import { bodyStructure } from '../mime/bodystructure.js';
-import type { CachedMessage } from '../mime/cache.js';
-import { envelopeOf, envelopeWire } from '../mime/envelope.js';
+import { CachedMessage } from '../mime/cache.js';
 import { ArgReader } from '../parser/args.js';
 import { formatDateTime } from '../parser/datetime.js';
 import { formatSequenceSet, inSequenceSet, MAX_UINT32, SAVED, type SetArg } from '../parser/sequence.js';
 import type { Arg } from '../parser/types.js';
-import { literal, literal8, type Wire } from '../wire.js';
+import { literal, literal8 } from '../wire.js';
+
+/** Messages read ahead of the one being answered (disk reads overlap with sending). */
+const PREFETCH_COUNT = 32;
+/** Octets read ahead at most (besides the one message being answered). */
+const PREFETCH_BYTES = 4 * 1024 * 1024;
+/** A body up to this size is read whole for BODY[]; larger ones are streamed in chunks. */
+const MAX_BUFFERED_BODY = 256 * 1024;
+/** Chunk of a streamed body. */
+const STREAM_CHUNK = 256 * 1024;
+/** Summaries stored per write transaction. */
+const SAVE_BATCH = 2000;
+/** Untagged responses gathered before a socket write. */
+const BATCH_BYTES = 128 * 1024;
 
 export interface FetchArgs {
   set: SetArg;
@@ -52,22 +72,6 @@ function parseFetch(args: readonly Arg[]): FetchArgs {
   return { set, items, changedSince, vanished };
 }
 
-/** Reads a stream to one buffer. */
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** The cached bytes and structure of a message. */
-export function loadMessage(ctx: ImapContext, meta: MessageMeta): Promise<CachedMessage> {
-  const { backend, cache } = ctx.services;
-  const folder = ctx.selected.folder;
-  return cache.get(meta.blobId, async () =>
-    readAll(await backend.openMessage(ctx.user.id, folder, meta.uid)),
-  );
-}
-
 function partial(p: { offset: number; length: number } | null): string {
   return p ? `<${p.offset}.${p.length}>` : '';
 }
@@ -85,7 +89,43 @@ function partialOf(bytes: Buffer, partial: { offset: number; length: number } | 
   return bytes.subarray(partial.offset, partial.offset + partial.length);
 }
 
-function render(item: FetchItem, meta: MessageMeta, msg: CachedMessage | null): Wire {
+/** What `render` needs of a message besides its metadata (each present when some item needs it). */
+interface Loaded {
+  msg: CachedMessage | null;
+  summary: Summary | null;
+  /** The whole body in memory, for streamable items; null: it is streamed from `reader`. */
+  body: Buffer | null;
+  reader: BodyReader | null;
+}
+
+/** A literal whose octets follow from the body (in memory or streamed): `{size}` CRLF is already out. */
+const BODY = Symbol('body');
+/** Octets already as a latin1 string (a summary's wire text). */
+class Latin1 {
+  constructor(readonly text: string) {}
+}
+type Segment = string | Buffer | Latin1 | typeof BODY | readonly Segment[];
+
+/**
+ * BODY[] / BODY.PEEK[] / RFC822 without partial: the whole message as stored, a literal of RFC822.SIZE
+ * octets (RFC 9051 §6.4.5: BODY[] is the entire message; RFC822 is BODY[] in RFC 3501 §6.4.5), sent
+ * straight from the body (streamed for large ones) instead of from a parsed copy.
+ */
+function streamable(item: FetchItem): boolean {
+  if (item.kind === 'RFC822') return true;
+  return (
+    item.kind === 'section' &&
+    item.partial === null &&
+    item.section.part.length === 0 &&
+    item.section.text === ''
+  );
+}
+
+function summaryItem(item: FetchItem): boolean {
+  return item.kind === 'ENVELOPE' || item.kind === 'BODY' || item.kind === 'BODYSTRUCTURE';
+}
+
+function render(item: FetchItem, meta: MessageMeta, loaded: Loaded | null): Segment {
   switch (item.kind) {
     case 'UID':
       return `UID ${meta.uid}`;
@@ -98,17 +138,22 @@ function render(item: FetchItem, meta: MessageMeta, msg: CachedMessage | null): 
     case 'MODSEQ':
       return `MODSEQ (${meta.modSeq})`;
   }
-  const m = msg as CachedMessage;
-  const root = m.structure;
+  const l = loaded as Loaded;
+  if (streamable(item)) {
+    const name = item.kind === 'RFC822' ? 'RFC822' : 'BODY[]';
+    return [`${name} {${l.body ? l.body.length : meta.size}}\r\n`, BODY];
+  }
   switch (item.kind) {
     case 'ENVELOPE':
-      return ['ENVELOPE ', envelopeWire(envelopeOf(m.raw, root))];
+      return ['ENVELOPE ', new Latin1((l.summary as Summary).envelope)];
     case 'BODY':
-      return ['BODY ', bodyStructure(m.raw, root, false)];
+      return ['BODY ', new Latin1((l.summary as Summary).body as string)];
     case 'BODYSTRUCTURE':
-      return ['BODYSTRUCTURE ', bodyStructure(m.raw, root, true)];
-    case 'RFC822':
-      return ['RFC822 ', literal(m.raw)];
+      return ['BODYSTRUCTURE ', new Latin1((l.summary as Summary).bodyStructure as string)];
+  }
+  const m = l.msg as CachedMessage;
+  const root = m.structure;
+  switch (item.kind) {
     case 'RFC822.HEADER':
       return ['RFC822.HEADER ', literal(m.raw.subarray(root.start, root.bodyStart))];
     case 'RFC822.TEXT':
@@ -129,6 +174,70 @@ function render(item: FetchItem, meta: MessageMeta, msg: CachedMessage | null): 
       const name = `BODY[${sectionText(item.section)}]${origin} `;
       return [name, bytes === null ? 'NIL' : literal(partialOf(bytes, item.partial))];
     }
+  }
+  throw new Error(`unexpected fetch item ${item.kind}`);
+}
+
+/** Not 7-bit: such a string goes out as its UTF-8 octets. */
+const NON_ASCII = /[\u0080-\uffff]/;
+/** Buffers shorter than this are copied into the batch's text; longer ones are written as they are. */
+const COPY_BELOW = 1024;
+
+/**
+ * Untagged responses gathered into larger socket writes (one corked write per ~128 KiB rather than one
+ * per message). Text is kept as a latin1 string (one character per octet) and encoded once per write.
+ */
+class ResponseBatch {
+  #chunks: Buffer[] = [];
+  #text = '';
+  #bytes = 0;
+  constructor(private readonly ctx: ImapContext) {}
+
+  get full(): boolean {
+    return this.#bytes >= BATCH_BYTES;
+  }
+
+  /** Text known to be 7-bit. */
+  ascii(s: string): void {
+    this.#text += s;
+    this.#bytes += s.length;
+  }
+
+  /** Response text: ASCII (as FETCH's own items are), or UTF-8 sent as its octets. */
+  text(s: string): void {
+    const octets = NON_ASCII.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+    this.#text += octets;
+    this.#bytes += octets.length;
+  }
+
+  latin1(octets: string): void {
+    this.#text += octets;
+    this.#bytes += octets.length;
+  }
+
+  buffer(b: Buffer): void {
+    if (b.length < COPY_BELOW) {
+      this.latin1(b.toString('latin1'));
+      return;
+    }
+    this.#cutText();
+    this.#chunks.push(b);
+    this.#bytes += b.length;
+  }
+
+  async flush(): Promise<void> {
+    this.#cutText();
+    if (this.#chunks.length === 0) return;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#bytes = 0;
+    await this.ctx.sendRaw(chunks);
+  }
+
+  #cutText(): void {
+    if (this.#text === '') return;
+    this.#chunks.push(Buffer.from(this.#text, 'latin1'));
+    this.#text = '';
   }
 }
 
@@ -205,46 +314,217 @@ async function fetchMessages(
     }
   }
 
-  const content = items.some(needsContent);
-  let missing = false;
-  for (const t of targets) {
-    const meta = metas.get(t.uid);
-    if (!meta) {
-      if (args.changedSince === null) missing = true;
-      continue;
-    }
-    let msg: CachedMessage | null = null;
-    if (content) {
-      try {
-        msg = await loadMessage(ctx, meta);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'no-such-message') {
-          missing = true;
-          continue;
-        }
-        throw error;
-      }
-    }
-    const out: Wire[] = items.map((item) => render(item, meta, msg));
-    const hasFlags = items.some((i) => i.kind === 'FLAGS');
-    if (flagsChanged.has(t.uid) && !hasFlags) out.push(`FLAGS (${meta.flags.join(' ')})`);
-    if ((hasFlags || flagsChanged.has(t.uid)) && condstore && !items.some((i) => i.kind === 'MODSEQ')) {
-      out.push(`MODSEQ (${meta.modSeq})`);
-    }
-    if (hasFlags || flagsChanged.has(t.uid)) view.noteReported(t.uid, meta.modSeq);
-    await ctx.untagged([`${t.seq} FETCH (`, joinItems(out), ')']);
+  // What the items need of each message: the summary (ENVELOPE, BODY, BODYSTRUCTURE; from the store's
+  // cache, computed from the header or the whole message on a miss), the whole body (BODY[] and RFC822,
+  // sent as stored), or the parsed message (every other section).
+  const wantSummary = items.some(summaryItem);
+  const wantStructure = items.some((i) => i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE');
+  const wantBody = items.some(streamable);
+  const wantMessage = items.some((i) => needsContent(i) && !summaryItem(i) && !streamable(i));
+  const content = wantSummary || wantBody || wantMessage;
+  // Summaries: from memory, else from the store (one query for the whole range), else computed below.
+  const { summaries } = ctx.services;
+  let stored = new Map<string, string>();
+  if (wantSummary && targets.some((t) => !summaries.has(metas.get(t.uid)?.blobId ?? ''))) {
+    stored = await backend.blobAnnotations(userId, view.folder, SUMMARY_ANNOTATION, {
+      fromUid: first.uid,
+      toUid: last.uid,
+    });
+    for (const [blobId, text] of stored) summaries.set(blobId, text);
   }
+  const summaryText = (blobId: string): string | undefined =>
+    summaries.get(blobId) ?? stored.get(blobId) ?? fresh.get(blobId);
+  // Summaries computed here, stored for the next FETCH in batches while the responses go out (a failure
+  // only costs computing them again).
+  let fresh = new Map<string, string>();
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): void => {
+    if (fresh.size === 0) return;
+    const entries = [...fresh].map(([blobId, value]) => ({ blobId, value }));
+    fresh = new Map();
+    saving = saving
+      .then(() => backend.setBlobAnnotations(userId, view.folder, SUMMARY_ANNOTATION, entries))
+      .catch((error: unknown) => ctx.log?.warn({ err: error }, 'imap summary cache update failed'));
+  };
+  const { cache } = ctx.services;
+
+  /** Without I/O when possible: the summary from the store, the message from the shared cache. */
+  const quick = (meta: MessageMeta): Loaded | null => {
+    const msg = cache.peek(meta.blobId) ?? null;
+    let summary: Summary | null = null;
+    if (wantSummary) {
+      summary = decodeSummary(summaryText(meta.blobId));
+      if (!summary || (wantStructure && !summary.body)) return null;
+    }
+    if ((wantMessage || wantBody) && !msg) return null;
+    return { msg, summary, body: wantBody && msg ? msg.raw : null, reader: null };
+  };
+  const load = async (meta: MessageMeta): Promise<Loaded> => {
+    const loaded: Loaded = { msg: cache.peek(meta.blobId) ?? null, summary: null, body: null, reader: null };
+    try {
+      if (wantSummary) loaded.summary = decodeSummary(summaryText(meta.blobId));
+      if (!loaded.msg && wantMessage) loaded.msg = await loadMessage(ctx, meta);
+      if (wantBody) {
+        if (loaded.msg) loaded.body = loaded.msg.raw;
+        else if (meta.size <= MAX_BUFFERED_BODY) loaded.body = await readBody(backend, userId, meta);
+        // Opened now, so a message expunged before its turn is left out cleanly (nothing of it sent).
+        else loaded.reader = await backend.openBody(userId, meta.blobId);
+      }
+      if (wantSummary && (!loaded.summary || (wantStructure && !loaded.summary.body))) {
+        let summary: Summary | null = null;
+        if (loaded.msg) summary = summaryOf(loaded.msg);
+        else if (loaded.body) summary = summaryOf(new CachedMessage(loaded.body));
+        else if (!wantStructure) {
+          // ENVELOPE only: the header block is enough (all of a short message is read anyway).
+          const ask = Math.min(meta.size + 1, HEADER_READ);
+          const head = await readHead(backend, userId, meta, ask);
+          summary = head.length < ask ? summaryOf(new CachedMessage(head)) : summaryOfHead(head, false);
+        }
+        if (!summary) {
+          loaded.msg = await loadMessage(ctx, meta);
+          summary = summaryOf(loaded.msg);
+        }
+        loaded.summary = summary;
+        const text = encodeSummary(summary);
+        fresh.set(meta.blobId, text);
+        summaries.set(meta.blobId, text);
+      }
+      return loaded;
+    } catch (error) {
+      await loaded.reader?.close();
+      throw error;
+    }
+  };
+
+  // First pass: what can be answered at once; the rest is read from disk ahead of its turn.
+  const work = targets.map((t) => {
+    const meta = metas.get(t.uid);
+    return { t, meta, ready: meta && content ? quick(meta) : null };
+  });
+  const slow = work.filter((w) => w.meta && content && !w.ready).map((w) => w.meta as MessageMeta);
+  const prefetch = new Prefetcher(
+    slow,
+    load,
+    // What a prefetched message holds in memory until its turn.
+    (meta) => (wantBody || wantMessage ? Math.min(meta.size, MAX_BUFFERED_BODY) : HEADER_READ),
+    PREFETCH_COUNT,
+    PREFETCH_BYTES,
+  );
+
+  const batch = new ResponseBatch(ctx);
+  const hasFlags = items.some((i) => i.kind === 'FLAGS');
+  const hasModSeq = items.some((i) => i.kind === 'MODSEQ');
+  let missing = false;
+  let taken = 0;
+  try {
+    for (const { t, meta, ready } of work) {
+      if (!meta) {
+        if (args.changedSince === null) missing = true;
+        continue;
+      }
+      let loaded = ready;
+      if (content && !loaded) {
+        try {
+          loaded = await prefetch.take(taken++);
+        } catch (error) {
+          if ((error as { code?: string }).code === 'no-such-message') {
+            missing = true;
+            continue;
+          }
+          throw error;
+        }
+      }
+      const out: Segment[] = items.map((item) => render(item, meta, loaded));
+      if (flagsChanged.has(t.uid) && !hasFlags) out.push(`FLAGS (${meta.flags.join(' ')})`);
+      if ((hasFlags || flagsChanged.has(t.uid)) && condstore && !hasModSeq) {
+        out.push(`MODSEQ (${meta.modSeq})`);
+      }
+      if (hasFlags || flagsChanged.has(t.uid)) view.noteReported(t.uid, meta.modSeq);
+      let at = writeItems(batch, t.seq, out, 0, loaded);
+      if (at < out.length) {
+        const l = loaded as Loaded;
+        try {
+          while (at < out.length) {
+            await streamBody(ctx, batch, meta, l);
+            at = writeItems(batch, t.seq, out, at + 1, loaded);
+          }
+        } finally {
+          await l.reader?.close();
+        }
+      }
+      if (batch.full) await batch.flush();
+      if (fresh.size >= SAVE_BATCH) save();
+    }
+    await batch.flush();
+  } finally {
+    // Readers opened ahead for messages not reached (the connection went away, or an error).
+    for (const p of prefetch.abandon()) {
+      p.then(
+        (l) => l.reader?.close(),
+        () => undefined,
+      ).catch(() => undefined);
+    }
+  }
+  save();
+  await saving;
   if (missing && !byUid) throw refused('EXPUNGEISSUED', 'Some of the requested messages no longer exist.');
   return undefined;
 }
 
-function joinItems(items: Wire[]): Wire {
-  const out: Wire[] = [];
-  items.forEach((w, i) => {
-    if (i > 0) out.push(' ');
-    out.push(w);
-  });
-  return out;
+/**
+ * Items of one `* n FETCH (...)` response into the batch, from item `from` on (0: the response starts).
+ * A body literal (BODY[], RFC822) in memory goes in as it is; returns the index of an item whose literal
+ * is to be streamed from its file (its `{n}` CRLF is then the batch's last text; a body literal is always
+ * the last segment of its item), or `items.length` when the response is complete.
+ */
+function writeItems(
+  batch: ResponseBatch,
+  seq: number,
+  items: readonly Segment[],
+  from: number,
+  loaded: Loaded | null,
+): number {
+  if (from === 0) batch.ascii(`* ${seq} FETCH (`);
+  for (let i = from; i < items.length; i++) {
+    if (i > 0) batch.ascii(' ');
+    if (addSegment(batch, items[i] as Segment, loaded)) return i;
+  }
+  batch.ascii(')\r\n');
+  return items.length;
+}
+
+/** Adds a segment; true when it ends with a body literal to stream. */
+function addSegment(batch: ResponseBatch, seg: Segment, loaded: Loaded | null): boolean {
+  if (typeof seg === 'string') batch.text(seg);
+  else if (Buffer.isBuffer(seg)) batch.buffer(seg);
+  else if (seg instanceof Latin1) batch.latin1(seg.text);
+  else if (seg === BODY) {
+    const body = (loaded as Loaded).body;
+    if (!body) return true;
+    batch.buffer(body);
+  } else for (const s of seg as readonly Segment[]) if (addSegment(batch, s, loaded)) return true;
+  return false;
+}
+
+async function streamBody(
+  ctx: ImapContext,
+  batch: ResponseBatch,
+  meta: MessageMeta,
+  loaded: Loaded,
+): Promise<void> {
+  const reader = loaded.reader as BodyReader;
+  await batch.flush();
+  let pos = 0;
+  while (pos < meta.size) {
+    const chunk = await reader.read(pos, Math.min(STREAM_CHUNK, meta.size - pos));
+    if (chunk.length === 0) {
+      // RFC 9051 §4.3: the client reads exactly the octets announced; nothing valid can follow now.
+      ctx.abort(`body ${meta.blobId} is shorter than its ${meta.size} octets`);
+      throw new Error(`body ${meta.blobId} is shorter than announced`);
+    }
+    pos += chunk.length;
+    await ctx.sendRaw([chunk]);
+  }
 }
 
 export const fetch = command<FetchArgs>({

@@ -7,11 +7,11 @@
 import type { MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { ImapError } from '../errors.js';
+import { loadMessage } from '../fetch/bodies.js';
 import { formatSequenceSet } from '../parser/sequence.js';
 import { type Candidate, search } from '../search/evaluate.js';
 import { parseSearch, type ReturnOption, SEARCH_CHARSETS, type SearchQuery } from '../search/parse.js';
 import { quoted } from '../wire.js';
-import { loadMessage } from './fetch.js';
 
 async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
   if (q.usesModSeq) ctx.enable('CONDSTORE');

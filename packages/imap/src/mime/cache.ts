@@ -1,9 +1,13 @@
 /**
  * A bounded LRU of message bodies and their parsed MIME structures, shared by the sessions of a server.
  * Keyed by the body's blob id: copies of a message share their body (and so their cache entry), and a
- * blob's bytes never change.
+ * blob's bytes never change. Sized by what an entry really holds: its bytes plus a fixed allowance for the
+ * parsed structure (a few hundred octets per part for ordinary mail), not a multiple of the size.
  */
 import { type MimePart, parseMime } from './parser.js';
+
+/** Estimated heap cost of an entry besides its bytes: the object, the key, the parsed structure. */
+export const CACHE_ENTRY_OVERHEAD = 1024;
 
 export class CachedMessage {
   #structure: MimePart | undefined;
@@ -14,6 +18,10 @@ export class CachedMessage {
     this.#structure ??= parseMime(this.raw);
     return this.#structure;
   }
+}
+
+function costOf(entry: CachedMessage): number {
+  return entry.raw.length + CACHE_ENTRY_OVERHEAD;
 }
 
 export class MessageCache {
@@ -27,14 +35,20 @@ export class MessageCache {
     return { entries: this.#entries.size, bytes: this.#bytes };
   }
 
-  /** The cached message for `key`, loading it with `load` when absent. */
-  async get(key: string, load: () => Promise<Buffer>): Promise<CachedMessage> {
+  /** The cached message for `key` if present (marked as recently used), without loading. */
+  peek(key: string): CachedMessage | undefined {
     const hit = this.#entries.get(key);
     if (hit) {
       this.#entries.delete(key);
       this.#entries.set(key, hit);
-      return hit;
     }
+    return hit;
+  }
+
+  /** The cached message for `key`, loading it with `load` when absent. */
+  async get(key: string, load: () => Promise<Buffer>): Promise<CachedMessage> {
+    const hit = this.peek(key);
+    if (hit) return hit;
     const inFlight = this.#loading.get(key);
     if (inFlight) return inFlight;
     const p = (async () => {
@@ -51,15 +65,19 @@ export class MessageCache {
   }
 
   #insert(key: string, entry: CachedMessage): void {
-    // A parsed structure costs roughly as much again as the bytes.
-    const cost = entry.raw.length * 2;
+    const cost = costOf(entry);
     if (cost > this.maxBytes) return;
+    const old = this.#entries.get(key);
+    if (old) {
+      this.#entries.delete(key);
+      this.#bytes -= costOf(old);
+    }
     this.#entries.set(key, entry);
     this.#bytes += cost;
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
       this.#entries.delete(k);
-      this.#bytes -= e.raw.length * 2;
+      this.#bytes -= costOf(e);
     }
   }
 }

@@ -41,8 +41,11 @@ export interface Envelope {
   messageId: Buffer | null;
 }
 
-/** The envelope of a message (the root part, or the part encapsulated in message/rfc822). */
-export function envelopeOf(raw: Buffer, part: MimePart): Envelope {
+/**
+ * The envelope of a message (the root part, or the part encapsulated in message/rfc822). Only the header
+ * fields are used: the header block alone is enough (FETCH ENVELOPE reads no further).
+ */
+export function envelopeOf(raw: Buffer, part: Pick<MimePart, 'fields'>): Envelope {
   const value = (key: string): Buffer | null => {
     const f = findField(part.fields, key);
     return f ? unfoldedValue(raw, f) : null;

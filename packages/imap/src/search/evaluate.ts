@@ -5,6 +5,7 @@
  * and transfer encodings decoded, charsets converted.
  */
 import type { MessageMeta } from '@delegato/mailstore';
+import { Prefetcher } from '../fetch/bodies.js';
 import type { CachedMessage } from '../mime/cache.js';
 import { decodeCharset, decodeHeaderValue, decodeTransfer } from '../mime/decode.js';
 import { fieldValue, findField } from '../mime/header.js';
@@ -111,26 +112,6 @@ export async function matches(
   text: () => Promise<MessageText>,
 ): Promise<boolean> {
   switch (key.k) {
-    case 'all':
-      return true;
-    case 'none':
-      return false;
-    case 'flag': {
-      const f = key.flag.toLowerCase();
-      return c.meta.flags.some((x) => x.toLowerCase() === f) === key.set;
-    }
-    case 'size':
-      return key.op === 'larger' ? c.meta.size > key.n : c.meta.size < key.n;
-    case 'internal':
-      return compareDay(key.op, utcDay(c.meta.internalDate), key.day);
-    case 'seq':
-      return inSequenceSet(key.set, c.seq, env.count);
-    case 'uid':
-      return inSequenceSet(key.set, c.meta.uid, env.maxUid);
-    case 'saved':
-      return env.saved.has(c.meta.uid);
-    case 'modseq':
-      return c.meta.modSeq >= key.modSeq;
     case 'not':
       return !(await matches(key.key, c, env, text));
     case 'or':
@@ -159,23 +140,116 @@ export async function matches(
       // Without a usable Date:, the internal date stands in (as Dovecot does).
       return compareDay(key.op, day ?? utcDay(c.meta.internalDate), key.day);
     }
+    default:
+      return matchesMeta(key, c, env);
   }
 }
 
-/** The candidates matching `key`, in order. */
+/**
+ * What `key` says about a candidate from its metadata alone: true or false, or undefined when a header or
+ * body key decides (three-valued: NOT undefined is undefined, OR with a true side is true, AND with a
+ * false one is false).
+ */
+export function matchesWithoutContent(key: SearchKey, c: Candidate, env: SearchEnv): boolean | undefined {
+  switch (key.k) {
+    case 'header':
+    case 'body':
+    case 'text':
+    case 'sent':
+      return undefined;
+    case 'not': {
+      const v = matchesWithoutContent(key.key, c, env);
+      return v === undefined ? undefined : !v;
+    }
+    case 'or': {
+      const a = matchesWithoutContent(key.a, c, env);
+      if (a === true) return true;
+      const b = matchesWithoutContent(key.b, c, env);
+      if (b === true) return true;
+      return a === false && b === false ? false : undefined;
+    }
+    case 'and': {
+      let unknown = false;
+      for (const k of key.keys) {
+        const v = matchesWithoutContent(k, c, env);
+        if (v === false) return false;
+        if (v === undefined) unknown = true;
+      }
+      return unknown ? undefined : true;
+    }
+    default:
+      return matchesMeta(key, c, env);
+  }
+}
+
+/** The metadata keys (the caller handles the others). */
+function matchesMeta(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
+  switch (key.k) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'flag': {
+      const f = key.flag.toLowerCase();
+      return c.meta.flags.some((x) => x.toLowerCase() === f) === key.set;
+    }
+    case 'size':
+      return key.op === 'larger' ? c.meta.size > key.n : c.meta.size < key.n;
+    case 'internal':
+      return compareDay(key.op, utcDay(c.meta.internalDate), key.day);
+    case 'seq':
+      return inSequenceSet(key.set, c.seq, env.count);
+    case 'uid':
+      return inSequenceSet(key.set, c.meta.uid, env.maxUid);
+    case 'saved':
+      return env.saved.has(c.meta.uid);
+    case 'modseq':
+      return c.meta.modSeq >= key.modSeq;
+    default:
+      return false;
+  }
+}
+
+/** Messages read ahead of the one being evaluated (disk reads overlap with decoding and matching). */
+const PREFETCH_COUNT = 16;
+/** Octets read ahead at most. */
+const PREFETCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The candidates matching `key`, in order. Candidates the metadata decides are settled without reading
+ * them; the others are read ahead of their turn, a bounded number at a time.
+ */
 export async function search(
   key: SearchKey,
   candidates: readonly Candidate[],
   env: SearchEnv,
 ): Promise<Candidate[]> {
+  const known = candidates.map((c) => matchesWithoutContent(key, c, env));
+  const toRead = candidates.filter((_, i) => known[i] === undefined).map((c) => c.meta);
+  const prefetch = new Prefetcher(
+    toRead,
+    (meta: MessageMeta) => env.load(meta),
+    (meta) => meta.size,
+    PREFETCH_COUNT,
+    PREFETCH_BYTES,
+  );
   const out: Candidate[] = [];
-  for (const c of candidates) {
-    let cached: Promise<MessageText> | undefined;
-    const text = () => {
-      cached ??= env.load(c.meta).then((m) => new MessageText(m));
-      return cached;
-    };
-    if (await matches(key, c, env, text)) out.push(c);
+  let taken = 0;
+  try {
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i] as Candidate;
+      const k = known[i];
+      if (k !== undefined) {
+        if (k) out.push(c);
+        continue;
+      }
+      const text = prefetch.take(taken++).then((m) => new MessageText(m));
+      // Observed by `matches` when a content key is reached (always, as `known` was undefined).
+      text.catch(() => undefined);
+      if (await matches(key, c, env, () => text)) out.push(c);
+    }
+  } finally {
+    prefetch.abandon();
   }
   return out;
 }
