@@ -6,7 +6,7 @@ import type { MailBackend } from '@delegato/mailstore';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Limits } from './limits.js';
-import type { Maildrop } from './maildrop.js';
+import type { DropMessage, Maildrop } from './maildrop.js';
 import type { MaildropLocks } from './maildrop-lock.js';
 
 /** RFC 1939 §3: AUTHORIZATION → TRANSACTION → UPDATE. */
@@ -14,7 +14,7 @@ export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
 export type Pop3Backend = Pick<
   MailBackend,
-  'snapshot' | 'openMessage' | 'storeFlags' | 'expunge' | 'ensureUser'
+  'snapshot' | 'openMessage' | 'readBody' | 'storeFlags' | 'expunge' | 'ensureUser'
 >;
 
 /** Everything shared by the sessions of one server. */
@@ -53,8 +53,8 @@ export interface Pop3Context {
   sendLine(line: string): void;
   /** Sends `+OK first`, then the lines dot-stuffed, then ".". Waits while the client is not reading. */
   multiline(first: string, lines: Iterable<string>): Promise<void>;
-  /** RETR / TOP: `+OK first`, then the message streamed, dot-stuffed and terminated. */
-  sendMessage(uid: number, first: string, bodyLines?: number): Promise<void>;
+  /** RETR / TOP: `+OK first`, then the message dot-stuffed and terminated (streamed when large). */
+  sendMessage(message: DropMessage, first: string, bodyLines?: number): Promise<void>;
   /** Reads the next line of an AUTH exchange (up to `maxAuthLineLength`); null when the connection closed. */
   readContinuation(): Promise<string | null>;
   /**

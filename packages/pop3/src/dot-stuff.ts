@@ -45,13 +45,20 @@ export class DotStuffer {
     return this.#done;
   }
 
-  /** Encodes the next chunk of the message. */
+  /**
+   * Encodes the next chunk of the message. Without a line to stuff (the usual case) the result is a view of
+   * `chunk` itself, not a copy.
+   */
   push(chunk: Uint8Array): Buffer {
     const parts: Uint8Array[] = [];
+    let stuffed = false;
     let i = 0;
     while (i < chunk.length && !this.#done) {
       if (this.#atLineStart) {
-        if (chunk[i] === DOT) parts.push(STUFFED_DOT);
+        if (chunk[i] === DOT) {
+          parts.push(STUFFED_DOT);
+          stuffed = true;
+        }
         this.#atLineStart = false;
         this.#lineLength = 0;
       }
@@ -67,6 +74,11 @@ export class DotStuffer {
       this.#atLineStart = true;
       i = nl + 1;
       this.#endOfLine(blank);
+    }
+    if (!stuffed) {
+      // The parts are consecutive pieces of `chunk` from its start: one view covers them.
+      const taken = parts.reduce((n, p) => n + p.length, 0);
+      return Buffer.from(chunk.buffer, chunk.byteOffset, taken);
     }
     return Buffer.concat(parts);
   }

@@ -10,6 +10,8 @@ export interface DropMessage {
   /** Message number, 1-based (RFC 1939 §3). */
   number: number;
   uid: number;
+  /** The stored body (read by id: no query per RETR). */
+  blobId: string;
   /** Octets of the stored message (RFC 1939 §5: LIST and STAT sizes). */
   size: number;
   deleted: boolean;
@@ -25,6 +27,7 @@ export class Maildrop {
     this.#messages = snapshot.messages.map((m, i) => ({
       number: i + 1,
       uid: m.uid,
+      blobId: m.blobId,
       size: m.size,
       deleted: false,
       retrieved: false,

@@ -13,8 +13,8 @@ import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import { findCommand } from './commands/index.js';
 import type { Pop3Context, Pop3Services, SessionState } from './context.js';
-import { dotStuff } from './dot-stuff.js';
-import { Maildrop } from './maildrop.js';
+import { DotStuffer, dotStuff } from './dot-stuff.js';
+import { type DropMessage, Maildrop } from './maildrop.js';
 import type { Release } from './maildrop-lock.js';
 import { type Frame, LineFramer, parseCommandLine } from './parser.js';
 import { err, ok, Pop3Error, pop3Error, TEXT, toWire } from './replies.js';
@@ -24,6 +24,11 @@ const INBOX = 'INBOX';
 const END_GRACE_MS = 5_000;
 /** Multi-line listings are written in slices of about this many characters. */
 const LISTING_SLICE = 16 * 1024;
+/**
+ * RETR of a message up to this size reads it whole, by its body id (no query; the store's bulk reader,
+ * off the event loop) and answers in one corked write; larger ones, and TOP, are streamed.
+ */
+const WHOLE_READ_LIMIT = 256 * 1024;
 
 export interface SessionOptions {
   socket: Socket;
@@ -142,9 +147,12 @@ export class Pop3Session implements Pop3Context {
     this.#midResponse = false;
   }
 
-  async sendMessage(uid: number, first: string, bodyLines?: number): Promise<void> {
+  async sendMessage(message: DropMessage, first: string, bodyLines?: number): Promise<void> {
+    if (bodyLines === undefined && message.size <= WHOLE_READ_LIMIT) {
+      return this.#sendWholeMessage(message, first);
+    }
     // Opened before +OK, so a message expunged meanwhile (by IMAP) still gets a clean -ERR.
-    const source = await this.services.backend.openMessage(this.user.id, INBOX, uid);
+    const source = await this.services.backend.openMessage(this.user.id, INBOX, message.uid);
     if (this.#closed) {
       source.destroy();
       return;
@@ -170,6 +178,25 @@ export class Pop3Session implements Pop3Context {
       source.destroy();
     }
     this.#midResponse = false;
+  }
+
+  /** A small message read whole (before +OK: a body gone meanwhile gets a clean -ERR) and sent at once. */
+  async #sendWholeMessage(message: DropMessage, first: string): Promise<void> {
+    const bytes = await this.services.backend.readBody(this.user.id, message.blobId, message.size);
+    if (this.#closed) return;
+    const stuffer = new DotStuffer();
+    const body = stuffer.push(bytes);
+    const socket = this.#socket;
+    socket.cork();
+    socket.write(ok(first), 'latin1');
+    socket.write(body);
+    const more = socket.write(stuffer.finish());
+    socket.uncork();
+    if (!more && !this.#closed) {
+      this.#midResponse = true;
+      await this.#drained();
+      this.#midResponse = false;
+    }
   }
 
   async readContinuation(): Promise<string | null> {

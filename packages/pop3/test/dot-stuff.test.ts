@@ -54,6 +54,17 @@ describe('DotStuffer', () => {
     );
   });
 
+  it('returns a view of the input, not a copy, when no line needs stuffing', () => {
+    const whole = latin1('xxFrom: a\r\n\r\nbody\r\n');
+    const chunk = whole.subarray(2);
+    const out = new DotStuffer().push(chunk);
+    expect(out.toString('latin1')).toBe('From: a\r\n\r\nbody\r\n');
+    expect(out.buffer).toBe(whole.buffer);
+    expect(out.byteOffset).toBe(chunk.byteOffset);
+    // With a dot to stuff the output differs from the input, so it is a new buffer.
+    expect(new DotStuffer().push(latin1('.x\r\n')).toString('latin1')).toBe('..x\r\n');
+  });
+
   it('TOP examples', () => {
     const msg = 'A: 1\r\nB: 2\r\n\r\nl1\r\n.l2\r\nl3\r\n';
     expect(stuffChunked(latin1(msg), 1000, 0)).toBe('A: 1\r\nB: 2\r\n\r\n.\r\n');

@@ -1,4 +1,4 @@
-/** RETR msg: RFC 1939 §5. Streamed from the store, dot-stuffed; never buffered whole. */
+/** RETR msg: RFC 1939 §5. Dot-stuffed; a large message is streamed from the store, never buffered whole. */
 import { command } from '../context.js';
 import { parseMessageNumber, splitArguments } from '../parser.js';
 
@@ -11,7 +11,7 @@ export const retr = command({
   },
   async handle(ctx, { msg }) {
     const m = ctx.maildrop.get(msg);
-    await ctx.sendMessage(m.uid, `${m.size} octets`);
+    await ctx.sendMessage(m, `${m.size} octets`);
     ctx.maildrop.markRetrieved(msg);
   },
 });

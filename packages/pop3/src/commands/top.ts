@@ -11,6 +11,6 @@ export const top = command({
   },
   async handle(ctx, { msg, lines }) {
     const m = ctx.maildrop.get(msg);
-    await ctx.sendMessage(m.uid, 'Top of message follows', lines);
+    await ctx.sendMessage(m, 'Top of message follows', lines);
   },
 });
