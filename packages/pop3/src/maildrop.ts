@@ -16,6 +16,8 @@ export interface DropMessage {
   size: number;
   deleted: boolean;
   retrieved: boolean;
+  /** \Seen already at login: UPDATE need not set it again. */
+  seenAtLogin: boolean;
 }
 
 export class Maildrop {
@@ -31,6 +33,7 @@ export class Maildrop {
       size: m.size,
       deleted: false,
       retrieved: false,
+      seenAtLogin: m.flags.includes('\\Seen'),
     }));
   }
 
@@ -85,8 +88,11 @@ export class Maildrop {
     return this.#messages.filter((m) => m.deleted).map((m) => m.uid);
   }
 
-  /** UIDs retrieved in full (RETR) and not deleted: UPDATE sets \Seen on them, as IMAP would show. */
+  /**
+   * UIDs retrieved in full (RETR), not deleted and not \Seen at login: UPDATE sets \Seen on them, as IMAP
+   * would show. (One an IMAP client marked unread meanwhile stays unread: that was the later choice.)
+   */
   retrievedUids(): number[] {
-    return this.#messages.filter((m) => m.retrieved && !m.deleted).map((m) => m.uid);
+    return this.#messages.filter((m) => m.retrieved && !m.deleted && !m.seenAtLogin).map((m) => m.uid);
   }
 }

@@ -551,6 +551,25 @@ describe('pipelining and robustness', () => {
     }
   });
 
+  it('UPDATE sets \\Seen only where it was not set at login (an IMAP "mark unread" meanwhile stands)', async () => {
+    const read = await h.deliver(ALICE, MSG_DOTS);
+    const fresh = await h.deliver(ALICE, MSG_DOTS);
+    await h.store.storeFlags(ALICE.id, 'INBOX', [read], 'add', ['\\Seen']);
+    const c = await Pop3Client.connect(h.port);
+    await c.login();
+    const n = (await h.inbox(ALICE)).length;
+    // Meanwhile an IMAP client marks the read one unread again.
+    await h.store.storeFlags(ALICE.id, 'INBOX', [read], 'remove', ['\\Seen']);
+    expect((await c.multi(`RETR ${n - 1}`)).status).toMatch(/^\+OK/);
+    expect((await c.multi(`RETR ${n}`)).status).toMatch(/^\+OK/);
+    expect(await c.cmd('QUIT')).toMatch(/^\+OK/);
+    const flags = new Map(
+      (await h.store.listMessages(ALICE.id, 'INBOX')).map((m) => [m.uid, m.flags] as const),
+    );
+    expect(flags.get(read)).not.toContain('\\Seen');
+    expect(flags.get(fresh)).toContain('\\Seen');
+  });
+
   it('a message expunged by another client since login answers -ERR', async () => {
     const uid = await h.deliver(ALICE, MSG_DOTS);
     const c = await Pop3Client.connect(h.port);
