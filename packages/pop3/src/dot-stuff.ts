@@ -18,6 +18,8 @@ const DOT = 0x2e;
 const STUFFED_DOT = Buffer.from('.');
 const CRLF = Buffer.from('\r\n');
 const TERMINATOR = Buffer.from('.\r\n');
+/** A line starting with the termination octet, seen from the end of the line before. */
+const LF_DOT = Buffer.from('\n.');
 
 export interface DotStuffOptions {
   /** TOP: stop after the header block plus this many body lines. Undefined: the whole message (RETR). */
@@ -50,6 +52,7 @@ export class DotStuffer {
    * `chunk` itself, not a copy.
    */
   push(chunk: Uint8Array): Buffer {
+    if (this.#bodyLines === undefined) return this.#pushWhole(chunk);
     const parts: Uint8Array[] = [];
     let stuffed = false;
     let i = 0;
@@ -80,6 +83,31 @@ export class DotStuffer {
       const taken = parts.reduce((n, p) => n + p.length, 0);
       return Buffer.from(chunk.buffer, chunk.byteOffset, taken);
     }
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * RETR: no line counting, so instead of walking every line, search for the lines that start with a dot
+   * (`LF .`, natively) and copy only when there is one.
+   */
+  #pushWhole(chunk: Uint8Array): Buffer {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (buf.length === 0) return buf;
+    const dots: number[] = [];
+    if (this.#atLineStart && buf[0] === DOT) dots.push(0);
+    for (let at = buf.indexOf(LF_DOT); at >= 0; at = buf.indexOf(LF_DOT, at + 1)) dots.push(at + 1);
+    this.#atLineStart = buf[buf.length - 1] === LF;
+    this.#beforeLast = buf.length >= 2 ? (buf[buf.length - 2] as number) : this.#last;
+    this.#last = buf[buf.length - 1] as number;
+    this.#written += buf.length;
+    if (dots.length === 0) return buf;
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (const d of dots) {
+      parts.push(buf.subarray(from, d), STUFFED_DOT);
+      from = d;
+    }
+    parts.push(buf.subarray(from));
     return Buffer.concat(parts);
   }
 
