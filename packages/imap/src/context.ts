@@ -79,8 +79,11 @@ export interface ImapContext {
   /**
    * Sends octets the command assembled itself (batches of untagged responses, the parts of a literal
    * streamed from a body file) in one corked socket write; waits while the client is not reading.
+   * `written` is called once the socket no longer needs the chunks (written to the kernel, or the
+   * connection failed): their memory may be reused then. It may never be called if the connection
+   * was already gone.
    */
-  sendRaw(chunks: readonly Buffer[]): Promise<void>;
+  sendRaw(chunks: readonly Buffer[], written?: () => void): Promise<void>;
   /**
    * Cuts the connection without a response: for a failure in the middle of a literal already announced,
    * where no response can follow (RFC 9051 §4.3: the client reads exactly the announced octets).

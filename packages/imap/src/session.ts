@@ -66,6 +66,11 @@ export class ImapSession implements ImapContext {
   #flushChain: Promise<void> = Promise.resolve();
   /** A command is being executed whose responses must not include EXPUNGE. */
   #holdExpunges = false;
+  /**
+   * The socket corked for the command being executed: its responses go out together when it completes
+   * (or earlier, before waiting for the client: a drain, a literal, IDLE, STARTTLS), not one segment each.
+   */
+  #corked: Socket | null = null;
 
   constructor(opts: SessionOptions) {
     this.#socket = opts.socket;
@@ -124,6 +129,7 @@ export class ImapSession implements ImapContext {
 
   /** Cuts the connection (server shutdown), with a BYE (RFC 9051 §7.1.5). */
   destroy(): void {
+    this.#uncorkOutput();
     this.#write(line('* BYE Server shutting down.'));
     this.#socket.destroy();
   }
@@ -155,13 +161,15 @@ export class ImapSession implements ImapContext {
     await this.#send(line(['* ', response]));
   }
 
-  async sendRaw(chunks: readonly Buffer[]): Promise<void> {
+  async sendRaw(chunks: readonly Buffer[], written?: () => void): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     const socket = this.#socket;
     // Corked: the chunks go out in one writev rather than one syscall each.
     socket.cork();
     try {
-      for (const chunk of chunks) this.#write(chunk);
+      const last = chunks.length - 1;
+      // Callbacks run in order, after the writes: the last chunk's says all of them are done.
+      for (let i = 0; i <= last; i++) this.#write(chunks[i] as Buffer, i === last ? written : undefined);
     } finally {
       socket.uncork();
     }
@@ -214,6 +222,8 @@ export class ImapSession implements ImapContext {
   }
 
   async startTls(): Promise<void> {
+    // The tagged OK must reach the client before the handshake.
+    this.#uncorkOutput();
     const raw = this.#socket;
     // Nothing received before the handshake may run after it (RFC 9051 §6.2.1, CVE-2011-0411): stop
     // reading, drop what is buffered, and let whatever the plain socket still emits fall away.
@@ -313,6 +323,7 @@ export class ImapSession implements ImapContext {
   }
 
   end(): void {
+    this.#uncorkOutput();
     if (this.#ending) return;
     this.#ending = true;
     const socket = this.#socket;
@@ -334,9 +345,14 @@ export class ImapSession implements ImapContext {
           await this.#readerError(ev);
           continue;
         }
-        this.#busy = this.#execute(ev.command);
-        await this.#busy;
-        this.#busy = null;
+        this.#corkOutput();
+        try {
+          this.#busy = this.#execute(ev.command);
+          await this.#busy;
+        } finally {
+          this.#busy = null;
+          this.#uncorkOutput();
+        }
       }
     } catch (error) {
       if (!isConnectionError(error)) this.log?.error({ err: error }, 'imap session failed');
@@ -466,6 +482,8 @@ export class ImapSession implements ImapContext {
   // ---- transport ---------------------------------------------------------------------------------
 
   async #waitForData(): Promise<void> {
+    // Whatever the client is to see before it sends more (a continuation request, IDLE's updates).
+    this.#uncorkOutput();
     if (this.#paused) {
       this.#paused = false;
       this.#socket.resume();
@@ -476,6 +494,9 @@ export class ImapSession implements ImapContext {
   }
 
   #attach(socket: Socket): void {
+    // Responses are coalesced by corking (one write per command's answer, ~128 KiB FETCH batches): what
+    // is written goes out at once rather than waiting for the client's delayed ACK (Nagle).
+    socket.setNoDelay(true);
     socket.on('data', this.#onData);
     if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -520,8 +541,11 @@ export class ImapSession implements ImapContext {
     wake?.();
   }
 
-  #write(data: Buffer): void {
-    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) this.#socket.write(data);
+  #write(data: Buffer, written?: () => void): void {
+    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) {
+      if (written) this.#socket.write(data, () => written());
+      else this.#socket.write(data);
+    }
   }
 
   /** Writes, then waits while the client is not reading (rejects when the connection closed). */
@@ -531,8 +555,23 @@ export class ImapSession implements ImapContext {
     if (this.#socket.writableNeedDrain) await this.#drained();
   }
 
+  #corkOutput(): void {
+    if (this.#corked || this.#closed) return;
+    this.#corked = this.#socket;
+    this.#corked.cork();
+  }
+
+  #uncorkOutput(): void {
+    const socket = this.#corked;
+    if (!socket) return;
+    this.#corked = null;
+    socket.uncork();
+  }
+
   /** Resolves on 'drain'; rejects when the connection closes first. */
   #drained(): Promise<void> {
+    // Nothing drains while corked.
+    this.#uncorkOutput();
     const socket = this.#socket;
     return new Promise<void>((resolve, reject) => {
       const onDrain = () => {

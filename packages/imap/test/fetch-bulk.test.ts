@@ -306,6 +306,83 @@ describe('BODY[] and RFC822 from the body file', () => {
   });
 });
 
+describe('BODY[] of many small messages (read in groups into reused buffers)', () => {
+  const bodies: Buffer[] = [];
+  beforeAll(async () => {
+    await h.store.createFolder(CAROL.id, 'Many');
+    // 1,200 distinct messages (about 7 MB): read in about ten groups, more than a FETCH has buffers
+    // for, so the buffers are reused.
+    for (let i = 0; i < 1200; i++) {
+      const head = `From: m${i}@example.test\r\nSubject: many ${i}\r\n\r\n`;
+      const size = 2_000 + ((i * 7919) % 7_000);
+      const body = Buffer.alloc(head.length + size);
+      body.write(head, 'latin1');
+      for (let k = head.length; k < body.length; k++) {
+        body[k] = k % 80 === 79 ? 0x0a : 0x21 + ((k * 31 + i * 17) % 90);
+      }
+      bodies.push(body);
+    }
+    for (const b of bodies) await h.deliver(CAROL, b, 'Many');
+  });
+
+  /** FETCH 1:* BODY.PEEK[] over a raw socket; `slow`: the client stops reading now and then. */
+  async function fetchAll(slow: boolean): Promise<Buffer> {
+    const sock: Socket = connect({ host: '127.0.0.1', port: h.port });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let seen = 0;
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d);
+      size += d.length;
+      if (slow && size - seen > 256 * 1024) {
+        seen = size;
+        sock.pause();
+        setTimeout(() => sock.resume(), 100);
+      }
+    });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 6000; i++) {
+        if (Buffer.concat(chunks).subarray(-200).includes(text)) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error(`no ${text}`);
+    };
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`a LOGIN ${CAROL.login} "${CAROL.password}"\r\nb SELECT Many\r\n`);
+    await waitFor('b OK');
+    chunks.length = 0;
+    size = 0;
+    seen = 0;
+    sock.write('c UID FETCH 1:* BODY.PEEK[]\r\n');
+    await waitFor('c OK');
+    sock.destroy();
+    return Buffer.concat(chunks);
+  }
+
+  function check(all: Buffer): void {
+    let at = 0;
+    for (let i = 0; i < bodies.length; i++) {
+      const body = bodies[i] as Buffer;
+      const marker = Buffer.from(`* ${i + 1} FETCH (UID ${i + 1} BODY[] {${body.length}}\r\n`, 'latin1');
+      expect(all.subarray(at, at + marker.length).toString('latin1')).toBe(marker.toString('latin1'));
+      at += marker.length;
+      expect(sha(all.subarray(at, at + body.length))).toBe(sha(body));
+      at += body.length;
+      expect(all.subarray(at, at + 3).toString('latin1')).toBe(')\r\n');
+      at += 3;
+    }
+    expect(all.subarray(at).toString('latin1')).toMatch(/^c OK /);
+  }
+
+  it('sends every body byte-exact to a client that reads at once', async () => {
+    check(await fetchAll(false));
+  });
+
+  it('sends every body byte-exact to a client that stops reading now and then', async () => {
+    check(await fetchAll(true));
+  });
+});
+
 describe('SEARCH decides by metadata before reading', () => {
   const key = (text: string) => {
     const t = new ArgTokenizer({ maxNesting: 32, maxArguments: 1000 });

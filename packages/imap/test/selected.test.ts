@@ -2,7 +2,7 @@
  * The selected-mailbox view, on its own: snapshot plus events arriving during and after it, updates in
  * a safe order, own changes reported once, expunges held back when not allowed, VANISHED with QRESYNC.
  */
-import type { FolderSnapshot, MessageMeta, StoreEvent } from '@delegato/mailstore';
+import type { FolderView, MessageMeta, StoreEvent } from '@delegato/mailstore';
 import { describe, expect, it } from 'vitest';
 import { SelectedMailbox } from '../src/mailbox/selected.js';
 
@@ -13,7 +13,7 @@ function meta(uid: number, modSeq: number, flags: string[] = []): MessageMeta {
   return { uid, modSeq, flags, internalDate: new Date(0), size: 10, blobId: `b${uid}` };
 }
 
-function snapshot(messages: MessageMeta[], highestModSeq: number): FolderSnapshot {
+function snapshot(messages: MessageMeta[], highestModSeq: number): FolderView {
   return {
     name: FOLDER,
     specialUse: null,
@@ -25,7 +25,9 @@ function snapshot(messages: MessageMeta[], highestModSeq: number): FolderSnapsho
     unseen: 0,
     recent: 0,
     size: 0,
-    messages,
+    uids: messages.map((m) => m.uid),
+    modSeqs: messages.map((m) => m.modSeq),
+    firstUnseen: messages.findIndex((m) => !m.flags.includes('\\Seen')) + 1,
     flagsInUse: ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'],
   };
 }

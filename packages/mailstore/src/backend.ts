@@ -68,6 +68,21 @@ export interface FolderSnapshot extends FolderInfo {
   flagsInUse: string[];
 }
 
+/**
+ * What IMAP SELECT needs of a folder, as columns rather than one object per message (`folderView`): a
+ * 10,000-message folder is two arrays of numbers, not 10,000 objects with their flags and dates.
+ */
+export interface FolderView extends FolderInfo {
+  /** Every message's UID, ascending (sequence number n = uids[n-1]). */
+  uids: number[];
+  /** The MODSEQ of each message, aligned with `uids`. */
+  modSeqs: number[];
+  /** Sequence number of the first message without \Seen; 0 when every message has it. */
+  firstUnseen: number;
+  /** As `FolderSnapshot.flagsInUse`: the five system flags, then every keyword in use in the folder. */
+  flagsInUse: string[];
+}
+
 export type FlagOperation = 'set' | 'add' | 'remove';
 
 export interface StoreFlagsResult {
@@ -182,6 +197,11 @@ export interface MailBackend {
   setSubscribed(userId: UserId, folder: string, subscribed: boolean): Promise<void>;
 
   snapshot(userId: UserId, folder: string): Promise<FolderSnapshot>;
+  /**
+   * The folder as `snapshot` sees it, as columns (UIDs, MODSEQs), with the first unseen message and the
+   * flags in use: IMAP SELECT without an object per message. Errors: 'no-such-folder'.
+   */
+  folderView(userId: UserId, folder: string): Promise<FolderView>;
   /** Messages with uid in [fromUid, toUid] (toUid null = to the end); optionally only those changed after modSeq. */
   listMessages(
     userId: UserId,
@@ -206,6 +226,22 @@ export interface MailBackend {
    * Errors: 'no-such-message'.
    */
   readBody(userId: UserId, blobId: string, length: number): Promise<Buffer>;
+
+  /**
+   * `readBody` for many bodies in one call (the same rules for each `blobId`): one result per read, in
+   * order, null for a body that does not exist (or is gone). For bulk reads of many small bodies (IMAP
+   * `FETCH 1:* BODY[]`) without a promise and a call per message; an implementation may answer all of
+   * them with one read request. Results may share memory with each other: copy one to keep it for long
+   * without the others. With `into`, results are read into that buffer, from its start and in order, as
+   * far as they fit (views of it; the rest as without it): a caller that reuses its buffers once it is
+   * done with the bytes spares the allocations (and the garbage collection) of a large bulk read; it
+   * must not reuse one while a result in it is still in use. Errors: 'cannot' (a negative or huge length).
+   */
+  readBodies(
+    userId: UserId,
+    reads: ReadonlyArray<{ blobId: string; length: number }>,
+    opts?: { into?: SharedArrayBuffer },
+  ): Promise<Array<Buffer | null>>;
 
   /**
    * Opaque values derived from stored bodies (a protocol's parsed summary, like Dovecot's

@@ -33,6 +33,7 @@ import {
   type FlagOperation,
   type FolderInfo,
   type FolderSnapshot,
+  type FolderView,
   MAX_ANNOTATION_LENGTH,
   type MailBackend,
   type MessageMeta,
@@ -261,6 +262,26 @@ function parseMessages(rows: Row[]): MessageMeta[] {
   return out;
 }
 
+/** A comma-separated list of integers (group_concat) as numbers; NULL (no rows) is empty. */
+function numberList(text: unknown): number[] {
+  if (text === null || text === undefined || text === '') return [];
+  return JSON.parse(`[${String(text)}]`) as number[];
+}
+
+/** The 1-based position of `uid` in ascending `uids`, 0 when absent. */
+function seqOfUid(uids: readonly number[], uid: number): number {
+  let lo = 0;
+  let hi = uids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = uids[mid] as number;
+    if (v === uid) return mid + 1;
+    if (v < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
 function flagsText(flags: readonly string[]): string {
   return flags.join(' ');
 }
@@ -341,6 +362,10 @@ async function fsyncDir(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+function missingBody(blobId: unknown): StoreError {
+  return new StoreError('no-such-message', `no body ${String(blobId).slice(0, 40)}`);
 }
 
 function isErrno(err: unknown, code: string): boolean {
@@ -933,6 +958,63 @@ export class MailStore implements MailBackend {
     });
   }
 
+  folderView(userId: UserId, folder: string): Promise<FolderView> {
+    return this.#op(async () => {
+      const name = canonicalFolderName(folder);
+      const inFolder = 'folder_id = (SELECT id FROM folders WHERE user_id = ? AND name = ?)';
+      // One read transaction: the folder row, UIDs and MODSEQs as two comma-separated texts (no row
+      // object per message), the first UID without \Seen, and the distinct flag sets (few, for keywords).
+      const [fr, cr, ur, kr] = await this.#reader.batch(
+        [
+          this.#folderQuery(userId, folder),
+          {
+            sql: `SELECT group_concat(uid) AS u, group_concat(modseq) AS m FROM (SELECT uid, modseq FROM messages WHERE ${inFolder} ORDER BY uid)`,
+            args: [userId, name],
+          },
+          {
+            sql: `SELECT uid FROM messages WHERE ${inFolder} AND instr(' ' || flags || ' ', ' \\Seen ') = 0 ORDER BY uid LIMIT 1`,
+            args: [userId, name],
+          },
+          {
+            sql: `SELECT DISTINCT flags FROM messages WHERE ${inFolder} AND flags <> ''`,
+            args: [userId, name],
+          },
+        ],
+        'read',
+      );
+      const f = this.#requireFolder(fr?.rows[0], folder);
+      const uids = numberList(cr?.rows[0]?.u);
+      const modSeqs = numberList(cr?.rows[0]?.m);
+      if (modSeqs.length !== uids.length) throw new StoreError('cannot', 'inconsistent folder listing');
+      // group_concat keeps the subquery's order in practice; checked, and sorted if ever it did not.
+      for (let i = 1; i < uids.length; i++) {
+        if ((uids[i] as number) <= (uids[i - 1] as number)) {
+          const order = uids.map((_, k) => k).sort((a, b) => (uids[a] as number) - (uids[b] as number));
+          const u = order.map((k) => uids[k] as number);
+          const m = order.map((k) => modSeqs[k] as number);
+          uids.splice(0, uids.length, ...u);
+          modSeqs.splice(0, modSeqs.length, ...m);
+          break;
+        }
+      }
+      const unseenUid = ur?.rows[0]?.uid;
+      const firstUnseen =
+        unseenUid === undefined || unseenUid === null ? 0 : seqOfUid(uids, Number(unseenUid));
+      const flagsInUse = [...SYSTEM_FLAGS];
+      const keys = new Set(flagsInUse.map((k) => k.toLowerCase()));
+      for (const row of kr?.rows ?? []) {
+        for (const flag of String(row.flags).split(' ')) {
+          const key = flag.toLowerCase();
+          if (flag !== '' && !keys.has(key)) {
+            keys.add(key);
+            flagsInUse.push(flag);
+          }
+        }
+      }
+      return { ...toFolderInfo(f), uids, modSeqs, firstUnseen, flagsInUse };
+    });
+  }
+
   listMessages(
     userId: UserId,
     folder: string,
@@ -1017,14 +1099,79 @@ export class MailStore implements MailBackend {
   }
 
   readBody(userId: UserId, blobId: string, length: number): Promise<Buffer> {
+    // The hot path of a bulk FETCH or SEARCH (once per message): no async wrapper nor closures besides
+    // the slow path's; the read goes to the worker at the path #writeBlob gives every body.
+    return this.#op(() => {
+      try {
+        checkUserId(userId);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (typeof blobId !== 'string' || !BLOB_ID.test(blobId)) return Promise.reject(missingBody(blobId));
+      if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BULK_READ) {
+        return Promise.reject(new StoreError('cannot', 'invalid body length'));
+      }
+      return this.#bulk
+        .read(join(this.#blobDir, blobId.slice(7, 9), blobId), length)
+        .catch((err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) throw err;
+          return this.#atBodyPath(
+            blobId,
+            () => missingBody(blobId),
+            (path) => this.#bulk.read(path, length),
+          );
+        });
+    });
+  }
+
+  readBodies(
+    userId: UserId,
+    reads: ReadonlyArray<{ blobId: string; length: number }>,
+    opts: { into?: SharedArrayBuffer } = {},
+  ): Promise<Array<Buffer | null>> {
     return this.#op(async () => {
       checkUserId(userId);
-      const missing = () => new StoreError('no-such-message', `no body ${String(blobId).slice(0, 40)}`);
-      if (typeof blobId !== 'string' || !BLOB_ID.test(blobId)) throw missing();
-      if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BULK_READ) {
-        throw new StoreError('cannot', 'invalid body length');
+      const paths = new Array<string>(reads.length);
+      const lengths = new Array<number>(reads.length);
+      const out = new Array<Buffer | null>(reads.length).fill(null);
+      for (let i = 0; i < reads.length; i++) {
+        const { blobId, length } = reads[i] as { blobId: string; length: number };
+        if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BULK_READ) {
+          throw new StoreError('cannot', 'invalid body length');
+        }
+        // An id #writeBlob cannot have made is missing; its read goes to a path that cannot exist.
+        const valid = typeof blobId === 'string' && BLOB_ID.test(blobId);
+        paths[i] = valid ? `${this.#blobDir}/${blobId.slice(7, 9)}/${blobId}` : `${this.#blobDir}/-`;
+        lengths[i] = valid ? length : 0;
       }
-      return this.#atBodyPath(blobId, missing, (path) => this.#bulk.read(path, length));
+      const results = await this.#bulk.readMany(paths, lengths, opts.into);
+      const elsewhere: Array<Promise<void>> = [];
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (Buffer.isBuffer(r)) {
+          out[i] = r;
+          continue;
+        }
+        if (!isErrno(r, 'ENOENT')) throw r;
+        const { blobId, length } = reads[i] as { blobId: string; length: number };
+        if (typeof blobId !== 'string' || !BLOB_ID.test(blobId)) continue;
+        elsewhere.push(
+          this.#atBodyPath(
+            blobId,
+            () => missingBody(blobId),
+            (path) => this.#bulk.read(path, length),
+          ).then(
+            (b) => {
+              out[i] = b;
+            },
+            (err: unknown) => {
+              if (!(err instanceof StoreError && err.code === 'no-such-message')) throw err;
+            },
+          ),
+        );
+      }
+      await Promise.all(elsewhere);
+      return out;
     });
   }
 

@@ -567,6 +567,92 @@ export function backendContract(name: string, open: BackendFactory): void {
       await rejectsWith(backend.readBody(u, (metas[0] as MessageMeta).blobId, 10), 'no-such-message');
     });
 
+    it('reads many bodies in one call (readBodies): in order, byte-exact, null for missing ones', async () => {
+      const u = await user('u');
+      // Some over 256 KiB (an implementation may read those apart), the rest small.
+      const datas = Array.from({ length: 300 }, (_, i) =>
+        randomBytes(i % 97 === 5 ? 300_000 + i : 1 + ((i * 7919) % 20_000)),
+      );
+      for (const d of datas) await backend.deliver({ users: [u], source: source(d) });
+      const metas = await backend.listMessages(u, 'INBOX');
+      const whole = await backend.readBodies(
+        u,
+        metas.map((m) => ({ blobId: m.blobId, length: m.size + 1 })),
+      );
+      expect(whole.length).toBe(datas.length);
+      whole.forEach((b, i) => {
+        expect(b && sha(b)).toBe(sha(datas[i] as Buffer));
+      });
+      // Cut short, an empty read, unknown and invalid ids, alongside good ones; two calls at once.
+      const [mixed, again] = await Promise.all([
+        backend.readBodies(u, [
+          { blobId: (metas[0] as MessageMeta).blobId, length: 100 },
+          { blobId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', length: 10 },
+          { blobId: '../mailstore.db', length: 10 },
+          { blobId: (metas[1] as MessageMeta).blobId, length: 0 },
+          { blobId: (metas[2] as MessageMeta).blobId, length: 10 },
+        ]),
+        backend.readBodies(u, [{ blobId: (metas[3] as MessageMeta).blobId, length: 5 }]),
+      ]);
+      expect(mixed[0]?.equals((datas[0] as Buffer).subarray(0, 100))).toBe(true);
+      expect(mixed[1]).toBeNull();
+      expect(mixed[2]).toBeNull();
+      expect(mixed[3]?.length).toBe(0);
+      expect(mixed[4]?.equals((datas[2] as Buffer).subarray(0, 10))).toBe(true);
+      expect(again[0]?.equals((datas[3] as Buffer).subarray(0, 5))).toBe(true);
+      expect(await backend.readBodies(u, [])).toEqual([]);
+      // Into a caller's buffer, as far as it goes (here 50,000 octets): the same bytes either way.
+      const into = new SharedArrayBuffer(50_000);
+      const reads = metas.slice(0, 20).map((m) => ({ blobId: m.blobId, length: m.size + 1 }));
+      const inSlab = await backend.readBodies(u, reads, { into });
+      inSlab.forEach((b, i) => {
+        expect(b && sha(b)).toBe(sha(datas[i] as Buffer));
+      });
+      // Reused for another read: what is read now is right (the earlier results are the caller's concern).
+      const again2 = await backend.readBodies(u, reads.slice(5, 10), { into });
+      again2.forEach((b, i) => {
+        expect(b && sha(b)).toBe(sha(datas[i + 5] as Buffer));
+      });
+      await rejectsWith(
+        backend.readBodies(u, [{ blobId: (metas[0] as MessageMeta).blobId, length: -1 }]),
+        'cannot',
+      );
+      // Gone after the expunge.
+      await backend.storeFlags(u, 'INBOX', [1], 'add', ['\\Deleted']);
+      await backend.expunge(u, 'INBOX');
+      const after = await backend.readBodies(u, [
+        { blobId: (metas[0] as MessageMeta).blobId, length: 10 },
+        { blobId: (metas[1] as MessageMeta).blobId, length: 10 },
+      ]);
+      expect(after[0]).toBeNull();
+      expect(after[1]?.equals((datas[1] as Buffer).subarray(0, 10))).toBe(true);
+    });
+
+    it('gives the folder as columns (folderView), as snapshot sees it', async () => {
+      const u = await user('u');
+      const empty = await backend.folderView(u, 'INBOX');
+      expect(empty).toMatchObject({ name: 'INBOX', exists: 0, uids: [], modSeqs: [], firstUnseen: 0 });
+      expect(empty.flagsInUse).toEqual((await backend.snapshot(u, 'INBOX')).flagsInUse);
+      for (let i = 0; i < 6; i++) await deliver([u], message(`m${i}`));
+      await backend.storeFlags(u, 'INBOX', [1, 2, 4], 'add', ['\\Seen']);
+      await backend.storeFlags(u, 'INBOX', [5], 'add', ['$Label1', 'Work']);
+      await backend.storeFlags(u, 'INBOX', [2], 'add', ['\\Deleted']);
+      await backend.expunge(u, 'INBOX');
+      const view = await backend.folderView(u, 'inbox');
+      const snap = await backend.snapshot(u, 'INBOX');
+      expect(view.uids).toEqual(uidsOf(snap.messages));
+      expect(view.uids).toEqual([1, 3, 4, 5, 6]);
+      expect(view.modSeqs).toEqual(snap.messages.map((m) => m.modSeq));
+      expect(view.firstUnseen).toBe(2);
+      expect(view.flagsInUse).toEqual(snap.flagsInUse);
+      expect(view.flagsInUse).toEqual(expect.arrayContaining(['$Label1', 'Work']));
+      const { messages: _m, flagsInUse: _f, ...info } = snap;
+      expect(view).toMatchObject(info);
+      await backend.storeFlags(u, 'INBOX', [3, 5, 6], 'add', ['\\Seen']);
+      expect((await backend.folderView(u, 'INBOX')).firstUnseen).toBe(0);
+      await rejectsWith(backend.folderView(u, 'Nope'), 'no-such-folder');
+    });
+
     it('keeps an opened body readable after its expunge; a removed body cannot be opened', async () => {
       const u = await user('u');
       await deliver([u], message('going'));

@@ -9,7 +9,7 @@
  *   non-UID FETCH then ends with `NO [EXPUNGEISSUED]` (RFC 5530 §3), as Dovecot does.
  * - No EXPUNGE is sent during a non-UID FETCH (RFC 9051 §7.5.1); the session holds them.
  */
-import type { BodyReader, MessageMeta } from '@delegato/mailstore';
+import { type BodyReader, type MessageMeta, StoreError } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, refused } from '../errors.js';
 import { loadMessage, Prefetcher, readBody, readHead } from '../fetch/bodies.js';
@@ -33,7 +33,7 @@ import type { Arg } from '../parser/types.js';
 import { literal, literal8 } from '../wire.js';
 
 /** Messages read ahead of the one being answered (disk reads overlap with sending). */
-const PREFETCH_COUNT = 32;
+const PREFETCH_COUNT = 256;
 /** Octets read ahead at most (besides the one message being answered). */
 const PREFETCH_BYTES = 4 * 1024 * 1024;
 /** A body up to this size is read whole for BODY[]; larger ones are streamed in chunks. */
@@ -44,6 +44,30 @@ const STREAM_CHUNK = 256 * 1024;
 const SAVE_BATCH = 2000;
 /** Untagged responses gathered before a socket write. */
 const BATCH_BYTES = 128 * 1024;
+/** The buffers a FETCH reads groups of small bodies into (reused once written): how many, how large. */
+const SLABS = 3;
+const SLAB_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Buffers for the bodies of BODY[] in bulk, reused once their bytes have reached the socket: 112 MB of
+ * bodies then cost a few MiB of allocations rather than 112 MB of short-lived buffers for the garbage
+ * collector. A group of bodies read together gets one (when one is free; otherwise the store allocates).
+ */
+class SlabPool {
+  readonly #free: SharedArrayBuffer[] = [];
+  #made = 0;
+
+  take(): SharedArrayBuffer | undefined {
+    const slab = this.#free.pop();
+    if (slab || this.#made >= SLABS) return slab;
+    this.#made++;
+    return new SharedArrayBuffer(SLAB_BYTES);
+  }
+
+  give(slab: SharedArrayBuffer): void {
+    this.#free.push(slab);
+  }
+}
 
 export interface FetchArgs {
   set: SetArg;
@@ -191,7 +215,16 @@ class ResponseBatch {
   #chunks: Buffer[] = [];
   #text = '';
   #bytes = 0;
+  /** Called once what was flushed so far has been written (run after the next flush's write). */
+  #afterWrite: Array<() => void> = [];
+  /** Resolves once the last flush's chunks have been written. */
+  #written: Promise<void> = Promise.resolve();
   constructor(private readonly ctx: ImapContext) {}
+
+  /** Runs `fn` once every octet added so far has been written to the socket. */
+  whenWritten(fn: () => void): void {
+    this.#afterWrite.push(fn);
+  }
 
   get full(): boolean {
     return this.#bytes >= BATCH_BYTES;
@@ -227,11 +260,26 @@ class ResponseBatch {
 
   async flush(): Promise<void> {
     this.#cutText();
-    if (this.#chunks.length === 0) return;
+    const after = this.#afterWrite;
+    this.#afterWrite = [];
+    const run = () => {
+      for (const fn of after) fn();
+    };
+    if (this.#chunks.length === 0) {
+      if (after.length > 0) void this.#written.then(run);
+      return;
+    }
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#bytes = 0;
-    await this.ctx.sendRaw(chunks);
+    let done: () => void = () => undefined;
+    this.#written = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await this.ctx.sendRaw(chunks, () => {
+      run();
+      done();
+    });
   }
 
   #cutText(): void {
@@ -359,14 +407,20 @@ async function fetchMessages(
     if ((wantMessage || wantBody) && !msg) return null;
     return { msg, summary, body: wantBody && msg ? msg.raw : null, reader: null };
   };
-  const load = async (meta: MessageMeta): Promise<Loaded> => {
+  /** `read`: the body's bytes when read together with others' (`loadGroup`), null when it is gone. */
+  const load = async (meta: MessageMeta, read?: Promise<Buffer | null>): Promise<Loaded> => {
     const loaded: Loaded = { msg: cache.peek(meta.blobId) ?? null, summary: null, body: null, reader: null };
     try {
       if (wantSummary) loaded.summary = decodeSummary(summaryText(meta.blobId));
       if (!loaded.msg && wantMessage) loaded.msg = await loadMessage(ctx, meta);
       if (wantBody) {
         if (loaded.msg) loaded.body = loaded.msg.raw;
-        else if (meta.size <= MAX_BUFFERED_BODY) loaded.body = await readBody(backend, userId, meta);
+        else if (read) {
+          const bytes = await read;
+          if (!bytes) throw new StoreError('no-such-message', `message ${meta.uid} is gone`);
+          // Longer than announced (never, by construction): read to its end as readBody does.
+          loaded.body = bytes.length <= meta.size ? bytes : await readBody(backend, userId, meta);
+        } else if (meta.size <= MAX_BUFFERED_BODY) loaded.body = await readBody(backend, userId, meta);
         // Opened now, so a message expunged before its turn is left out cleanly (nothing of it sent).
         else loaded.reader = await backend.openBody(userId, meta.blobId);
       }
@@ -402,13 +456,45 @@ async function fetchMessages(
     return { t, meta, ready: meta && content ? quick(meta) : null };
   });
   const slow = work.filter((w) => w.meta && content && !w.ready).map((w) => w.meta as MessageMeta);
+  const slabs = new SlabPool();
+  /** The last message of a group read into a slab → the slab. */
+  const groupEnds = new Map<MessageMeta, SharedArrayBuffer>();
+  // BODY[]: the small bodies of a group read in one backend call (no promise and call per message).
+  const loadGroup = (metas: MessageMeta[]): Promise<Loaded>[] => {
+    const reads: Array<{ blobId: string; length: number }> = [];
+    const at = new Array<number>(metas.length);
+    for (let k = 0; k < metas.length; k++) {
+      const m = metas[k] as MessageMeta;
+      at[k] = -1;
+      if (m.size <= MAX_BUFFERED_BODY && !cache.has(m.blobId)) {
+        at[k] = reads.length;
+        // One octet more than announced, to notice a longer body.
+        reads.push({ blobId: m.blobId, length: m.size + 1 });
+      }
+    }
+    // The group's buffer goes back to the pool once its last message has been answered and written.
+    const slab = reads.length > 0 ? slabs.take() : undefined;
+    if (slab) groupEnds.set(metas[metas.length - 1] as MessageMeta, slab);
+    const all = reads.length > 0 ? backend.readBodies(userId, reads, { into: slab }) : null;
+    all?.catch(() => undefined);
+    return metas.map((m, k) => {
+      const i = at[k] as number;
+      return all && i >= 0
+        ? load(
+            m,
+            all.then((bodies) => bodies[i] ?? null),
+          )
+        : load(m);
+    });
+  };
   const prefetch = new Prefetcher(
     slow,
-    load,
+    (meta: MessageMeta) => load(meta),
     // What a prefetched message holds in memory until its turn.
     (meta) => (wantBody || wantMessage ? Math.min(meta.size, MAX_BUFFERED_BODY) : HEADER_READ),
     PREFETCH_COUNT,
     PREFETCH_BYTES,
+    wantBody && !wantMessage ? loadGroup : undefined,
   );
 
   const batch = new ResponseBatch(ctx);
@@ -416,6 +502,13 @@ async function fetchMessages(
   const hasModSeq = items.some((i) => i.kind === 'MODSEQ');
   let missing = false;
   let taken = 0;
+  /** After the last message of a group read into a slab: the slab is reused once that is written. */
+  const groupDone = (meta: MessageMeta): void => {
+    const slab = groupEnds.get(meta);
+    if (!slab) return;
+    groupEnds.delete(meta);
+    batch.whenWritten(() => slabs.give(slab));
+  };
   try {
     for (const { t, meta, ready } of work) {
       if (!meta) {
@@ -429,6 +522,7 @@ async function fetchMessages(
         } catch (error) {
           if ((error as { code?: string }).code === 'no-such-message') {
             missing = true;
+            groupDone(meta);
             continue;
           }
           throw error;
@@ -452,6 +546,7 @@ async function fetchMessages(
           await l.reader?.close();
         }
       }
+      groupDone(meta);
       if (batch.full) await batch.flush();
       if (fresh.size >= SAVE_BATCH) save();
     }

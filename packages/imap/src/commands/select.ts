@@ -8,6 +8,7 @@
  * store keeps MODSEQs, RFC 7162 §3.1.2.1); with QRESYNC and a matching UIDVALIDITY, VANISHED (EARLIER) for
  * what was expunged since the client's MODSEQ and FETCH (UID FLAGS MODSEQ) for what changed.
  */
+import type { FolderView } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand } from '../errors.js';
 import { SelectedMailbox } from '../mailbox/selected.js';
@@ -85,9 +86,10 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
   const userId = ctx.user.id;
   const view = new SelectedMailbox(args.mailbox, readOnly);
   await ctx.select(view);
-  let snapshot: Awaited<ReturnType<typeof backend.snapshot>>;
+  let snapshot: FolderView;
   try {
-    snapshot = await backend.snapshot(userId, args.mailbox);
+    // Columns (UIDs, MODSEQs), not an object per message: SELECT of a large folder stays cheap.
+    snapshot = await backend.folderView(userId, args.mailbox);
   } catch (error) {
     await ctx.select(null);
     throw error;
@@ -109,8 +111,8 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
     ]);
   } else {
     await ctx.untagged('0 RECENT');
-    const firstUnseen = snapshot.messages.findIndex((m) => !m.flags.includes('\\Seen'));
-    if (firstUnseen >= 0) await ctx.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen.`);
+    const firstUnseen = snapshot.firstUnseen;
+    if (firstUnseen > 0) await ctx.untagged(`OK [UNSEEN ${firstUnseen}] First unseen.`);
   }
   await ctx.untagged(`OK [UIDVALIDITY ${snapshot.uidValidity}] UIDs valid`);
   await ctx.untagged(`OK [UIDNEXT ${snapshot.uidNext}] Predicted next UID`);
@@ -124,8 +126,10 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
       (uid) => !known.has(uid) && (!q.knownUids || inSequenceSet(q.knownUids, uid, max)),
     );
     if (expunged.length > 0) await ctx.untagged(`VANISHED (EARLIER) ${formatSequenceSet(expunged)}`);
-    for (const m of snapshot.messages) {
-      if (m.modSeq <= q.modSeq) continue;
+    // What changed since the client's MODSEQ, as of the snapshot (later changes come as updates).
+    const changed = await backend.listMessages(userId, view.folder, { changedSince: q.modSeq });
+    for (const m of changed) {
+      if (m.modSeq > snapshot.highestModSeq || view.seqOf(m.uid) === 0) continue;
       await ctx.untagged(
         `${view.seqOf(m.uid)} FETCH (UID ${m.uid} FLAGS (${m.flags.join(' ')}) MODSEQ (${m.modSeq}))`,
       );

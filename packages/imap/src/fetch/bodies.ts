@@ -64,6 +64,8 @@ export class Prefetcher<T, R> {
     private readonly cost: (item: T) => number,
     private readonly count: number,
     private readonly bytes: number,
+    /** Starts the loads of several items at once (one backend call for all), instead of `load` each. */
+    private readonly loadGroup?: (items: T[]) => Promise<R>[],
   ) {}
 
   /** The result for item `i` (started now if it was not yet). */
@@ -92,24 +94,41 @@ export class Prefetcher<T, R> {
     // Refilled in groups (once half the window is used), so reads started together can be served
     // together by the backend (`readBody` batches the calls of one turn of the event loop).
     if (this.#pending.size > 0 && this.#pending.size > this.count / 2) return;
+    const group: number[] = [];
     while (
       this.#next < this.items.length &&
-      this.#pending.size < this.count &&
-      (this.#pending.size === 0 || this.#inFlightBytes < this.bytes)
+      this.#pending.size + group.length < this.count &&
+      (this.#pending.size + group.length === 0 || this.#inFlightBytes < this.bytes)
     ) {
       const i = this.#next++;
-      this.#pending.set(i, this.#start(i));
+      group.push(i);
+      this.#account(i);
+    }
+    if (group.length === 0) return;
+    if (this.loadGroup && group.length > 1) {
+      const ps = this.loadGroup(group.map((i) => this.items[i] as T));
+      for (let k = 0; k < group.length; k++) {
+        this.#pending.set(group[k] as number, settle(ps[k] as Promise<R>));
+      }
+    } else {
+      for (const i of group) this.#pending.set(i, settle(this.load(this.items[i] as T)));
     }
   }
 
-  #start(i: number): Promise<R> {
-    const item = this.items[i] as T;
-    const c = this.cost(item);
+  #account(i: number): void {
+    const c = this.cost(this.items[i] as T);
     this.#costs.set(i, c);
     this.#inFlightBytes += c;
-    const p = this.load(item);
-    // Observed later by take(); never an unhandled rejection meanwhile.
-    p.catch(() => undefined);
-    return p;
   }
+
+  #start(i: number): Promise<R> {
+    this.#account(i);
+    return settle(this.load(this.items[i] as T));
+  }
+}
+
+/** Observed later by take(); never an unhandled rejection meanwhile. */
+function settle<R>(p: Promise<R>): Promise<R> {
+  p.catch(() => undefined);
+  return p;
 }

@@ -14,7 +14,7 @@
  * the snapshot already includes (MODSEQ at most its HIGHESTMODSEQ: every change gets a new MODSEQ,
  * RFC 7162 §3.1).
  */
-import type { FolderSnapshot, StoreEvent } from '@delegato/mailstore';
+import type { FolderView, StoreEvent } from '@delegato/mailstore';
 import { formatSequenceSet } from '../parser/sequence.js';
 import type { Wire } from '../wire.js';
 
@@ -36,7 +36,12 @@ export class SelectedMailbox {
   deleted = false;
 
   #uids: number[] = [];
-  /** The MODSEQ of the flags last reported (or known from the snapshot) per UID. */
+  /**
+   * The MODSEQ of the flags last reported (or known from the snapshot) per UID: the snapshot's columns
+   * (`#baseUids`, `#baseModSeqs`; no per-message map for a large folder), and what changed since.
+   */
+  #baseUids: readonly number[] = [];
+  #baseModSeqs: readonly number[] = [];
   readonly #modSeqs = new Map<number, number>();
   #loaded = false;
   #buffered: StoreEvent[] = [];
@@ -57,13 +62,17 @@ export class SelectedMailbox {
   }
 
   /** Applies the SELECT snapshot, then the events that came in meanwhile and are newer. */
-  load(snapshot: FolderSnapshot): void {
+  load(snapshot: FolderView): void {
     this.folder = snapshot.name;
     this.uidValidity = snapshot.uidValidity;
     this.highestModSeq = snapshot.highestModSeq;
     this.#uidNext = snapshot.uidNext;
-    this.#uids = snapshot.messages.map((m) => m.uid);
-    for (const m of snapshot.messages) this.#modSeqs.set(m.uid, m.modSeq);
+    this.#baseUids = snapshot.uids;
+    this.#baseModSeqs = snapshot.modSeqs;
+    // Shared with the base until changed: new UIDs are appended (above every base UID, so the base
+    // stays sorted; their MODSEQs are in #modSeqs), expunges make a new array.
+    this.#uids = snapshot.uids;
+    this.#modSeqs.clear();
     this.#flagsInUse = [...snapshot.flagsInUse];
     this.#loaded = true;
     const buffered = this.#buffered;
@@ -134,7 +143,7 @@ export class SelectedMailbox {
 
   /** The session reported these flags (STORE, FETCH FLAGS): the same change is not reported again. */
   noteReported(uid: number, modSeq: number): void {
-    if ((this.#modSeqs.get(uid) ?? 0) < modSeq) this.#modSeqs.set(uid, modSeq);
+    if (this.#modSeqOf(uid) < modSeq) this.#modSeqs.set(uid, modSeq);
     const pending = this.#flagChanges.get(uid);
     if (pending && pending.modSeq <= modSeq) this.#flagChanges.delete(uid);
   }
@@ -210,7 +219,7 @@ export class SelectedMailbox {
       }
       case 'flags': {
         this.#learnFlags(e.flags);
-        if (e.modSeq > (this.#modSeqs.get(e.uid) ?? 0)) {
+        if (e.modSeq > this.#modSeqOf(e.uid)) {
           const arrived = this.#arrived.includes(e.uid);
           if (arrived) this.#modSeqs.set(e.uid, e.modSeq);
           else if (this.seqOf(e.uid) > 0 && !this.#expunged.has(e.uid))
@@ -231,6 +240,23 @@ export class SelectedMailbox {
       }
     }
     this.highestModSeq = Math.max(this.highestModSeq, e.modSeq);
+  }
+
+  /** The MODSEQ last reported for `uid`, 0 when unknown. */
+  #modSeqOf(uid: number): number {
+    const known = this.#modSeqs.get(uid);
+    if (known !== undefined) return known;
+    const base = this.#baseUids;
+    let lo = 0;
+    let hi = base.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = base[mid] as number;
+      if (v === uid) return this.#baseModSeqs[mid] ?? 0;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
   }
 
   #learnFlags(flags: readonly string[]): void {

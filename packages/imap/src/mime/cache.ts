@@ -35,6 +35,11 @@ export class MessageCache {
     return { entries: this.#entries.size, bytes: this.#bytes };
   }
 
+  /** Whether `key` is cached (without marking it as used). */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** The cached message for `key` if present (marked as recently used), without loading. */
   peek(key: string): CachedMessage | undefined {
     const hit = this.#entries.get(key);
@@ -52,7 +57,7 @@ export class MessageCache {
     const inFlight = this.#loading.get(key);
     if (inFlight) return inFlight;
     const p = (async () => {
-      const entry = new CachedMessage(await load());
+      const entry = new CachedMessage(compact(await load()));
       this.#insert(key, entry);
       return entry;
     })();
@@ -80,4 +85,12 @@ export class MessageCache {
       this.#bytes -= costOf(e);
     }
   }
+}
+
+/**
+ * A buffer that is a small view of a larger allocation (the mail store's bulk reads share one buffer per
+ * batch) is copied before it is kept, so the cache holds, and counts, only its own octets.
+ */
+function compact(raw: Buffer): Buffer {
+  return raw.buffer.byteLength > 2 * raw.length + 8192 ? Buffer.from(raw) : raw;
 }
