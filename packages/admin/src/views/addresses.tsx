@@ -135,85 +135,88 @@ export const AliasesPage: FC<PageProps> = (p) => (
   </section>
 );
 
-export const ForwardsPage: FC<PageProps> = (p) => (
-  <section>
-    <h1>Addresses for remote mailboxes in {p.domain}</h1>
-    <p>
-      An address of this domain whose mailbox is on another server: mail to it is passed on there. Useful
-      while people move to this service one by one.
-    </p>
-    <AddressTable
-      csrf={p.csrf}
-      domain={p.domain}
-      section="forwards"
-      rows={p.rows}
-      heading="Address"
-      targetHeading="Remote address"
-      empty="No addresses for remote mailboxes yet."
-    />
-    <AddForm
-      action={`/d/${enc(p.domain)}/forwards`}
-      csrf={p.csrf}
-      formError={p.formError}
-      title="Add an address for a remote mailbox"
-    >
-      <Field
-        name="address"
-        label="Address"
-        value={one(p.values, 'address')}
-        required
-        error={p.errors?.address}
-        hint={`The address here, for example anna.verdi (for anna.verdi@${p.domain}).`}
-      />
-      <Field
-        name="remote"
-        label="Remote address"
-        value={one(p.values, 'remote')}
-        required
-        error={p.errors?.remote}
-        hint="The full address of the mailbox on the other server."
-      />
-      <button type="submit">Add forward</button>
-    </AddForm>
-  </section>
-);
+/** What differs between the two sections of single-target addresses (remote mailboxes, list aliases). */
+interface SingleTargetSection {
+  section: 'forwards' | 'lists';
+  title: (domain: string) => string;
+  intro: string;
+  targetField: { name: string; label: string; hint: string };
+  addressHint: (domain: string) => string;
+  empty: string;
+  formTitle: string;
+  submit: string;
+}
 
-export const ListsPage: FC<PageProps> = (p) => (
-  <section>
-    <h1>Distribution-list aliases of {p.domain}</h1>
-    <p>An address of this domain for a mailing list that runs on a list server elsewhere.</p>
-    <AddressTable
-      csrf={p.csrf}
-      domain={p.domain}
-      section="lists"
-      rows={p.rows}
-      heading="Address"
-      targetHeading="List server address"
-      empty="No distribution-list aliases yet."
-    />
-    <AddForm
-      action={`/d/${enc(p.domain)}/lists`}
-      csrf={p.csrf}
-      formError={p.formError}
-      title="Add a list alias"
-    >
-      <Field
-        name="address"
-        label="Address"
-        value={one(p.values, 'address')}
-        required
-        error={p.errors?.address}
-        hint={`The list's address here, for example staff (for staff@${p.domain}).`}
+/** A section of addresses that each pass mail on to one address elsewhere: the list, then the add form. */
+const singleTargetPage =
+  (s: SingleTargetSection): FC<PageProps> =>
+  (p) => (
+    <section>
+      <h1>{s.title(p.domain)}</h1>
+      <p>{s.intro}</p>
+      <AddressTable
+        csrf={p.csrf}
+        domain={p.domain}
+        section={s.section}
+        rows={p.rows}
+        heading="Address"
+        targetHeading={s.targetField.label}
+        empty={s.empty}
       />
-      <Field
-        name="listServer"
-        label="List server address"
-        value={one(p.values, 'listServer')}
-        required
-        error={p.errors?.listServer}
-        hint="The list's address on the list server."
-      />
-      <button type="submit">Add list alias</button>
-    </AddForm>
-  </section>
-);
+      <AddForm
+        action={`/d/${enc(p.domain)}/${s.section}`}
+        csrf={p.csrf}
+        formError={p.formError}
+        title={s.formTitle}
+      >
+        <Field
+          name="address"
+          label="Address"
+          value={one(p.values, 'address')}
+          required
+          error={p.errors?.address}
+          hint={s.addressHint(p.domain)}
+        />
+        <Field
+          name={s.targetField.name}
+          label={s.targetField.label}
+          value={one(p.values, s.targetField.name)}
+          required
+          error={p.errors?.[s.targetField.name]}
+          hint={s.targetField.hint}
+        />
+        <button type="submit">{s.submit}</button>
+      </AddForm>
+    </section>
+  );
+
+export const ForwardsPage = singleTargetPage({
+  section: 'forwards',
+  title: (domain) => `Addresses for remote mailboxes in ${domain}`,
+  intro:
+    'An address of this domain whose mailbox is on another server: mail to it is passed on there. Useful while people move to this service one by one.',
+  targetField: {
+    name: 'remote',
+    label: 'Remote address',
+    hint: 'The full address of the mailbox on the other server.',
+  },
+  addressHint: (domain) => `The address here, for example anna.verdi (for anna.verdi@${domain}).`,
+  empty: 'No addresses for remote mailboxes yet.',
+  formTitle: 'Add an address for a remote mailbox',
+  submit: 'Add forward',
+});
+
+export const ListsPage = singleTargetPage({
+  section: 'lists',
+  title: (domain) => `Distribution-list aliases of ${domain}`,
+  intro: 'An address of this domain for a mailing list that runs on a list server elsewhere.',
+  targetField: {
+    name: 'listServer',
+    label: 'List server address',
+    hint: "The list's address on the list server.",
+  },
+  addressHint: (domain) => `The list's address here, for example staff (for staff@${domain}).`,
+  empty: 'No distribution-list aliases yet.',
+  formTitle: 'Add a list alias',
+  submit: 'Add list alias',
+});
