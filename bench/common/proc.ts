@@ -1,6 +1,6 @@
-/** Small helpers shared by the benchmark's modules: processes, ports, /proc. */
+/** Small helpers shared by the benchmarks: processes, ports, /proc. */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -83,6 +83,21 @@ export function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number |
   } catch {
     return undefined;
   }
+}
+
+/** The live children of `ppid` with their command names (`/proc/<pid>/stat`, field 2). */
+export function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
+  const out: Array<{ pid: number; comm: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === ppid) out.push({ pid: Number(entry), comm });
+    } catch {}
+  }
+  return out;
 }
 
 /** Whether a process exists. */

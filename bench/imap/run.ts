@@ -4,14 +4,17 @@
  *
  *   npx tsx bench/imap/run.ts [--runs N] [--messages N] [--idle N] [--only reference|ours] [--keep]
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchRoot, deferCleanup, runBench } from '../common/cleanup.js';
+import { procStatusBytes, sleep } from '../common/proc.js';
+import { logger, median, mib, printTable, sum } from '../common/report.js';
+import { alternate } from '../common/rounds.js';
 import { fillMaildir } from '../pop3/dovecot.js';
 import { buildMaildrop, type Maildrop, RECIPIENT } from '../pop3/messages.js';
 import { fillOurs, prepareOurs } from '../pop3/ours.js';
-import { procStatusBytes, sleep } from '../smtp-inbound/util.js';
 import { ImapClient } from './client.js';
 import { dovecotVersion, pssBytes, startDovecot } from './dovecot.js';
 import { startOurs } from './ours.js';
@@ -59,25 +62,7 @@ interface System {
   notes: string[];
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
-async function cleanupAll(): Promise<void> {
-  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-    try {
-      await c();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-}
-
-const log = (line: string) => console.log(`[bench:imap] ${line}`);
-const mib = (b: number | undefined) => (b === undefined ? '-' : `${(b / 1024 / 1024).toFixed(0)} MiB`);
-const sum = (xs: Array<number | undefined>) => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-}
+const log = logger('imap');
 
 async function session(system: System, drop: Maildrop, expectedHits: number): Promise<Run> {
   const count = drop.messages.length;
@@ -216,12 +201,7 @@ async function main(): Promise<number> {
     `maildrop: ${count} messages, ${drop.totalBytes} octets; "${SEARCH_WORD}" is in ${expectedHits} of them`,
   );
 
-  const root = mkdtempSync(join(tmpdir(), 'delegato-bench-imap-'));
-  chmodSync(root, 0o755);
-  cleanups.push(() => {
-    if (values.keep) log(`kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
-  });
+  const root = benchRoot('delegato-bench-imap-', values.keep, log);
 
   const systems: System[] = [];
   if (doRef) {
@@ -229,7 +209,7 @@ async function main(): Promise<number> {
     mkdirSync(dir, { recursive: true });
     fillMaildir(dir, RECIPIENT, drop.messages);
     const dovecot = await startDovecot(dir, RECIPIENT, PASSWORD, idleN);
-    cleanups.push(() => dovecot.stop());
+    deferCleanup('dovecot', () => dovecot.stop());
     log(`reference: Dovecot ${dovecot.version} (pid ${dovecot.pid}), IMAP on 127.0.0.1:${dovecot.imapPort}`);
     systems.push({
       name: 'Dovecot',
@@ -251,7 +231,7 @@ async function main(): Promise<number> {
     }
     log(`ours: mail store filled in ${(fill.ms / 1000).toFixed(1)} s`);
     const ours = await startOurs(dataDir);
-    cleanups.push(async () => {
+    deferCleanup('appliance', async () => {
       await ours.stop();
       const err = ours.stderr().trim();
       if (err) log(`appliance stderr:\n${err.split('\n').slice(0, 20).join('\n')}`);
@@ -260,21 +240,17 @@ async function main(): Promise<number> {
     systems.push({ name: 'Delegato', port: ours.imapPort, rss: () => ours.rss() ?? 0, runs: [], notes: [] });
   }
 
-  for (const s of systems) {
-    await sleep(SETTLE_MS);
+  await alternate(systems, 1, SETTLE_MS, async (s) => {
     s.warmup = await session(s, drop, expectedHits);
     log(`${s.name} warm-up (not counted): ${describe(s.warmup)}`);
     for (const p of s.warmup.problems) log(`    PROBLEM: ${p}`);
-  }
-  for (let i = 1; i <= runs; i++) {
-    for (const s of systems) {
-      await sleep(SETTLE_MS);
-      const r = await session(s, drop, expectedHits);
-      s.runs.push(r);
-      log(`${s.name} run ${i}: ${describe(r)}`);
-      for (const p of r.problems) log(`    PROBLEM: ${p}`);
-    }
-  }
+  });
+  await alternate(systems, runs, SETTLE_MS, async (s, i) => {
+    const r = await session(s, drop, expectedHits);
+    s.runs.push(r);
+    log(`${s.name} run ${i}: ${describe(r)}`);
+    for (const p of r.problems) log(`    PROBLEM: ${p}`);
+  });
   if (idleN > 0) {
     for (const s of systems) {
       await sleep(SETTLE_MS);
@@ -332,12 +308,8 @@ async function main(): Promise<number> {
   const om = o && med.get(o);
   if (dm && om)
     rows.push(['ratio ours / Dovecot', ...om.map((v, i) => `${(v / (dm[i] as number)).toFixed(2)}x`)]);
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
   console.log('');
-  console.log(line(rows[0] ?? []));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(line(r));
+  printTable(rows);
   console.log('');
 
   for (const s of systems) {
@@ -359,17 +331,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`[bench:imap] failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runBench('imap', main);

@@ -4,12 +4,16 @@
  *
  *   npx tsx bench/pop3/run.ts [--runs N] [--messages N] [--batch N] [--only reference|ours] [--keep]
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineBusySeconds, treeCpuSeconds } from '../smtp-inbound/cpu.js';
-import { haveCommand, procStatusBytes, run, sleep } from '../smtp-inbound/util.js';
+import { benchRoot, deferCleanup, runBench } from '../common/cleanup.js';
+import { machineBusySeconds, treeCpuSeconds } from '../common/cpu.js';
+import { installFromDebian } from '../common/debian.js';
+import { haveCommand, procStatusBytes, sleep } from '../common/proc.js';
+import { logger, machineLine, median, mib, printTable } from '../common/report.js';
+import { alternate } from '../common/rounds.js';
 import { Pop3Client } from './client.js';
 import { dovecotVersion, fillMaildir, startDovecot } from './dovecot.js';
 import {
@@ -70,56 +74,13 @@ interface System {
   notes: string[];
 }
 
-const cleanups: Array<{ what: string; fn: () => Promise<void> | void }> = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    const c = cleanups.pop();
-    if (!c) break;
-    try {
-      await c.fn();
-    } catch (err) {
-      console.error(`cleanup (${c.what}) failed: ${(err as Error).message}`);
-    }
-  }
-}
-function deferCleanup(what: string, fn: () => Promise<void> | void): () => Promise<void> {
-  const entry = { what, fn };
-  cleanups.push(entry);
-  return async () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) {
-      cleanups.splice(i, 1);
-      await fn();
-    }
-  };
-}
-
-function log(line: string): void {
-  console.log(`[bench:pop3] ${line}`);
-}
-
-function mib(bytes: number | undefined): string {
-  return bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-}
+const log = logger('pop3');
 
 async function ensureDovecotInstalled(): Promise<void> {
   const missing: string[] = [];
   if (!(await haveCommand('dovecot'))) missing.push('dovecot-core');
   if (!existsSync('/usr/lib/dovecot/pop3')) missing.push('dovecot-pop3d');
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`missing ${missing.join(', ')}: run as root, or apt-get install -y ${missing.join(' ')}`);
-  }
-  log(`installing ${missing.join(', ')} from Debian`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    run('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', ...missing], { env });
-  try {
-    await install();
-  } catch {
-    await run('apt-get', ['update', '-q'], { env });
-    await install();
-  }
+  await installFromDebian(missing, log, { aptOptions: ['-o', 'DPkg::Lock::Timeout=600'] });
 }
 
 /**
@@ -236,21 +197,6 @@ function describe(s: Session): string {
   );
 }
 
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-}
-
-type Row = string[];
-function printTable(rows: Row[]): void {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: Row) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
-  console.log(line(rows[0] ?? []));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(line(r));
-}
-
 interface Medians {
   loginMs: number;
   uidlMs: number;
@@ -294,7 +240,7 @@ function report(systems: System[], count: number): void {
     'client CPU s (RETR)',
     'peak RSS',
   ];
-  const rows: Row[] = [header];
+  const rows: string[][] = [header];
   const med = new Map<System, Medians>();
   for (const s of systems) {
     const good = s.runs.filter((r) => r.problems.length === 0);
@@ -350,7 +296,7 @@ function report(systems: System[], count: number): void {
   console.log('');
   console.log('All runs:');
   console.log('');
-  const all: Row[] = [
+  const all: string[][] = [
     [
       'run',
       'login+STAT ms',
@@ -415,13 +361,7 @@ async function main(): Promise<number> {
   if (!doRef && !doOurs) throw new Error('--only must be "reference" or "ours"');
   if (doRef) await ensureDovecotInstalled();
 
-  const load = loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-  log(
-    `Node ${process.version}, ${cpus().length} cores, load average ${load}` +
-      (doRef ? `, Dovecot ${await dovecotVersion()}` : ''),
-  );
+  log(machineLine() + (doRef ? `, Dovecot ${await dovecotVersion()}` : ''));
   let t = performance.now();
   const drop = buildMaildrop(count);
   log(
@@ -433,13 +373,7 @@ async function main(): Promise<number> {
       `${2 * batch} unanswered), QUIT; one verified warm-up session, then ${runs} timed runs per system, alternating`,
   );
 
-  const root = mkdtempSync(join(tmpdir(), 'delegato-bench-pop3-'));
-  // Dovecot's unprivileged processes must reach their Maildir below it.
-  chmodSync(root, 0o755);
-  deferCleanup('temp dir', () => {
-    if (values.keep) log(`kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
-  });
+  const root = benchRoot('delegato-bench-pop3-', values.keep, log);
 
   const systems: System[] = [];
   if (doRef) {
@@ -508,22 +442,18 @@ async function main(): Promise<number> {
 
   // Warm-up: one verified session each (Dovecot builds its index and uidlist on this first login; both
   // get the page cache, the JIT, and the first QUIT's \Seen on every message). Not counted.
-  for (const system of systems) {
-    await sleep(SETTLE_MS);
+  await alternate(systems, 1, SETTLE_MS, async (system) => {
     const s = await session(system, drop, batch, true);
     system.warmup = s;
     log(`${system.name} warm-up (verified byte for byte, not counted): ${describe(s)}`);
     for (const p of s.problems) log(`    PROBLEM: ${p}`);
-  }
-  for (let i = 1; i <= runs; i++) {
-    for (const system of systems) {
-      await sleep(SETTLE_MS);
-      const s = await session(system, drop, batch, false);
-      system.runs.push(s);
-      log(`${system.name} run ${i}: ${describe(s)}`);
-      for (const p of s.problems) log(`    PROBLEM: ${p}`);
-    }
-  }
+  });
+  await alternate(systems, runs, SETTLE_MS, async (system, i) => {
+    const s = await session(system, drop, batch, false);
+    system.runs.push(s);
+    log(`${system.name} run ${i}: ${describe(s)}`);
+    for (const p of s.problems) log(`    PROBLEM: ${p}`);
+  });
   for (const f of finishers.splice(0)) await f();
 
   report(systems, count);
@@ -545,19 +475,4 @@ async function main(): Promise<number> {
 /** Stops each system once its runs are done (also registered as cleanups, for errors and Ctrl-C). */
 const finishers: Array<() => Promise<void>> = [];
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`[bench:pop3] failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runBench('pop3', main, log);

@@ -7,7 +7,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { alive, freePort, run, sleep, waitForPort } from './util.js';
+import { alive, freePort, run, sleep, waitForPort } from '../common/proc.js';
 
 export interface RunningPostfix {
   version: string;

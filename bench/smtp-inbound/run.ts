@@ -4,16 +4,20 @@
  *
  *   npx tsx bench/smtp-inbound/run.ts [--only reference|ours] [--runs N] [--keep]
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineBusySeconds, treeCpuSeconds } from './cpu.js';
+import { benchRoot, deferCleanup, runBench } from '../common/cleanup.js';
+import { machineBusySeconds, treeCpuSeconds } from '../common/cpu.js';
+import { installFromDebian } from '../common/debian.js';
+import { haveCommand, sleep } from '../common/proc.js';
+import { logger, machineLine, mib, printTable } from '../common/report.js';
+import { alternate } from '../common/rounds.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { buildMessage, type LoadResult, MESSAGE_BYTES, MESSAGES, SESSIONS, sendLoad } from './load.js';
 import { countStoredAfterStop, OUR_DOMAIN, OUR_RECIPIENT, prepareOurs, startOurs } from './ours.js';
 import { postfixVersion, startPostfix } from './postfix.js';
-import { haveCommand, run, sleep } from './util.js';
 
 /** How long after the last 250 the INBOX may take to fill before the run counts as failed. */
 const INBOX_GRACE_MS = 120_000;
@@ -75,60 +79,17 @@ interface SystemFigures {
   notes: string[];
 }
 
-const cleanups: Array<{ what: string; fn: () => Promise<void> | void }> = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    const c = cleanups.pop();
-    if (!c) break;
-    try {
-      await c.fn();
-    } catch (err) {
-      console.error(`cleanup (${c.what}) failed: ${(err as Error).message}`);
-    }
-  }
-}
-/** Registers a cleanup; the returned function runs it now (once) and unregisters it. */
-function deferCleanup(what: string, fn: () => Promise<void> | void): () => Promise<void> {
-  const entry = { what, fn };
-  cleanups.push(entry);
-  return async () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) {
-      cleanups.splice(i, 1);
-      await fn();
-    }
-  };
-}
-
-function log(line: string): void {
-  console.log(`[bench:smtp] ${line}`);
-}
-
-function mib(bytes: number | undefined): string {
-  return bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-}
+const log = logger('smtp');
 
 async function ensureReferenceInstalled(): Promise<void> {
   const missing: string[] = [];
   if (!(await haveCommand('postfix'))) missing.push('postfix');
   if (!(await haveCommand('dovecot'))) missing.push('dovecot-core');
   if (!(await haveCommand('/usr/lib/dovecot/lmtp'))) missing.push('dovecot-lmtpd');
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`missing ${missing.join(', ')}: run as root, or apt-get install -y ${missing.join(' ')}`);
-  }
-  log(`installing ${missing.join(', ')} from Debian (postfix preseeded to "No configuration")`);
-  await run('debconf-set-selections', [], {
-    input: 'postfix postfix/main_mailer_type select No configuration\n',
+  await installFromDebian(missing, log, {
+    note: ' (postfix preseeded to "No configuration")',
+    preseed: 'postfix postfix/main_mailer_type select No configuration\n',
   });
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => run('apt-get', ['install', '-y', '-q', ...missing], { env });
-  try {
-    await install();
-  } catch {
-    await run('apt-get', ['update', '-q'], { env });
-    await install();
-  }
 }
 
 /** One measured run: the load, and the INBOX count polled until it reaches `before + MESSAGES`. */
@@ -301,7 +262,7 @@ function fmtRate(r: number | undefined): string {
   return r === undefined ? 'n/a' : r.toFixed(1);
 }
 
-function printTable(systems: SystemFigures[], runs: number): void {
+function printFigures(systems: SystemFigures[], runs: number): void {
   const rows: string[][] = [
     ['system', 'accepted msgs/s', 'into INBOX msgs/s', 'server CPU ms/msg', 'peak RSS', 'other work'],
   ];
@@ -328,12 +289,8 @@ function printTable(systems: SystemFigures[], runs: number): void {
       '',
     ]);
   }
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
   console.log('');
-  console.log(line(rows[0] ?? []));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(line(r));
+  printTable(rows);
   console.log('');
 }
 
@@ -357,36 +314,24 @@ async function main(): Promise<number> {
     `${MESSAGES} messages of ${MESSAGE_BYTES} bytes over ${SESSIONS} persistent sessions to ${OUR_RECIPIENT}; ` +
       `${runs} runs per system, interleaved (the first warms up; the better one is reported)`,
   );
-  const load = loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
   const versions = doRef ? `, Postfix ${await postfixVersion()}, Dovecot ${await dovecotVersion()}` : '';
-  log(`Node ${process.version}, ${cpus().length} cores, load average ${load}${versions}`);
-  const root = mkdtempSync(join(tmpdir(), 'delegato-bench-smtp-'));
-  // Postfix's and Dovecot's unprivileged processes must reach their queue and Maildir below it.
-  chmodSync(root, 0o755);
-  deferCleanup('temp dir', () => {
-    if (values.keep) log(`kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
-  });
+  log(machineLine() + versions);
+  const root = benchRoot('delegato-bench-smtp-', values.keep, log);
   const messages = Array.from({ length: MESSAGES }, (_, i) => buildMessage(i, OUR_RECIPIENT));
   // Both systems run side by side (idle while the other is measured) and their runs alternate, so a
   // burst of unrelated work on the machine does not land on one system's runs only.
   const systems: System[] = [];
   if (doRef) systems.push(await startReference(root));
   if (doOurs) systems.push(await startOursSystem(root));
-  for (let i = 1; i <= runs; i++) {
-    for (const system of systems) {
-      await sleep(SETTLE_MS);
-      system.figures.runs.push(await measure(i, system, messages));
-    }
-  }
+  await alternate(systems, runs, SETTLE_MS, async (system, i) => {
+    system.figures.runs.push(await measure(i, system, messages));
+  });
   for (const system of systems) {
     await system.finish(runs);
     system.figures.best = pickBest(system.figures.runs);
   }
   const figures = systems.map((s) => s.figures);
-  printTable(figures, runs);
+  printFigures(figures, runs);
   log(
     'other work: CPU the rest of the machine (not the system, not the load generator) used during that run,',
   );
@@ -398,19 +343,4 @@ async function main(): Promise<number> {
   return figures.every((s) => s.best) ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`[bench:smtp] failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runBench('smtp', main, log);

@@ -3,9 +3,7 @@
  * listeners over one set of services. Protocol only: storage is the `MailBackend` it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import type { AddressInfo } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import { listenForSessions } from '@delegato/mail-core';
+import { ProtocolListeners, type SessionListener } from '@delegato/mail-core';
 import type { MailBackend } from '@delegato/mailstore';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -39,26 +37,22 @@ export interface ImapServerOptions {
   implementation?: string;
 }
 
-export interface ImapListener {
-  address: AddressInfo;
-  /** Stops accepting and cuts this listener's connections. */
-  close(): Promise<void>;
-}
+/** An IMAP or IMAPS listener: `close()` stops accepting and cuts its connections. */
+export type ImapListener = SessionListener;
 
 export class ImapServer {
   readonly #services: ImapServices;
-  readonly #secureContext: SecureContext;
-  readonly #tls: { key: string; cert: string };
-  readonly #trustLocal: boolean;
-  readonly #logger: Logger | undefined;
-  readonly #listeners = new Set<ImapListener>();
+  readonly #listeners: ProtocolListeners<ImapSession>;
 
   constructor(opts: ImapServerOptions) {
     if (!opts.hostname) throw new TypeError('ImapServer: hostname is required');
-    this.#tls = { key: opts.tls.key, cert: opts.tls.cert };
-    this.#secureContext = createSecureContext(this.#tls);
-    this.#trustLocal = opts.trustLocalConnections ?? true;
-    this.#logger = opts.logger;
+    this.#listeners = new ProtocolListeners({
+      protocols: { plain: 'imap', implicitTls: 'imaps' },
+      tls: opts.tls,
+      trustLocalConnections: opts.trustLocalConnections,
+      logger: opts.logger,
+      createSession: (transport) => new ImapSession({ ...transport, services: this.#services }),
+    });
     const limits = resolveLimits(opts.limits);
     this.#services = {
       hostname: opts.hostname,
@@ -75,39 +69,14 @@ export class ImapServer {
 
   /** Listens on `host:port` (port 0: any free port). `implicitTls`: IMAPS, else IMAP with STARTTLS. */
   async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<ImapListener> {
-    const proto = opts.implicitTls ? 'imaps' : 'imap';
-    const listening = await listenForSessions({
-      port,
-      host,
+    return this.#listeners.listen(port, host, {
       implicitTls: opts.implicitTls,
-      tls: this.#tls,
       handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
-      proto,
-      ...(this.#logger ? { logger: this.#logger } : {}),
-      createSession: (socket, cid, onClose) =>
-        new ImapSession({
-          socket,
-          tls: opts.implicitTls,
-          services: this.#services,
-          secureContext: this.#secureContext,
-          trustLocalConnections: this.#trustLocal,
-          log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
-          onClose,
-        }),
     });
-    const listener: ImapListener = {
-      address: listening.address,
-      close: async () => {
-        this.#listeners.delete(listener);
-        await listening.close();
-      },
-    };
-    this.#listeners.add(listener);
-    return listener;
   }
 
   /** Closes every listener and cuts every connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.#listeners].map((l) => l.close()));
+    await this.#listeners.closeAll();
   }
 }

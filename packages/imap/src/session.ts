@@ -5,7 +5,18 @@
  * back-pressure, timeouts). Commands are executed strictly one after the other, in the order received.
  */
 import type { Socket } from 'node:net';
-import { type SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import {
+  ConnectionClosedError,
+  detachPlainSocket,
+  drained,
+  endGracefully,
+  isConnectionError,
+  isLocalConnection,
+  normalizeAddress,
+  type SessionTransport,
+  upgradeToTls,
+} from '@delegato/mail-core';
 import type { StoreEvent } from '@delegato/mailstore';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -18,20 +29,9 @@ import { CommandReader, type ReaderEvent } from './parser/reader.js';
 import type { ParsedCommand } from './parser/types.js';
 import { line, mailboxName, type Wire } from './wire.js';
 
-/** After `end()`, a peer that does not close its side is cut off after this long. */
-const END_GRACE_MS = 5_000;
-
-export interface SessionOptions {
-  socket: Socket;
-  /** The socket is a TLS socket already (implicit TLS, RFC 8314 §3.3). */
-  tls: boolean;
+/** The connection (see `SessionTransport`) and the server's services. */
+export interface SessionOptions extends SessionTransport {
   services: ImapServices;
-  /** For STARTTLS. */
-  secureContext: SecureContext;
-  trustLocalConnections: boolean;
-  log: Logger | undefined;
-  /** Called once, when the connection is gone. */
-  onClose?: () => void;
 }
 
 export class ImapSession implements ImapContext {
@@ -82,8 +82,7 @@ export class ImapSession implements ImapContext {
     this.log = opts.log;
     this.#reader = new CommandReader(opts.services.limits);
     this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
-    const localAddress = normalizeAddress(opts.socket.localAddress ?? '');
-    this.#local = this.remoteAddress !== '' && this.remoteAddress === localAddress;
+    this.#local = isLocalConnection(opts.socket);
   }
 
   get rev2(): boolean {
@@ -226,42 +225,20 @@ export class ImapSession implements ImapContext {
     this.#uncorkOutput();
     const raw = this.#socket;
     // Nothing received before the handshake may run after it (RFC 9051 §6.2.1, CVE-2011-0411): stop
-    // reading, drop what is buffered, and let whatever the plain socket still emits fall away.
-    raw.removeListener('data', this.#onData);
-    raw.removeListener('timeout', this.#onTimeout);
-    raw.setTimeout(0);
+    // reading and drop what the reader buffered.
+    detachPlainSocket(raw, { onData: this.#onData, onTimeout: this.#onTimeout });
     this.#reader.clear();
     if (this.#paused) {
       this.#paused = false;
       raw.resume();
     }
-    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.#secureContext });
-    secure.on('error', this.#onError);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('TLS handshake timed out')),
-          this.services.limits.tlsHandshakeTimeoutMs,
-        );
-        secure.once('secure', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        secure.once('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        secure.once('close', () => {
-          clearTimeout(timer);
-          reject(new Error('connection closed during the TLS handshake'));
-        });
-      });
-    } catch (error) {
-      this.log?.debug({ err: error }, 'imap STARTTLS handshake failed');
-      secure.destroy();
-      raw.destroy();
-      throw new ConnectionClosedError();
-    }
+    const secure = await upgradeToTls(raw, {
+      secureContext: this.#secureContext,
+      handshakeTimeoutMs: this.services.limits.tlsHandshakeTimeoutMs,
+      onError: this.#onError,
+      log: this.log,
+      name: 'imap STARTTLS',
+    });
     this.#socket = secure;
     this.#tls = true;
     this.#attach(secure);
@@ -326,9 +303,7 @@ export class ImapSession implements ImapContext {
     this.#uncorkOutput();
     if (this.#ending) return;
     this.#ending = true;
-    const socket = this.#socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    endGracefully(this.#socket);
     this.#wakeUp();
   }
 
@@ -572,53 +547,12 @@ export class ImapSession implements ImapContext {
   #drained(): Promise<void> {
     // Nothing drains while corked.
     this.#uncorkOutput();
-    const socket = this.#socket;
-    return new Promise<void>((resolve, reject) => {
-      const onDrain = () => {
-        socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = () => {
-        socket.off('drain', onDrain);
-        reject(new ConnectionClosedError());
-      };
-      socket.once('drain', onDrain);
-      socket.once('close', onClose);
-    });
+    return drained(this.#socket);
   }
-}
-
-export class ConnectionClosedError extends Error {
-  override name = 'ConnectionClosedError';
-  constructor() {
-    super('connection closed');
-  }
-}
-
-const CONNECTION_ERRORS = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_WRITE_AFTER_END',
-]);
-
-function isConnectionError(error: unknown): boolean {
-  if (error instanceof ConnectionClosedError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
 }
 
 /** Dovecot's wording of the tagged OK: `Fetch completed.`, `UID fetch completed.` */
 function titleCase(name: string): string {
   if (name.startsWith('UID ')) return `UID ${name.slice(4).toLowerCase()}`;
   return name.charAt(0) + name.slice(1).toLowerCase();
-}
-
-/** IPv4-mapped IPv6 addresses as IPv4, so 127.0.0.1 on a dual-stack socket still matches itself. */
-function normalizeAddress(address: string): string {
-  const a = address.toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }

@@ -5,17 +5,9 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { LoginRateLimiter } from '@delegato/sasl';
+import { ALICE, BOB, CAROL, type TestAccount } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ALICE,
-  BOB,
-  CAROL,
-  type Harness,
-  HOSTNAME,
-  ImapClient,
-  startHarness,
-  type TestAccount,
-} from './helpers.js';
+import { type Harness, HOSTNAME, ImapClient, startHarness } from './helpers.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64');

@@ -5,8 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ALICE } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, message, startHarness } from './helpers.js';
+import { type Harness, message, startHarness } from './helpers.js';
 
 const run = promisify(execFile);
 const FIRST =

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { CAROL } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeSummary,
@@ -24,7 +25,7 @@ import { matchesWithoutContent } from '../src/search/evaluate.js';
 import { parseSearch } from '../src/search/parse.js';
 import { toBuffer } from '../src/wire.js';
 import { ADDRESSES, BARE_8BIT, DIGEST, FORWARD, NESTED } from './corpus.js';
-import { CAROL, type Harness, message, selectedSession, startHarness } from './helpers.js';
+import { type Harness, message, selectedSession, startHarness } from './helpers.js';
 
 let h: Harness;
 

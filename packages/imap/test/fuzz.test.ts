@@ -4,13 +4,15 @@
  * command scripts (before login, after login, in a selected mailbox) without crashing or logging a
  * problem, and a fresh connection still works after each run.
  */
+
+import { ALICE } from '@delegato/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import { CommandReader, type ReaderEvent } from '../src/parser/reader.js';
 import type { Arg } from '../src/parser/types.js';
 import { FORWARD, NESTED } from './corpus.js';
-import { ALICE, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 function drainAll(input: Buffer, sizes: number[]): ReaderEvent[] {
   const reader = new CommandReader({

@@ -1,106 +1,27 @@
 /**
- * Test fixtures: a real `MailStore` in a temp dir, an in-memory `CredentialStore` (SCRAM keys derived with
- * PBKDF2 as RFC 5802 §3 says), an `ImapServer` on port 0 (IMAP and IMAPS), and a thin IMAP layer over the
- * testkit's `LineClient` that reads responses with literals exactly.
- *
- * fixtures/cert.pem + key.pem: a self-signed test-only certificate for localhost / 127.0.0.1.
+ * Test fixtures: a real `MailStore` in a temp dir, the testkit's in-memory `CredentialStore` (SCRAM keys
+ * derived with PBKDF2 as RFC 5802 §3 says), an `ImapServer` on port 0 (IMAP and IMAPS) with a throwaway
+ * certificate, and a thin IMAP layer over the testkit's `LineClient` that reads responses with literals
+ * exactly.
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { MailStore } from '@delegato/mailstore';
-import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
-import { LineClient, tempDir } from '@delegato/testkit';
-import type { Logger } from 'pino';
+import {
+  ALICE,
+  closeOnce,
+  HARNESS_ACCOUNTS,
+  LineClient,
+  listenOnLoopback,
+  type MailServerTestOptions,
+  mailServerTestOptions,
+  type TestAccount,
+  tempDir,
+} from '@delegato/testkit';
 import type { ImapLimits } from '../src/limits.js';
 import { ImapServer } from '../src/server.js';
 
-export const TLS = {
-  key: readFileSync(fileURLToPath(new URL('./fixtures/key.pem', import.meta.url)), 'utf8'),
-  cert: readFileSync(fileURLToPath(new URL('./fixtures/cert.pem', import.meta.url)), 'utf8'),
-};
-
+/** Our name, in greetings and CRAM-MD5 challenges. */
 export const HOSTNAME = 'imap.example.test';
-export const ALL_MECHANISMS: SaslMechanismName[] = ['SCRAM-SHA-256', 'CRAM-MD5', 'PLAIN', 'LOGIN'];
-
-export interface TestAccount {
-  login: string;
-  password: string;
-  id: string;
-  address: string;
-}
-
-export const ALICE: TestAccount = {
-  login: 'alice',
-  password: 'wonder land',
-  id: 'u-alice',
-  address: 'alice@example.test',
-};
-export const BOB: TestAccount = {
-  login: 'bob',
-  password: 'builder',
-  id: 'u-bob',
-  address: 'bob@example.test',
-};
-export const CAROL: TestAccount = {
-  login: 'carol',
-  password: 'c4rol!',
-  id: 'u-carol',
-  address: 'carol@example.test',
-};
-
-const SCRAM_ITERATIONS = 4096;
-
-function hmac(key: Buffer, data: string | Buffer): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
-
-/** A `CredentialStore` over a fixed list of accounts (login or address). */
-export function memoryCredentials(accounts: TestAccount[]): CredentialStore {
-  const scram = new Map(
-    accounts.map((a) => {
-      const salt = randomBytes(16);
-      const salted = pbkdf2Sync(a.password, salt, SCRAM_ITERATIONS, 32, 'sha256');
-      const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
-      return [a.id, { salt, iterations: SCRAM_ITERATIONS, storedKey, serverKey: hmac(salted, 'Server Key') }];
-    }),
-  );
-  const find = (login: string) =>
-    accounts.find((a) => a.login === login.toLowerCase() || a.address === login.toLowerCase());
-  const user = (a: TestAccount): AuthenticatedUser => ({ id: a.id, address: a.address });
-  return {
-    async verifyPassword(login, password) {
-      const a = find(login);
-      return a && a.password === password ? user(a) : null;
-    },
-    async cramSecret(login) {
-      const a = find(login);
-      return a ? { user: user(a), secret: a.password } : null;
-    },
-    async scramKeys(login) {
-      const a = find(login);
-      const keys = a && scram.get(a.id);
-      return a && keys ? { user: user(a), ...keys } : null;
-    },
-  };
-}
-
-/** A logger that records warnings and errors (the server must log none on hostile input). */
-export function recordingLogger(): { logger: Logger; problems: unknown[] } {
-  const problems: unknown[] = [];
-  const logger = {
-    level: 'debug',
-    child: () => logger,
-    trace: () => undefined,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (...args: unknown[]) => problems.push(['warn', ...args]),
-    error: (...args: unknown[]) => problems.push(['error', ...args]),
-    fatal: (...args: unknown[]) => problems.push(['fatal', ...args]),
-  };
-  return { logger: logger as unknown as Logger, problems };
-}
 
 export interface Harness {
   store: MailStore;
@@ -116,44 +37,22 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export interface HarnessOptions {
-  trustLocalConnections?: boolean;
-  rateLimiter?: LoginRateLimiter;
-  limits?: Partial<ImapLimits>;
-  mechanisms?: SaslMechanismName[];
-}
+export type HarnessOptions = MailServerTestOptions<ImapLimits>;
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const temp = tempDir('delegato-imap-');
   const quotas = new Map<string, number>();
   const store = await MailStore.open({ dir: temp.path, quotaLimit: async (id) => quotas.get(id) ?? null });
-  for (const a of [ALICE, BOB, CAROL]) await store.ensureUser(a.id);
-  const { logger, problems } = recordingLogger();
-  const server = new ImapServer({
-    hostname: HOSTNAME,
-    tls: TLS,
-    backend: store,
-    credentials: memoryCredentials([ALICE, BOB, CAROL]),
-    mechanisms: opts.mechanisms ?? ALL_MECHANISMS,
-    rateLimiter: opts.rateLimiter,
-    trustLocalConnections: opts.trustLocalConnections,
-    limits: opts.limits,
-    logger,
-  });
-  const plain = await server.listen(0, '127.0.0.1', { implicitTls: false });
-  const secure = await server.listen(0, '127.0.0.1', { implicitTls: true });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await server.close();
-    await store.close();
-  };
+  for (const a of HARNESS_ACCOUNTS) await store.ensureUser(a.id);
+  const { options, problems } = mailServerTestOptions(HOSTNAME, opts);
+  const server = new ImapServer({ ...options, backend: store });
+  const { port, tlsPort } = await listenOnLoopback(server);
+  const stop = closeOnce(server, store);
   return {
     store,
     server,
-    port: plain.address.port,
-    tlsPort: secure.address.port,
+    port,
+    tlsPort,
     dir: temp.path,
     problems,
     quotas,
@@ -279,14 +178,6 @@ export async function selectedSession(
   const r = await c.cmd(`SELECT ${folder}`);
   if (!/^A\d+ OK/.test(r.tagged)) throw new Error(`SELECT ${folder} failed: ${r.tagged}`);
   return c;
-}
-
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A simple message. */

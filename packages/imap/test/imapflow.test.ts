@@ -2,10 +2,12 @@
  * A real client library (imapflow) against the server: login, list, select, fetch of every item, flags,
  * copy/move, append, expunge, IDLE across two sessions, CONDSTORE/QRESYNC, QUOTA, STARTTLS.
  */
+
+import { ALICE, BOB, type TestAccount, waitFor } from '@delegato/testkit';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORWARD, NESTED } from './corpus.js';
-import { ALICE, BOB, type Harness, message, startHarness, type TestAccount, waitFor } from './helpers.js';
+import { type Harness, message, startHarness } from './helpers.js';
 
 let h: Harness;
 const clients: ImapFlow[] = [];

@@ -2,8 +2,10 @@
  * Mailbox commands over raw sockets: LIST (patterns, special-use, children, LIST-EXTENDED, LIST-STATUS),
  * LSUB, CREATE, DELETE, RENAME (INBOX too), SUBSCRIBE, STATUS, SELECT/EXAMINE, APPEND, quota.
  */
+
+import { ALICE, BOB, CAROL } from '@delegato/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ALICE, BOB, CAROL, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 let h: Harness;
 let c: ImapClient;

@@ -2,9 +2,11 @@
  * Message commands over raw sockets: FETCH (every item, sections, partials, implicit \Seen), STORE,
  * COPY, MOVE, EXPUNGE, CLOSE, SEARCH (every RFC 3501 key), sequence numbers versus UIDs.
  */
+
+import { BOB, CAROL } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORWARD, NESTED } from './corpus.js';
-import { BOB, CAROL, type Harness, message, selectedSession, startHarness } from './helpers.js';
+import { type Harness, message, selectedSession, startHarness } from './helpers.js';
 
 let h: Harness;
 

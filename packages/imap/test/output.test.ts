@@ -4,8 +4,9 @@
  * delayed ACK (Nagle) between the lines of one answer; IDLE and literals still get theirs at once.
  */
 import { connect, Socket } from 'node:net';
+import { BOB, waitFor } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, type Harness, ImapClient, message, startHarness, waitFor } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 let h: Harness;
 

@@ -1,8 +1,10 @@
 /**
  * IMAP4rev2 mode (RFC 9051, after ENABLE IMAP4rev2), ESEARCH (RFC 4731) and SEARCHRES (RFC 5182).
  */
+
+import { CAROL } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAROL, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 /** What the line client (which reads bytes as latin1) sees of UTF-8 text. */
 const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');

@@ -2,8 +2,10 @@
  * Abuse and limits over raw sockets: the bad-command limit, autologout (RFC 9051 §5.4), over-long lines,
  * over-large literals (RFC 7888 §4), deep nesting, pipelining, server shutdown.
  */
+
+import { ALICE } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {

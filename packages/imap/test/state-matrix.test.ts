@@ -2,8 +2,10 @@
  * Every command in every state (RFC 9051 §3, §6): not authenticated, authenticated, selected. Each cell
  * runs on a fresh connection and checks OK / NO / BAD.
  */
+
+import { ALICE } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 type State = 'not-authenticated' | 'authenticated' | 'selected';
 type Outcome = 'OK' | 'NO' | 'BAD';

@@ -1,8 +1,10 @@
 /**
  * Mailbox updates across sessions (RFC 9051 §7.5.1), IDLE (RFC 2177), CONDSTORE and QRESYNC (RFC 7162).
  */
+
+import { ALICE } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, ImapClient, message, startHarness } from './helpers.js';
+import { type Harness, ImapClient, message, startHarness } from './helpers.js';
 
 let h: Harness;
 let n = 0;

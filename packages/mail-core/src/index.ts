@@ -1,7 +1,17 @@
 /** Shared plumbing of the line-based mail protocol servers. See README.md. */
+export { ConnectionClosedError, isConnectionError } from './connection-errors.js';
+export { END_GRACE_MS, endGracefully } from './graceful-end.js';
 export {
   type ListenedSession,
   type ListenOptions,
   listenForSessions,
   type SessionListener,
 } from './listener.js';
+export { isLocalConnection, normalizeAddress } from './peer-address.js';
+export {
+  ProtocolListeners,
+  type ProtocolListenersOptions,
+  type SessionTransport,
+} from './protocol-listeners.js';
+export { drained } from './socket-drain.js';
+export { detachPlainSocket, type TlsUpgradeOptions, upgradeToTls } from './tls-upgrade.js';

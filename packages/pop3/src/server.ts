@@ -3,9 +3,7 @@
  * over one set of services. Protocol only: storage is the `MailBackend` subset it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import type { AddressInfo } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import { listenForSessions } from '@delegato/mail-core';
+import { ProtocolListeners, type SessionListener } from '@delegato/mail-core';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
@@ -39,26 +37,22 @@ export interface Pop3ServerOptions {
   implementation?: string;
 }
 
-export interface Pop3Listener {
-  address: AddressInfo;
-  /** Stops accepting and cuts this listener's connections (nothing is deleted: no UPDATE). */
-  close(): Promise<void>;
-}
+/** A POP3 or POP3S listener: `close()` stops accepting and cuts its connections (nothing is deleted: no UPDATE). */
+export type Pop3Listener = SessionListener;
 
 export class Pop3Server {
   readonly #services: Pop3Services;
-  readonly #secureContext: SecureContext;
-  readonly #tls: { key: string; cert: string };
-  readonly #trustLocal: boolean;
-  readonly #logger: Logger | undefined;
-  readonly #listeners = new Set<Pop3Listener>();
+  readonly #listeners: ProtocolListeners<Pop3Session>;
 
   constructor(opts: Pop3ServerOptions) {
     if (!opts.hostname) throw new TypeError('Pop3Server: hostname is required');
-    this.#tls = { key: opts.tls.key, cert: opts.tls.cert };
-    this.#secureContext = createSecureContext(this.#tls);
-    this.#trustLocal = opts.trustLocalConnections ?? true;
-    this.#logger = opts.logger;
+    this.#listeners = new ProtocolListeners({
+      protocols: { plain: 'pop3', implicitTls: 'pop3s' },
+      tls: opts.tls,
+      trustLocalConnections: opts.trustLocalConnections,
+      logger: opts.logger,
+      createSession: (transport) => new Pop3Session({ ...transport, services: this.#services }),
+    });
     this.#services = {
       hostname: opts.hostname,
       backend: opts.backend,
@@ -73,39 +67,14 @@ export class Pop3Server {
 
   /** Listens on `host:port` (port 0: any free port). `implicitTls`: POP3S, else POP3 with STLS. */
   async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<Pop3Listener> {
-    const proto = opts.implicitTls ? 'pop3s' : 'pop3';
-    const listening = await listenForSessions({
-      port,
-      host,
+    return this.#listeners.listen(port, host, {
       implicitTls: opts.implicitTls,
-      tls: this.#tls,
       handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
-      proto,
-      ...(this.#logger ? { logger: this.#logger } : {}),
-      createSession: (socket, cid, onClose) =>
-        new Pop3Session({
-          socket,
-          tls: opts.implicitTls,
-          services: this.#services,
-          secureContext: this.#secureContext,
-          trustLocalConnections: this.#trustLocal,
-          log: this.#logger?.child({ cid, proto, remote: socket.remoteAddress }),
-          onClose,
-        }),
     });
-    const listener: Pop3Listener = {
-      address: listening.address,
-      close: async () => {
-        this.#listeners.delete(listener);
-        await listening.close();
-      },
-    };
-    this.#listeners.add(listener);
-    return listener;
   }
 
   /** Closes every listener and cuts every connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.#listeners].map((l) => l.close()));
+    await this.#listeners.closeAll();
   }
 }

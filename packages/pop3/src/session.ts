@@ -8,7 +8,18 @@
  * (RFC 1939 §3) deletes nothing and leaves every flag as it was.
  */
 import type { Socket } from 'node:net';
-import { type SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import {
+  ConnectionClosedError,
+  detachPlainSocket,
+  drained,
+  endGracefully,
+  isConnectionError,
+  isLocalConnection,
+  normalizeAddress,
+  type SessionTransport,
+  upgradeToTls,
+} from '@delegato/mail-core';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import { findCommand } from './commands/index.js';
@@ -20,8 +31,6 @@ import { type Frame, LineFramer, parseCommandLine } from './parser.js';
 import { err, ok, Pop3Error, pop3Error, TEXT, toWire } from './replies.js';
 
 const INBOX = 'INBOX';
-/** After `end()`, a peer that does not close its side is cut off after this long. */
-const END_GRACE_MS = 5_000;
 /** Multi-line listings are written in slices of about this many characters. */
 const LISTING_SLICE = 16 * 1024;
 /**
@@ -30,17 +39,9 @@ const LISTING_SLICE = 16 * 1024;
  */
 const WHOLE_READ_LIMIT = 256 * 1024;
 
-export interface SessionOptions {
-  socket: Socket;
-  /** The socket is a TLS socket already (implicit TLS, RFC 8314 §3.3). */
-  tls: boolean;
+/** The connection (see `SessionTransport`) and the server's services. */
+export interface SessionOptions extends SessionTransport {
   services: Pop3Services;
-  /** For STLS. */
-  secureContext: SecureContext;
-  trustLocalConnections: boolean;
-  log: Logger | undefined;
-  /** Called once, when the connection is gone. */
-  onClose?: () => void;
 }
 
 export class Pop3Session implements Pop3Context {
@@ -79,8 +80,7 @@ export class Pop3Session implements Pop3Context {
     this.#onCloseCallback = opts.onClose;
     this.log = opts.log;
     this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
-    const localAddress = normalizeAddress(opts.socket.localAddress ?? '');
-    this.#local = this.remoteAddress !== '' && this.remoteAddress === localAddress;
+    this.#local = isLocalConnection(opts.socket);
   }
 
   get tls(): boolean {
@@ -235,43 +235,21 @@ export class Pop3Session implements Pop3Context {
     const raw = this.#socket;
     this.#midResponse = true;
     // Nothing received before the handshake may run after it (RFC 2595 §4, CVE-2011-0411): stop
-    // feeding the framer, drop what it holds, and let whatever the plain socket still emits fall away.
-    raw.removeListener('data', this.#onData);
-    raw.removeListener('timeout', this.#onTimeout);
-    raw.setTimeout(0);
+    // reading and drop what the framer holds.
+    detachPlainSocket(raw, { onData: this.#onData, onTimeout: this.#onTimeout });
     this.#framer.clear();
     if (this.#paused) {
       this.#paused = false;
       raw.resume();
     }
     raw.write(ok(TEXT.beginTls));
-    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.#secureContext });
-    secure.on('error', this.#onError);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error('TLS handshake timed out'));
-        }, this.services.limits.tlsHandshakeTimeoutMs);
-        secure.once('secure', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        secure.once('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        secure.once('close', () => {
-          clearTimeout(timer);
-          reject(new Error('connection closed during the TLS handshake'));
-        });
-      });
-    } catch (error) {
-      // The client's failure, not ours: nothing to answer, nothing to report above debug.
-      this.log?.debug({ err: error }, 'pop3 STLS handshake failed');
-      secure.destroy();
-      raw.destroy();
-      throw new ConnectionClosedError();
-    }
+    const secure = await upgradeToTls(raw, {
+      secureContext: this.#secureContext,
+      handshakeTimeoutMs: this.services.limits.tlsHandshakeTimeoutMs,
+      onError: this.#onError,
+      log: this.log,
+      name: 'pop3 STLS',
+    });
     this.#socket = secure;
     this.#tls = true;
     this.#attach(secure);
@@ -286,9 +264,7 @@ export class Pop3Session implements Pop3Context {
   end(): void {
     if (this.#ending) return;
     this.#ending = true;
-    const socket = this.#socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    endGracefully(this.#socket);
     this.#wakeUp();
   }
 
@@ -448,47 +424,6 @@ export class Pop3Session implements Pop3Context {
 
   /** Resolves on 'drain'; rejects when the connection closes first. */
   #drained(): Promise<void> {
-    const socket = this.#socket;
-    return new Promise<void>((resolve, reject) => {
-      const onDrain = () => {
-        socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = () => {
-        socket.off('drain', onDrain);
-        reject(new ConnectionClosedError());
-      };
-      socket.once('drain', onDrain);
-      socket.once('close', onClose);
-    });
+    return drained(this.#socket);
   }
-}
-
-class ConnectionClosedError extends Error {
-  override name = 'ConnectionClosedError';
-  constructor() {
-    super('connection closed');
-  }
-}
-
-const CONNECTION_ERRORS = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_WRITE_AFTER_END',
-]);
-
-function isConnectionError(error: unknown): boolean {
-  if (error instanceof ConnectionClosedError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
-}
-
-/** IPv4-mapped IPv6 addresses as IPv4, so 127.0.0.1 on a dual-stack socket still matches itself. */
-function normalizeAddress(address: string): string {
-  const a = address.toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }

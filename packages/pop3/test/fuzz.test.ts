@@ -3,9 +3,11 @@
  * (before and after login), never crash the server or make it log a problem; after each run a fresh
  * connection still gets the greeting.
  */
+
+import { ALICE, waitFor } from '@delegato/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, Pop3Client, startHarness, waitFor } from './helpers.js';
+import { type Harness, Pop3Client, startHarness } from './helpers.js';
 
 let h: Harness;
 

@@ -4,20 +4,9 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { LoginRateLimiter } from '@delegato/sasl';
-import { LineClient } from '@delegato/testkit';
+import { ALICE, BOB, CAROL, LineClient, type TestAccount, waitFor } from '@delegato/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ALICE,
-  BOB,
-  CAROL,
-  expectedStuffed,
-  type Harness,
-  HOSTNAME,
-  Pop3Client,
-  startHarness,
-  type TestAccount,
-  waitFor,
-} from './helpers.js';
+import { expectedStuffed, type Harness, HOSTNAME, Pop3Client, startHarness } from './helpers.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64');

@@ -3,8 +3,10 @@
  * fresh, AUTHORIZATION after a successful USER, TRANSACTION. Each cell runs on a fresh connection and
  * checks +OK / -ERR. Then the bad-command limit.
  */
+
+import { ALICE } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, type Harness, Pop3Client, startHarness } from './helpers.js';
+import { type Harness, Pop3Client, startHarness } from './helpers.js';
 
 type State = 'AUTHORIZATION' | 'AUTHORIZATION after USER' | 'TRANSACTION';
 type Outcome = '+OK' | '-ERR';

@@ -7,6 +7,16 @@ export {
 } from './dns-server.js';
 export { LineClient } from './line-client.js';
 export {
+  closeOnce,
+  HARNESS_ACCOUNTS,
+  type ListeningServer,
+  listenOnLoopback,
+  type MailServerTestOptions,
+  mailServerTestOptions,
+} from './mail-server-harness.js';
+export { ALL_MECHANISMS, memoryCredentials } from './memory-credentials.js';
+export { recordingLogger } from './recording-logger.js';
+export {
   type RunningSmtpSink,
   type SinkRecipient,
   type SinkReply,
@@ -15,6 +25,7 @@ export {
   startSmtpSink,
 } from './smtp-sink.js';
 export { ALL_PORTS_ZERO, tempDir } from './temp.js';
+export { ALICE, BOB, CAROL, type TestAccount } from './test-accounts.js';
 export {
   type ClientCert,
   clientCert,
@@ -23,3 +34,4 @@ export {
   type TestCert,
   testCa,
 } from './tls-cert.js';
+export { waitFor } from './wait-for.js';

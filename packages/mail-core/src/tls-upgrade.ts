@@ -1,0 +1,65 @@
+/**
+ * The server side of an in-protocol TLS upgrade (IMAP STARTTLS, RFC 9051 §6.2.1; POP3 STLS, RFC 2595
+ * §4): first stop reading the plain socket, then the TLS handshake over it, bounded in time.
+ */
+import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { ConnectionClosedError } from './connection-errors.js';
+
+/**
+ * Nothing received before the handshake may run after it (CVE-2011-0411): removes the session's 'data'
+ * and 'timeout' listeners from the plain socket, so whatever it still emits falls away. The session must
+ * also drop what it has buffered, and resume the socket if it paused it.
+ */
+export function detachPlainSocket(
+  raw: Socket,
+  listeners: { onData: (chunk: Buffer) => void; onTimeout: () => void },
+): void {
+  raw.removeListener('data', listeners.onData);
+  raw.removeListener('timeout', listeners.onTimeout);
+  raw.setTimeout(0);
+}
+
+export interface TlsUpgradeOptions {
+  secureContext: SecureContext;
+  handshakeTimeoutMs: number;
+  /** Attached to the TLS socket before the handshake, and left attached. */
+  onError: (error: Error) => void;
+  log: Logger | undefined;
+  /** The upgrade's name in the log: `imap STARTTLS`, `pop3 STLS`. */
+  name: string;
+}
+
+/**
+ * Resolves with the TLS socket once the handshake is done. On a failure, a timeout or a close during the
+ * handshake (the client's failure, not ours: nothing to answer, nothing to report above debug), destroys
+ * both sockets and rejects with `ConnectionClosedError`.
+ */
+export async function upgradeToTls(raw: Socket, o: TlsUpgradeOptions): Promise<TLSSocket> {
+  const secure = new TLSSocket(raw, { isServer: true, secureContext: o.secureContext });
+  secure.on('error', o.onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('TLS handshake timed out')), o.handshakeTimeoutMs);
+      secure.once('secure', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      secure.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      secure.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error('connection closed during the TLS handshake'));
+      });
+    });
+  } catch (error) {
+    o.log?.debug({ err: error }, `${o.name} handshake failed`);
+    secure.destroy();
+    raw.destroy();
+    throw new ConnectionClosedError();
+  }
+  return secure;
+}
