@@ -365,6 +365,9 @@ export class Pop3Session implements Pop3Context {
   // ---- transport ---------------------------------------------------------------------------------
 
   #attach(socket: Socket): void {
+    // Every answer is written whole (RETR in one corked write): send it at once rather than wait for the
+    // client's delayed ACK of the previous one (Nagle); QUIT's +OK waited ~20 ms for it.
+    socket.setNoDelay(true);
     socket.on('data', this.#onData);
     if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
