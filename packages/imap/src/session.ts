@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import {
+  attachSessionSocket,
   ConnectionClosedError,
   detachPlainSocket,
   drained,
@@ -469,15 +470,13 @@ export class ImapSession implements ImapContext {
   }
 
   #attach(socket: Socket): void {
-    // Responses are coalesced by corking (one write per command's answer, ~128 KiB FETCH batches): what
-    // is written goes out at once rather than waiting for the client's delayed ACK (Nagle).
-    socket.setNoDelay(true);
-    socket.on('data', this.#onData);
-    if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    // Responses are coalesced by corking (one write per command's answer, ~128 KiB FETCH batches).
     const limits = this.services.limits;
-    socket.setTimeout(this.state === 'not-authenticated' ? limits.loginTimeoutMs : limits.idleTimeoutMs);
-    socket.on('timeout', this.#onTimeout);
+    attachSessionSocket(
+      socket,
+      { onData: this.#onData, onError: this.#onError, onClose: this.#onClose, onTimeout: this.#onTimeout },
+      this.state === 'not-authenticated' ? limits.loginTimeoutMs : limits.idleTimeoutMs,
+    );
   }
 
   readonly #onData = (chunk: Buffer): void => {

@@ -13,5 +13,10 @@ export {
   type ProtocolListenersOptions,
   type SessionTransport,
 } from './protocol-listeners.js';
+export {
+  attachSessionSocket,
+  detachPlainSocket,
+  type SessionSocketListeners,
+} from './session-socket.js';
 export { drained } from './socket-drain.js';
-export { detachPlainSocket, type TlsUpgradeOptions, upgradeToTls } from './tls-upgrade.js';
+export { type TlsUpgradeOptions, upgradeToTls } from './tls-upgrade.js';

@@ -1,25 +1,12 @@
 /**
  * The server side of an in-protocol TLS upgrade (IMAP STARTTLS, RFC 9051 §6.2.1; POP3 STLS, RFC 2595
- * §4): first stop reading the plain socket, then the TLS handshake over it, bounded in time.
+ * §4): the TLS handshake over the plain socket, bounded in time (first detach the session from it:
+ * `detachPlainSocket`, session-socket.ts).
  */
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConnectionClosedError } from './connection-errors.js';
-
-/**
- * Nothing received before the handshake may run after it (CVE-2011-0411): removes the session's 'data'
- * and 'timeout' listeners from the plain socket, so whatever it still emits falls away. The session must
- * also drop what it has buffered, and resume the socket if it paused it.
- */
-export function detachPlainSocket(
-  raw: Socket,
-  listeners: { onData: (chunk: Buffer) => void; onTimeout: () => void },
-): void {
-  raw.removeListener('data', listeners.onData);
-  raw.removeListener('timeout', listeners.onTimeout);
-  raw.setTimeout(0);
-}
 
 export interface TlsUpgradeOptions {
   secureContext: SecureContext;

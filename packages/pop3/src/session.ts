@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import {
+  attachSessionSocket,
   ConnectionClosedError,
   detachPlainSocket,
   drained,
@@ -365,14 +366,12 @@ export class Pop3Session implements Pop3Context {
   // ---- transport ---------------------------------------------------------------------------------
 
   #attach(socket: Socket): void {
-    // Every answer is written whole (RETR in one corked write): send it at once rather than wait for the
-    // client's delayed ACK of the previous one (Nagle); QUIT's +OK waited ~20 ms for it.
-    socket.setNoDelay(true);
-    socket.on('data', this.#onData);
-    if (!socket.listeners('error').includes(this.#onError)) socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
-    socket.setTimeout(this.services.limits.idleTimeoutMs);
-    socket.on('timeout', this.#onTimeout);
+    // Every answer is written whole (RETR in one corked write).
+    attachSessionSocket(
+      socket,
+      { onData: this.#onData, onError: this.#onError, onClose: this.#onClose, onTimeout: this.#onTimeout },
+      this.services.limits.idleTimeoutMs,
+    );
   }
 
   readonly #onData = (chunk: Buffer): void => {
