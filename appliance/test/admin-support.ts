@@ -7,15 +7,13 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Actor, Directory } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
-import { loadConfig } from '../src/config/load.js';
+import type { RunningAppliance } from '../src/appliance.js';
+import { startApplianceWith, testConfig } from './appliance-support.js';
 
 export const OPERATOR = 'operator';
 export const OPERATOR_PASSWORD = 'Operator-Test-Pass-1';
@@ -34,15 +32,8 @@ export const listenerPort = (app: RunningAppliance, name: string): number => {
 /** The real appliance in this process: ports 0, real databases in a temp dir, `operator` bootstrapped. */
 export async function startTestAppliance(prefix: string, env: Record<string, string> = {}) {
   const dir = tempDir(prefix);
-  const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var'), ...env },
-    cwd: dir.path,
-  });
-  const app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: OPERATOR_PASSWORD },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
+  const config = testConfig(dir.path, env);
+  const app = await startApplianceWith(config, OPERATOR_PASSWORD);
   const origin = `https://127.0.0.1:${listenerPort(app, 'admin')}`;
   return {
     app,

@@ -1,17 +1,6 @@
-/**
- * IMAP with a real third-party client, imapflow, against the real appliance (in this process, ports 0, real
- * databases in a temp dir). Mail arrives by SMTP, so this also checks that IMAP shows what the MX stored,
- * byte for byte: UIDs in delivery order, RFC822.SIZE, BODY[] and its parts, BODYSTRUCTURE, ENVELOPE
- * (RFC 9051 / 3501); then flags seen by a second session, UIDPLUS COPY/MOVE/APPEND (RFC 4315, 6851), IDLE
- * across sessions (RFC 2177), CONDSTORE/QRESYNC (RFC 7162), QUOTA (RFC 9208), SPECIAL-USE (RFC 6154),
- * NAMESPACE (RFC 2342), ENABLE (RFC 5161), STARTTLS and implicit TLS.
- */
-
-import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Actor } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import {
   type ExistsEvent,
   type ExpungeEvent,
@@ -22,10 +11,10 @@ import {
   type MailboxObject,
 } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
-import { loadConfig } from '../src/config/load.js';
+import type { RunningAppliance } from '../src/appliance.js';
+import { addRose, startApplianceIn } from './appliance-support.js';
 
-const OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
+const _OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
 const PASSWORD = 'Imap-Secret-Pass-7';
 const USER = 'rose.pinkcheeks@iat.example';
 const QUOTA_BYTES = 10 * 1024 * 1024;
@@ -163,25 +152,8 @@ function found<T>(value: T | false | null | undefined, what = 'a result'): T {
 }
 
 beforeAll(async () => {
-  const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var') },
-    cwd: dir.path,
-  });
-  app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
-  await app.directory.addDomain(OP, 'iat.example');
-  await app.directory.addMailbox(OP, {
-    domain: 'iat.example',
-    kind: 'personal',
-    firstName: 'Rose',
-    lastName: 'Pinkcheeks',
-    password: PASSWORD,
-    quotaBytes: QUOTA_BYTES,
-  });
-  userId = (await app.directory.resolveLogin(USER))?.id ?? '';
+  app = await startApplianceIn(dir.path);
+  userId = await addRose(app, PASSWORD, { quotaBytes: QUOTA_BYTES });
   await deliver(MSG1);
   await deliver(MSG2);
   await deliver(MSG3);

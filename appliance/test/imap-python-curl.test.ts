@@ -5,18 +5,15 @@
  * Mail arrives by SMTP, so this also checks that IMAP serves what the MX stored, byte for byte.
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Actor } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
-import { loadConfig } from '../src/config/load.js';
+import type { RunningAppliance } from '../src/appliance.js';
+import { startApplianceIn, TEST_OPERATOR } from './appliance-support.js';
 
 const run = promisify(execFile);
-const OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
+const OP = TEST_OPERATOR;
 const PASSWORD = 'Imap-Secret-Pass-7';
 /** imaplib's mailbox. */
 const ROSE = 'rose.pinkcheeks@iat.example';
@@ -80,15 +77,7 @@ async function curl(args: string[]): Promise<{ code: number; stdout: Buffer; std
 }
 
 beforeAll(async () => {
-  const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var') },
-    cwd: dir.path,
-  });
-  app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
+  app = await startApplianceIn(dir.path);
   await app.directory.addDomain(OP, 'iat.example');
   for (const [firstName, lastName] of [
     ['Rose', 'Pinkcheeks'],

@@ -7,16 +7,15 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Actor } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
-import { loadConfig } from '../src/config/load.js';
+import type { RunningAppliance } from '../src/appliance.js';
 import { dataPaths } from '../src/data-dir.js';
+import { addRose, startApplianceIn } from './appliance-support.js';
 
-const OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
+const _OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
 const PASSWORD = 'Imap-Secret-Pass-7';
 const USER = 'rose.pinkcheeks@iat.example';
 /** A client address other than the server's 127.0.0.1: not local, so not secure without TLS. */
@@ -107,21 +106,8 @@ async function eventually(what: string, probe: () => boolean | Promise<boolean>,
 }
 
 beforeAll(async () => {
-  const config = loadConfig({ env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: DATA }, cwd: dir.path });
-  app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
-  await app.directory.addDomain(OP, 'iat.example');
-  await app.directory.addMailbox(OP, {
-    domain: 'iat.example',
-    kind: 'personal',
-    firstName: 'Rose',
-    lastName: 'Pinkcheeks',
-    password: PASSWORD,
-  });
-  userId = (await app.directory.resolveLogin(USER))?.id ?? '';
+  app = await startApplianceIn(dir.path, { DELEGATO_DATA_DIR: DATA });
+  userId = await addRose(app, PASSWORD);
   await deliver('first');
 }, 60_000);
 

@@ -5,13 +5,9 @@
  * `email` package as multipart/report. Queue tools (list, trace) see it all.
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Actor } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
 import {
-  ALL_PORTS_ZERO,
   LineClient,
   type RunningDnsServer,
   type RunningSmtpSink,
@@ -20,12 +16,12 @@ import {
   tempDir,
 } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { RunningAppliance } from '../src/appliance.js';
 import { executeCommand } from '../src/cli/commands.js';
-import { loadConfig } from '../src/config/load.js';
+import { addRose, startApplianceIn, TEST_OPERATOR } from './appliance-support.js';
 
 const run = promisify(execFile);
-const OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
+const OP = TEST_OPERATOR;
 const PASSWORD = 'Outbound-Pass-99';
 const dir = tempDir('delegato-out-');
 let app: RunningAppliance;
@@ -79,31 +75,13 @@ beforeAll(async () => {
     'elsewhere.example': { MX: [{ priority: 10, exchange: 'mx.elsewhere.example' }] },
     'mx.elsewhere.example': { A: ['127.0.0.1'] },
   });
-  const config = loadConfig({
-    env: {
-      ...ALL_PORTS_ZERO,
-      DELEGATO_DATA_DIR: join(dir.path, 'var'),
-      DELEGATO_DNS_SERVERS: dns.server,
-      DELEGATO_SMTP_OUTBOUND_PORT: String(sinkPort),
-      DELEGATO_QUEUE_RETRY_SCHEDULE: '1',
-      DELEGATO_QUEUE_DELAY_NOTIFY_AFTER_SECONDS: '2',
-    },
-    cwd: dir.path,
+  app = await startApplianceIn(dir.path, {
+    DELEGATO_DNS_SERVERS: dns.server,
+    DELEGATO_SMTP_OUTBOUND_PORT: String(sinkPort),
+    DELEGATO_QUEUE_RETRY_SCHEDULE: '1',
+    DELEGATO_QUEUE_DELAY_NOTIFY_AFTER_SECONDS: '2',
   });
-  app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
-  await app.directory.addDomain(OP, 'iat.example');
-  await app.directory.addMailbox(OP, {
-    domain: 'iat.example',
-    kind: 'personal',
-    firstName: 'Rose',
-    lastName: 'Pinkcheeks',
-    password: PASSWORD,
-  });
-  roseId = (await app.directory.resolveLogin('rose.pinkcheeks@iat.example'))?.id ?? '';
+  roseId = await addRose(app, PASSWORD);
   await app.store.ensureUser(roseId);
 }, 60_000);
 

@@ -6,17 +6,15 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Actor } from '@delegato/directory';
-import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
-import { loadConfig } from '../src/config/load.js';
+import type { RunningAppliance } from '../src/appliance.js';
+import { addRose, startApplianceIn } from './appliance-support.js';
 
 const run = promisify(execFile);
-const OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
+const _OP: Actor = { kind: 'operator', name: 'test', from: 'local' };
 const PASSWORD = 'Pop-Secret-Pass-7';
 const USER = 'rose.pinkcheeks@iat.example';
 const dir = tempDir('delegato-pop3-');
@@ -50,23 +48,8 @@ async function poplib(script: string): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var') },
-    cwd: dir.path,
-  });
-  app = await startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'warn', destination: new PassThrough() }),
-  });
-  await app.directory.addDomain(OP, 'iat.example');
-  await app.directory.addMailbox(OP, {
-    domain: 'iat.example',
-    kind: 'personal',
-    firstName: 'Rose',
-    lastName: 'Pinkcheeks',
-    password: PASSWORD,
-  });
+  app = await startApplianceIn(dir.path);
+  await addRose(app, PASSWORD);
   await send(USER, 'one', 'first body\r\n.leading dot line');
   await send('pinkcheeks@iat.example', 'two', 'second body');
   await send('r.pinkcheeks@iat.example', 'three', 'third body');
