@@ -203,6 +203,7 @@ describe('outbound delivery', () => {
       '--from',
       'x@outside.example',
     ]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
-    expect(r.stdout).toMatch(/<\*\* {1}554 5\.7\.1 /);
+    // RFC 6409 §4.3: the MSA refuses MAIL before AUTH from outside the internal networks.
+    expect(r.stdout).toMatch(/<\*\* {1}530 5\.7\.0 /);
   });
 });

@@ -186,13 +186,12 @@ describe('submission', () => {
     expect(r.out).toMatch(/535 5\.7\.8/);
   });
 
-  it('anti-relay: external unauthenticated → external domain refused; → hosted domain accepted; internal → queued', async () => {
+  it('anti-relay: external unauthenticated → MAIL refused (530, RFC 6409 §4.3); internal → queued', async () => {
     const c = await LineClient.connect(submission);
     await c.smtpReply();
     await c.smtp('EHLO client.example');
-    await c.smtp('MAIL FROM:<someone@outside.example>');
-    expect((await c.smtp('RCPT TO:<friend@elsewhere.example>')).text).toMatch(/^554 5\.7\.1 /);
-    expect((await c.smtp('RCPT TO:<rose.pinkcheeks@iat.example>')).code).toBe(250);
+    expect((await c.smtp('MAIL FROM:<someone@outside.example>')).text).toMatch(/^530 5\.7\.0 /);
+    expect((await c.smtp('RCPT TO:<rose.pinkcheeks@iat.example>')).code).toBe(503);
     c.close();
 
     const before = (await app.queue.list()).length;

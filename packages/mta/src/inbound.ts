@@ -11,7 +11,12 @@
 import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import type { AuthenticatedUser, CredentialStore, LoginRateLimiter } from '@delegato/sasl';
+import {
+  type AuthenticatedUser,
+  authzidMatches,
+  type CredentialStore,
+  type LoginRateLimiter,
+} from '@delegato/sasl';
 import type { Logger } from 'pino';
 import {
   SMTPServer,
@@ -30,6 +35,7 @@ import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
 import type { DeliveryStore, RecipientDirectory } from './ports.js';
 import { headerMessageId, type OutboundQueue, type QueuedRecipient } from './queue/outbound-queue.js';
+import { limitRecipientCommands, MAX_RECIPIENT_COMMANDS } from './rcpt-commands.js';
 import { replyError, SmtpReplyError } from './replies.js';
 import { smtpServerLogger } from './smtp-logger.js';
 import { keepApplicationEnhancedCodes } from './smtp-server-patch.js';
@@ -42,6 +48,11 @@ export interface MxLimits {
   maxRecipients: number;
   /** Refused RCPTs after which the session is closed (dictionary attacks, floods). */
   maxRefusedRecipients: number;
+  /**
+   * RCPT commands per transaction, accepted, refused and repeated alike, after which the session is closed
+   * (421 4.5.3). Default: `maxRecipients + RCPT_OVERSHOOT`.
+   */
+  maxRecipientCommands: number;
   /** Idle time before the connection is closed, ms. */
   idleTimeoutMs: number;
   /** Whole-session cap, ms: slowloris clients that trickle bytes are cut off. */
@@ -54,10 +65,17 @@ export interface MxLimits {
   maxClients: number;
 }
 
+/**
+ * RCPT commands allowed beyond `maxRecipients` in one transaction before the session is closed: Postfix's
+ * smtpd_recipient_overshoot_limit (1000). Repeated and refused RCPTs count too.
+ */
+export const RCPT_OVERSHOOT = 1000;
+
 export const DEFAULT_MX_LIMITS: MxLimits = {
   maxMessageBytes: 50 * 1024 * 1024,
   maxRecipients: 100,
   maxRefusedRecipients: 20,
+  maxRecipientCommands: 100 + RCPT_OVERSHOOT,
   idleTimeoutMs: 60_000,
   sessionTimeoutMs: 10 * 60_000,
   greetingDelayMs: 0,
@@ -100,9 +118,29 @@ export interface MxServerOptions {
 
 interface Transaction {
   destinations: Array<{ rcpt: string; dest: Destination; notify?: string[]; orcpt?: string }>;
+  /** `recipientKey` of every accepted RCPT: a repeated one is answered 250 and not recorded again. */
+  rcpts: Set<string>;
+  /** `destinationKey` of every destination: two RCPTs resolving to one mailbox or address give one copy. */
+  destinationKeys: Set<string>;
   refused: number;
   /** The authenticated user's own addresses, read once at MAIL FROM (null: not authenticated). */
   owned?: Set<string> | null;
+}
+
+/**
+ * The key under which a RCPT address counts once per transaction: the whole address lower-cased. Domains
+ * are case-insensitive (RFC 5321 §2.4); local parts may be case-sensitive at the receiving host, but hosted
+ * mailboxes are not (the directory folds case), smtp-server's own recipient list (which its
+ * `maxRecipients` counts) folds the whole address too, and no real remote mailbox differs from another in
+ * case alone. Folding the same way keeps both lists, and the limit, equal.
+ */
+export function recipientKey(address: string): string {
+  return address.toLowerCase();
+}
+
+/** One copy per mailbox (local) or per lower-cased address (queued), however many RCPTs lead there. */
+function destinationKey(dest: Destination): string {
+  return dest.kind === 'local' ? `local:${dest.mailboxId}` : `${dest.kind}:${recipientKey(dest.address)}`;
 }
 
 /** What smtp-server keeps as `session.user` after our onAuth. */
@@ -130,7 +168,13 @@ export class MxServer {
 
   constructor(private readonly opts: MxServerOptions) {
     keepApplicationEnhancedCodes();
-    this.limits = { ...DEFAULT_MX_LIMITS, ...opts.limits };
+    limitRecipientCommands();
+    const maxRecipients = opts.limits?.maxRecipients ?? DEFAULT_MX_LIMITS.maxRecipients;
+    this.limits = {
+      ...DEFAULT_MX_LIMITS,
+      maxRecipientCommands: maxRecipients + RCPT_OVERSHOOT,
+      ...opts.limits,
+    };
     this.#networks = parseNetworks(opts.internalNetworks);
     this.#now = opts.now ?? (() => new Date());
     this.#log = new DeliveryLogBuffer(opts.queue, (err) =>
@@ -190,6 +234,7 @@ export class MxServer {
       },
     };
     (options as Record<string, unknown>).maxCommandLength = this.limits.maxCommandLength;
+    (options as Record<symbol, unknown>)[MAX_RECIPIENT_COMMANDS] = this.limits.maxRecipientCommands;
     this.#server = new SMTPServer(options);
     this.#server.on('error', (err) =>
       opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
@@ -227,10 +272,22 @@ export class MxServer {
     } else {
       user = await sub.credentials.verifyPassword(login, String(auth.password ?? ''));
     }
-    if (!user) {
+    // RFC 4616 §2: PLAIN's authorization identity, when not empty, must be the caller itself (smtp-server
+    // hands it over but does not check it); acting as someone else fails like a wrong password (535 5.7.8),
+    // as in IMAP and POP3 (@delegato/sasl). smtp-server takes the authzid as the login when the authcid is
+    // empty; then both are the same.
+    const authzid = auth.method === 'PLAIN' ? String((auth as { authzid?: unknown }).authzid ?? '') : '';
+    const foreignAuthzid = user !== null && authzid !== '' && !authzidMatches(authzid, login, user.address);
+    if (!user || foreignAuthzid) {
       sub.rateLimiter.fail(client, login);
       this.opts.logger.warn(
-        { event: 'smtp.auth_failed', user: login, client, method: auth.method },
+        {
+          event: 'smtp.auth_failed',
+          user: login,
+          client,
+          method: auth.method,
+          ...(foreignAuthzid ? { reason: 'authzid' } : {}),
+        },
         'login failed',
       );
       throw replyError('authFailed');
@@ -260,6 +317,12 @@ export class MxServer {
   }
 
   #onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    // RFC 6409 §4.3: the MSA takes mail only from authenticated clients, or from the internal networks
+    // (scanners, applications). The MX listener keeps its role: it takes mail for hosted domains from anyone.
+    if (this.opts.submission && !session.user && !inNetworks(session.remoteAddress, this.#networks)) {
+      cb(replyError('authRequired'));
+      return;
+    }
     const sender = address.address;
     // RFC 5321 §4.1.2: the null reverse-path is allowed; otherwise a mailbox with exactly one @.
     // U+FFFD: bytes that are not UTF-8 (smtp-server decodes commands as UTF-8), never an address.
@@ -268,7 +331,7 @@ export class MxServer {
       return;
     }
     // Refusals count per connection, not per transaction: a new MAIL FROM does not reset a flood.
-    const tx: Transaction = { destinations: [], refused: this.#tx.get(session)?.refused ?? 0 };
+    const tx = this.#newTransaction(this.#tx.get(session)?.refused ?? 0);
     this.#tx.set(session, tx);
     this.#ownedSenders(session).then(
       (owned) => {
@@ -282,10 +345,19 @@ export class MxServer {
     );
   }
 
+  #newTransaction(refused: number): Transaction {
+    return { destinations: [], rcpts: new Set(), destinationKeys: new Set(), refused };
+  }
+
   async #onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
-    const tx = this.#tx.get(session) ?? { destinations: [], refused: 0 };
+    const tx = this.#tx.get(session) ?? this.#newTransaction(0);
     this.#tx.set(session, tx);
     const rcpt = address.address;
+    // A repeated RCPT is accepted again (RFC 5321 §3.3 does not forbid it) but adds no recipient: it is not
+    // resolved, not counted towards maxRecipients (smtp-server folds it into its list the same way) and
+    // gets no second copy.
+    const key = recipientKey(rcpt);
+    if (tx.rcpts.has(key)) return;
     const from = session.envelope.mailFrom;
     const declared = Number(
       (from && (from.args as Record<string, unknown> | false | undefined)
@@ -306,8 +378,13 @@ export class MxServer {
       const args = (address.args ?? {}) as Record<string, string | boolean>;
       const notify = typeof args.NOTIFY === 'string' ? args.NOTIFY.toUpperCase().split(',') : undefined;
       const orcpt = typeof args.ORCPT === 'string' ? args.ORCPT : undefined;
-      for (const dest of dests)
+      tx.rcpts.add(key);
+      for (const dest of dests) {
+        const dk = destinationKey(dest);
+        if (tx.destinationKeys.has(dk)) continue;
+        tx.destinationKeys.add(dk);
         tx.destinations.push({ rcpt, dest, ...(notify ? { notify } : {}), ...(orcpt ? { orcpt } : {}) });
+      }
     } catch (err) {
       tx.refused++;
       // An SmtpReplyError: any other error would be answered 451 (asSmtpError) and the session kept open.

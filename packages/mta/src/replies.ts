@@ -34,6 +34,11 @@ export const REPLIES = {
   localError: r(451, '4.3.0', 'Local error in processing, try again later'),
   /** X.3.0: the recipient's region could not be queued. */
   queueError: r(451, '4.3.0', 'Could not queue the message, try again later'),
+  /**
+   * X.5.3: more RCPT commands in one transaction than `maxRecipientCommands` (accepted, refused and repeated
+   * ones alike; Postfix's smtpd_recipient_overshoot_limit): the session is closed.
+   */
+  tooManyRecipientCommands: r(421, '4.5.3', 'Too many recipient commands, closing connection'),
   /** X.7.0: too many refused recipients in one transaction (dictionary attack, flood): the session is closed. */
   tooManyRefused: r(421, '4.7.0', 'Too many refused recipients, closing connection'),
   /** X.4.7: delivery time expired / the client was too slow. */
@@ -42,6 +47,11 @@ export const REPLIES = {
   authFailed: r(535, '5.7.8', 'Authentication credentials invalid'),
   /** X.7.0: temporary authentication failure: too many failed attempts (RFC 4954 §6). */
   authRateLimited: r(454, '4.7.0', 'Too many failed logins, try again later'),
+  /**
+   * X.7.0: the submission listener (MSA) takes MAIL only after AUTH, except from the internal networks
+   * (RFC 6409 §4.3: "530 5.7.0 Authentication required"; RFC 4954 §6).
+   */
+  authRequired: r(530, '5.7.0', 'Authentication required'),
   /** X.5.1: AUTH is not offered on this listener. */
   authNotAvailable: r(502, '5.5.1', 'Authentication not available here'),
   /** X.7.1: an authenticated user used an address that is not theirs (RFC 6409 §6.1). */

@@ -24,3 +24,4 @@ export type {
   SaslSession,
   SaslStep,
 } from './types.js';
+export { authzidMatches } from './util.js';

@@ -1,0 +1,241 @@
+/**
+ * Issue 11, mail protocols: the attacks, performed against the real appliance over real sockets, that got
+ * through before (sender spoofing past the From check, one message delivered many times through repeated
+ * RCPTs, submission without AUTH, AUTH PLAIN with someone else's authorization identity). Memory before
+ * login is in security-mail-memory.test.ts.
+ *
+ * Loopback is not internal here: DELEGATO_INTERNAL_NETWORKS is 127.0.0.2/32, so 127.0.0.1 is an outside
+ * client and 127.0.0.2 an internal one. Mail to elsewhere.example goes to an SMTP sink on loopback through a
+ * loopback DNS server.
+ */
+import type { RunningDnsServer, RunningSmtpSink } from '@delegato/testkit';
+import { LineClient, startDnsServer, startSmtpSink, tempDir, waitFor } from '@delegato/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningAppliance } from '../src/appliance.js';
+import { addRose, startApplianceIn, TEST_OPERATOR } from './appliance-support.js';
+
+const PASSWORD = 'Rose-Secret-Pass-1';
+const MARIO_PASSWORD = 'Mario-Secret-Pass-2';
+const ROSE = 'rose.pinkcheeks@iat.example';
+const MARIO = 'mario.rossi@iat.example';
+const INTERNAL = '127.0.0.2';
+/** RCPT commands per transaction before the close: maxRecipients (100) + RCPT_OVERSHOOT (1000). */
+const MAX_RCPT_COMMANDS = 1100;
+
+const dir = tempDir('delegato-sec-mail-');
+let app: RunningAppliance;
+let sink: RunningSmtpSink;
+let dns: RunningDnsServer;
+let roseId = '';
+
+function port(name: string): number {
+  const p = app.listeners.find((l) => l.name === name)?.port;
+  if (!p) throw new Error(`no ${name} listener`);
+  return p;
+}
+
+const plain = (authzid: string, authcid: string, password: string) =>
+  Buffer.from(`${authzid}\0${authcid}\0${password}`).toString('base64');
+
+/** A submission session after EHLO (and STARTTLS), from `localAddress`. */
+async function submissionSession(localAddress = '127.0.0.1'): Promise<LineClient> {
+  const c = await LineClient.connect(port('submission'), '127.0.0.1', { localAddress });
+  await c.smtpReply();
+  await c.smtp('EHLO client.example');
+  expect((await c.smtp('STARTTLS')).code).toBe(220);
+  await c.startTls();
+  await c.smtp('EHLO client.example');
+  return c;
+}
+
+async function authedAs(user = ROSE, password = PASSWORD): Promise<LineClient> {
+  const c = await submissionSession();
+  expect((await c.smtp(`AUTH PLAIN ${plain('', user, password)}`)).code).toBe(235);
+  return c;
+}
+
+async function inboxCount(id: string): Promise<number> {
+  return (await app.store.snapshot(id, 'INBOX')).messages.length;
+}
+
+/** Reads `n` SMTP replies (pipelined commands). */
+async function replies(c: LineClient, n: number): Promise<Array<{ code: number; text: string }>> {
+  const out: Array<{ code: number; text: string }> = [];
+  for (let i = 0; i < n; i++) out.push(await c.smtpReply(20_000));
+  return out;
+}
+
+/** Every reply line until the server closes the connection. */
+async function linesUntilClosed(c: LineClient): Promise<string[]> {
+  const lines: string[] = [];
+  for (;;) {
+    try {
+      lines.push(await c.line(20_000));
+    } catch {
+      return lines;
+    }
+  }
+}
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  dns = await startDnsServer({
+    'elsewhere.example': { MX: [{ priority: 10, exchange: 'mx.elsewhere.example' }] },
+    'mx.elsewhere.example': { A: ['127.0.0.1'] },
+  });
+  app = await startApplianceIn(dir.path, {
+    DELEGATO_INTERNAL_NETWORKS: `${INTERNAL}/32`,
+    DELEGATO_DNS_SERVERS: dns.server,
+    DELEGATO_SMTP_OUTBOUND_PORT: String(sink.port),
+  });
+  roseId = await addRose(app, PASSWORD);
+  await app.store.ensureUser(roseId);
+  await app.directory.addMailbox(TEST_OPERATOR, {
+    domain: 'iat.example',
+    kind: 'personal',
+    firstName: 'Mario',
+    lastName: 'Rossi',
+    password: MARIO_PASSWORD,
+  });
+  await app.directory.addDomain(TEST_OPERATOR, 'b.example');
+}, 60_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await sink?.close();
+  await dns?.close();
+  dir.remove();
+});
+
+describe('item 9: AUTH PLAIN with someone else as authorization identity (RFC 4616 §2)', () => {
+  it('SMTP submission: own credentials, authzid = another user → 535 5.7.8; empty or own authzid → 235', async () => {
+    const c = await submissionSession();
+    expect((await c.smtp(`AUTH PLAIN ${plain(MARIO, ROSE, PASSWORD)}`)).text).toMatch(/^535 5\.7\.8 /);
+    // Still not authenticated: MAIL is refused (530), nothing was sent as Mario or as Rose.
+    expect((await c.smtp(`MAIL FROM:<${MARIO}>`)).code).toBe(530);
+    expect((await c.smtp(`AUTH PLAIN ${plain(ROSE.toUpperCase(), ROSE, PASSWORD)}`)).code).toBe(235);
+    c.close();
+    const d = await submissionSession();
+    // smtp-server's fallback: authcid empty, the authzid is the login.
+    expect((await d.smtp(`AUTH PLAIN ${plain(ROSE, '', PASSWORD)}`)).code).toBe(235);
+    d.close();
+  });
+
+  it('IMAP: AUTHENTICATE PLAIN with a foreign authzid → NO', async () => {
+    const c = await LineClient.connect(port('imaps'), '127.0.0.1', { tls: true });
+    expect(await c.line()).toMatch(/^\* OK/);
+    c.write(`a1 AUTHENTICATE PLAIN ${plain(MARIO, ROSE, PASSWORD)}\r\n`);
+    expect(await c.line()).toMatch(/^a1 NO /);
+    c.write(`a2 AUTHENTICATE PLAIN ${plain(ROSE, ROSE, PASSWORD)}\r\n`);
+    expect(await c.line()).toMatch(/^a2 OK /);
+    c.close();
+  });
+
+  it('POP3: AUTH PLAIN with a foreign authzid → -ERR', async () => {
+    const c = await LineClient.connect(port('pop3s'), '127.0.0.1', { tls: true });
+    expect(await c.line()).toMatch(/^\+OK/);
+    c.write(`AUTH PLAIN ${plain(MARIO, ROSE, PASSWORD)}\r\n`);
+    expect(await c.line()).toMatch(/^-ERR/);
+    c.write(`AUTH PLAIN ${plain('', ROSE, PASSWORD)}\r\n`);
+    expect(await c.line()).toMatch(/^\+OK/);
+    c.close();
+  });
+});
+
+describe('item 8: submission without AUTH (RFC 6409 §4.3)', () => {
+  it('an outside client is refused MAIL with 530 5.7.0 on both submission ports, even to hosted domains', async () => {
+    const c = await submissionSession();
+    expect((await c.smtp(`MAIL FROM:<${MARIO}>`)).text).toMatch(/^530 5\.7\.0 /);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(503);
+    c.close();
+    // Without STARTTLS as well.
+    const p = await LineClient.connect(port('submission'));
+    await p.smtpReply();
+    await p.smtp('EHLO client.example');
+    expect((await p.smtp('MAIL FROM:<>')).text).toMatch(/^530 5\.7\.0 /);
+    p.close();
+    const s = await LineClient.connect(port('submissions'), '127.0.0.1', { tls: true });
+    await s.smtpReply();
+    await s.smtp('EHLO client.example');
+    expect((await s.smtp(`MAIL FROM:<${MARIO}>`)).text).toMatch(/^530 5\.7\.0 /);
+    s.close();
+  });
+
+  it('an internal client sends without AUTH; an authenticated one too', async () => {
+    const before = await inboxCount(roseId);
+    const c = await submissionSession(INTERNAL);
+    expect((await c.smtp('MAIL FROM:<scanner@iat.example>')).code).toBe(250);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    expect((await c.smtp('Subject: scan\r\n\r\nscan\r\n.')).code).toBe(250);
+    c.close();
+    const a = await authedAs();
+    expect((await a.smtp(`MAIL FROM:<${ROSE}>`)).code).toBe(250);
+    a.close();
+    expect(await inboxCount(roseId)).toBe(before + 1);
+  });
+
+  it('the MX port keeps its role: an outside client delivers to a hosted domain without AUTH', async () => {
+    const before = await inboxCount(roseId);
+    const c = await LineClient.connect(port('smtp'));
+    await c.smtpReply();
+    await c.smtp('EHLO outside.example');
+    expect((await c.smtp('MAIL FROM:<someone@outside.example>')).code).toBe(250);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    expect((await c.smtp('Subject: hello\r\n\r\nhi\r\n.')).code).toBe(250);
+    c.close();
+    expect(await inboxCount(roseId)).toBe(before + 1);
+  });
+});
+
+describe('item 3: one message, many deliveries', () => {
+  it('the same RCPT repeated hundreds of times (any case, through aliases): one copy per recipient', async () => {
+    const before = await inboxCount(roseId);
+    const sinkBefore = sink.messages.length;
+    const c = await authedAs();
+    expect((await c.smtp(`MAIL FROM:<${ROSE}>`)).code).toBe(250);
+    const rcpts: string[] = [];
+    for (let i = 0; i < 500; i++) rcpts.push(i % 2 ? 'friend@elsewhere.example' : 'Friend@ELSEWHERE.example');
+    // Rose three ways: her address, an alias of hers, another case.
+    for (let i = 0; i < 300; i++)
+      rcpts.push(['pinkcheeks@iat.example', ROSE, ROSE.toUpperCase()][i % 3] as string);
+    c.write(rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join(''));
+    const answers = await replies(c, rcpts.length);
+    // Repeats are accepted again and never counted: far more than maxRecipients (100) get 250.
+    expect(answers.filter((a) => a.code !== 250)).toEqual([]);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    expect((await c.smtp(`From: <${ROSE}>\r\nSubject: many\r\n\r\nonce\r\n.`)).text).toMatch(/^250 2\.6\.0 /);
+    c.close();
+    expect(await inboxCount(roseId)).toBe(before + 1);
+    await sink.waitForMessages(sinkBefore + 1, 20_000);
+    await waitFor(async () => (await app.queue.list()).length === 0, 20_000);
+    const delivered = sink.messages.slice(sinkBefore);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]?.to.map((a) => a.toLowerCase())).toEqual(['friend@elsewhere.example']);
+  }, 60_000);
+
+  it(`RCPT commands per transaction are capped at ${MAX_RCPT_COMMANDS}: then 421 4.5.3 and the close`, async () => {
+    const c = await authedAs();
+    expect((await c.smtp(`MAIL FROM:<${ROSE}>`)).code).toBe(250);
+    const n = MAX_RCPT_COMMANDS + 200;
+    let cmds = '';
+    // Accepted, repeated and refused ones (smtp-server's own 501 for bad syntax) all count.
+    for (let i = 0; i < n; i++) cmds += i % 2 === 0 ? `RCPT TO:<${ROSE}>\r\n` : 'RCPT TO:<bad address>\r\n';
+    c.write(cmds);
+    const lines = await linesUntilClosed(c);
+    expect(lines).toHaveLength(MAX_RCPT_COMMANDS + 1);
+    expect(lines.filter((l) => l.startsWith('501 '))).toHaveLength(MAX_RCPT_COMMANDS / 2);
+    expect(lines[MAX_RCPT_COMMANDS]).toMatch(/^421 4\.5\.3 /);
+    expect(c.closed).toBe(true);
+
+    // Only repeats of one good address (never refused, so the refusal limit does not apply).
+    const d = await authedAs();
+    expect((await d.smtp(`MAIL FROM:<${ROSE}>`)).code).toBe(250);
+    d.write(`RCPT TO:<${ROSE}>\r\n`.repeat(n));
+    const all = await linesUntilClosed(d);
+    expect(all).toHaveLength(MAX_RCPT_COMMANDS + 1);
+    expect(all.slice(0, MAX_RCPT_COMMANDS).every((l) => l.startsWith('250 '))).toBe(true);
+    expect(all[MAX_RCPT_COMMANDS]).toMatch(/^421 4\.5\.3 /);
+  }, 60_000);
+});
