@@ -199,6 +199,13 @@ export const configSchema = z
           .max(30000)
           .default(0)
           .describe('Pause before the greeting; clients that talk before it are refused (pregreet test).'),
+        postmaster: z
+          .string()
+          .regex(/^(|[^@\s]+@[^@\s]+)$/, 'Expected an address such as postmaster@example.org')
+          .default('')
+          .describe(
+            'Where RCPT TO:<Postmaster> without a domain goes (RFC 5321 §4.5.1); empty: postmaster@ of the hosted domain that smtp.hostname is or is under.',
+          ),
         idleTimeoutMs: z
           .int()
           .min(1000)

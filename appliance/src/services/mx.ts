@@ -17,6 +17,7 @@ export async function startMx(opts: {
   const { config } = opts;
   const mx = new MxServer({
     hostname: config.smtp.hostname,
+    ...(config.smtp.postmaster ? { postmaster: config.smtp.postmaster } : {}),
     region: config.region.id,
     tls: opts.tls,
     internalNetworks: config.internalNetworks.split(','),

@@ -24,6 +24,7 @@ export async function startSubmission(opts: {
   const make = (implicitTls: boolean) =>
     new MxServer({
       hostname: config.smtp.hostname,
+      ...(config.smtp.postmaster ? { postmaster: config.smtp.postmaster } : {}),
       region: config.region.id,
       tls: opts.tls,
       implicitTls,

@@ -29,6 +29,7 @@ import {
 import { ulid } from 'ulid';
 import { DeliveryLogBuffer } from './delivery-log-buffer.js';
 import type { DsnSender } from './dsn/send.js';
+import { checkMailParameters, checkRcptParameters } from './esmtp-params.js';
 import { fromHeaderGuard } from './from-guard.js';
 import { TooLargeError } from './fsync.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
@@ -38,7 +39,7 @@ import { headerMessageId, type OutboundQueue, type QueuedRecipient } from './que
 import { limitRecipientCommands, MAX_RECIPIENT_COMMANDS } from './rcpt-commands.js';
 import { replyError, SmtpReplyError } from './replies.js';
 import { smtpServerLogger } from './smtp-logger.js';
-import { keepApplicationEnhancedCodes } from './smtp-server-patch.js';
+import { adaptSmtpServer, GREET_AT_ONCE, rawParameters } from './smtp-server-patch.js';
 import { traceHeaders } from './trace.js';
 
 export interface MxLimits {
@@ -114,6 +115,11 @@ export interface MxServerOptions {
   now?: () => Date;
   /** Sends success DSNs for local deliveries with NOTIFY=SUCCESS (RFC 3461 §4.1: action `delivered`). */
   dsn?: DsnSender;
+  /**
+   * Where `RCPT TO:<Postmaster>` without a domain goes (RFC 5321 §4.5.1). Default: `postmaster@` of the
+   * hosted domain that `hostname` is or is under (mx1.iat.example: mx1.iat.example, then iat.example).
+   */
+  postmaster?: string;
 }
 
 interface Transaction {
@@ -167,7 +173,7 @@ export class MxServer {
   readonly #log: DeliveryLogBuffer;
 
   constructor(private readonly opts: MxServerOptions) {
-    keepApplicationEnhancedCodes();
+    adaptSmtpServer();
     limitRecipientCommands();
     const maxRecipients = opts.limits?.maxRecipients ?? DEFAULT_MX_LIMITS.maxRecipients;
     this.limits = {
@@ -235,6 +241,8 @@ export class MxServer {
     };
     (options as Record<string, unknown>).maxCommandLength = this.limits.maxCommandLength;
     (options as Record<symbol, unknown>)[MAX_RECIPIENT_COMMANDS] = this.limits.maxRecipientCommands;
+    // No fixed 100 ms pause before the greeting: greetingDelayMs (onConnect) is the pregreet check.
+    (options as Record<symbol, unknown>)[GREET_AT_ONCE] = true;
     this.#server = new SMTPServer(options);
     this.#server.on('error', (err) =>
       opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
@@ -324,6 +332,14 @@ export class MxServer {
       return;
     }
     const sender = address.address;
+    // RFC 4954 §5: AUTH= belongs to the AUTH extension, offered on submission under TLS only.
+    const badParameter = checkMailParameters(rawParameters(address), {
+      authOffered: Boolean(this.opts.submission && session.secure),
+    });
+    if (badParameter) {
+      cb(badParameter);
+      return;
+    }
     // RFC 5321 §4.1.2: the null reverse-path is allowed; otherwise a mailbox with exactly one @.
     // U+FFFD: bytes that are not UTF-8 (smtp-server decodes commands as UTF-8), never an address.
     if (sender !== '' && (!/^[^@\s]+@[^@\s]+$/.test(sender) || /[\p{Cc}\uFFFD]/u.test(sender))) {
@@ -350,9 +366,12 @@ export class MxServer {
   }
 
   async #onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
+    const badParameter = checkRcptParameters(rawParameters(address));
+    if (badParameter) throw badParameter;
     const tx = this.#tx.get(session) ?? this.#newTransaction(0);
     this.#tx.set(session, tx);
-    const rcpt = address.address;
+    const domainless = address.address.toLowerCase() === 'postmaster';
+    const rcpt = domainless ? await this.#postmaster() : address.address;
     // A repeated RCPT is accepted again (RFC 5321 §3.3 does not forbid it) but adds no recipient: it is not
     // resolved, not counted towards maxRecipients (smtp-server folds it into its list the same way) and
     // gets no second copy.
@@ -367,7 +386,11 @@ export class MxServer {
     try {
       const dests = await resolveRecipient(rcpt, {
         region: this.opts.region,
-        relayAllowed: Boolean(session.user) || inNetworks(session.remoteAddress, this.#networks),
+        // A configured postmaster outside our domains is the operator's choice, like an alias target.
+        relayAllowed:
+          Boolean(session.user) ||
+          inNetworks(session.remoteAddress, this.#networks) ||
+          (domainless && this.opts.postmaster !== undefined),
         directory: this.opts.directory,
         quota: async (id) => {
           await this.opts.store.ensureUser(id);
@@ -391,6 +414,26 @@ export class MxServer {
       if (tx.refused >= this.limits.maxRefusedRecipients) throw replyError('tooManyRefused');
       throw err;
     }
+  }
+
+  /**
+   * RFC 5321 §4.5.1: `Postmaster` without a domain must be accepted; it is the configured address, else
+   * `postmaster@` of the first hosted domain among `hostname` and its parents, so the directory's handling
+   * of postmaster@ (a role mailbox, or pointed elsewhere) applies. None hosted: the unknown-user refusal.
+   */
+  async #postmaster(): Promise<string> {
+    if (this.opts.postmaster !== undefined) return this.opts.postmaster;
+    const labels = this.opts.hostname.toLowerCase().split('.');
+    for (let i = 0; i < labels.length - 1; i++) {
+      const candidate = `postmaster@${labels.slice(i).join('.')}`;
+      const found = await this.opts.directory.lookupRecipient(candidate);
+      if (found.kind !== 'not-hosted' && found.kind !== 'invalid') return candidate;
+    }
+    this.opts.logger.warn(
+      { event: 'smtp.error', hostname: this.opts.hostname },
+      'RCPT TO:<Postmaster> refused: no hosted domain for the host name; set smtp.postmaster',
+    );
+    throw replyError('unknownUser');
   }
 
   async #onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {

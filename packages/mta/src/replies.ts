@@ -56,6 +56,10 @@ export const REPLIES = {
   authNotAvailable: r(502, '5.5.1', 'Authentication not available here'),
   /** X.7.1: an authenticated user used an address that is not theirs (RFC 6409 §6.1). */
   senderNotOwned: r(550, '5.7.1', 'Sender address not owned by the authenticated user:'),
+  /** X.5.4: a MAIL/RCPT parameter of no extension we offer (RFC 5321 §4.1.1.11: 555). */
+  parameterNotRecognized: r(555, '5.5.4', 'MAIL FROM/RCPT TO parameter not recognized or not implemented:'),
+  /** X.5.4: a parameter value with bad syntax, such as malformed xtext in ENVID or ORCPT (RFC 3461 §4). */
+  badParameterSyntax: r(501, '5.5.4', 'Syntax error in parameter:'),
   /** X.6.0: message accepted. */
   accepted: r(250, '2.6.0', 'Message accepted'),
 } as const satisfies Record<string, Reply>;
