@@ -10,6 +10,7 @@
  */
 import type { RunningDnsServer, RunningSmtpSink } from '@delegato/testkit';
 import { LineClient, startDnsServer, startSmtpSink, tempDir, waitFor } from '@delegato/testkit';
+import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import { addRose, startApplianceIn, TEST_OPERATOR } from './appliance-support.js';
@@ -238,4 +239,120 @@ describe('item 3: one message, many deliveries', () => {
     expect(all.slice(0, MAX_RCPT_COMMANDS).every((l) => l.startsWith('250 '))).toBe(true);
     expect(all[MAX_RCPT_COMMANDS]).toMatch(/^421 4\.5\.3 /);
   }, 60_000);
+});
+
+/** Submits `header` + a body as Rose (authenticated) to herself; the reply to the end of DATA. */
+async function submitAsRose(header: string, subject: string): Promise<{ code: number; text: string }> {
+  const c = await authedAs();
+  expect((await c.smtp(`MAIL FROM:<${ROSE}>`)).code).toBe(250);
+  expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+  expect((await c.smtp('DATA')).code).toBe(354);
+  const reply = await c.smtp(`${header}\r\nSubject: ${subject}\r\n\r\nbody\r\n.`);
+  c.close();
+  return reply;
+}
+
+/** Sender headers that must be refused for Rose: each shows (or may show) someone else as the author. */
+const SPOOFED: Array<[string, string]> = [
+  [
+    'address as unquoted display name (the reported attack)',
+    'From: postmaster@b.example <rose.pinkcheeks@iat.example>',
+  ],
+  ['address as quoted display name', 'From: "postmaster@b.example" <rose.pinkcheeks@iat.example>'],
+  [
+    'address in an encoded-word display name',
+    'From: =?utf-8?q?postmaster=40b.example?= <rose.pinkcheeks@iat.example>',
+  ],
+  [
+    'encoded word inside quotes',
+    'From: "=?utf-8?b?cG9zdG1hc3RlckBiLmV4YW1wbGU=?=" <rose.pinkcheeks@iat.example>',
+  ],
+  [
+    'full-width at sign in the display name',
+    'From: "postmaster＠b.example" <rose.pinkcheeks@iat.example>',
+  ],
+  ['two addresses', 'From: rose.pinkcheeks@iat.example, postmaster@b.example'],
+  [
+    'own first, foreign second, in angle form',
+    'From: Rose <rose.pinkcheeks@iat.example>, Boss <postmaster@b.example>',
+  ],
+  ['group syntax', 'From: Friends: rose.pinkcheeks@iat.example, postmaster@b.example;'],
+  ['group of one own address', 'From: Friends: rose.pinkcheeks@iat.example;'],
+  ['address in a comment', 'From: rose.pinkcheeks@iat.example (postmaster@b.example)'],
+  ['comment before the angle address', 'From: (postmaster@b.example) <rose.pinkcheeks@iat.example>'],
+  ['text after the angle address', 'From: <rose.pinkcheeks@iat.example> postmaster@b.example'],
+  ['route address', 'From: <@b.example:rose.pinkcheeks@iat.example>'],
+  ['quoted local part holding an address', 'From: "rose.pinkcheeks@iat.example"@b.example'],
+  ['encoded word as local part', 'From: =?utf-8?q?postmaster=40b.example?=@iat.example'],
+  ['unterminated quote', 'From: "Rose <rose.pinkcheeks@iat.example>, postmaster@b.example'],
+  ['second From field', 'From: rose.pinkcheeks@iat.example\r\nFrom: postmaster@b.example'],
+  ['foreign Sender', 'From: rose.pinkcheeks@iat.example\r\nSender: postmaster@b.example'],
+  ['another hosted user', `From: ${MARIO}`],
+  [
+    'From hidden behind a bare CR',
+    'X-Note: hi\rFrom: postmaster@b.example\r\nFrom: rose.pinkcheeks@iat.example',
+  ],
+  [
+    'unknown charset in the display name',
+    'From: =?x-unknown?q?postmaster=40b.example?= <rose.pinkcheeks@iat.example>',
+  ],
+];
+
+/** Sender headers a real client writes for Rose: accepted. */
+const OWN: Array<[string, string]> = [
+  ['bare address', 'From: rose.pinkcheeks@iat.example'],
+  ['name and alias', 'From: Rose Pinkcheeks <pinkcheeks@iat.example>'],
+  ['quoted name with a comma', 'From: "Pinkcheeks, Rose" <r.pinkcheeks@iat.example>'],
+  ['obs-phrase dot and another case', 'From: Rose P. Pinkcheeks <ROSE.PINKCHEEKS@IAT.EXAMPLE>'],
+  ['encoded-word name, folded', 'From: =?UTF-8?Q?Ros=C3=A9_P.?=\r\n <rose.pinkcheeks@iat.example>'],
+  ['own Sender', 'From: Rose <rose.pinkcheeks@iat.example>\r\nSender: <pinkcheeks@iat.example>'],
+];
+
+describe('item 2: another address shown as the sender (RFC 5322 §3.4, RFC 6409 §8.1)', () => {
+  it.each(SPOOFED)('refused with 550 5.7.1: %s', async (_what, header) => {
+    const before = await inboxCount(roseId);
+    const reply = await submitAsRose(header, 'spoofed');
+    expect(reply.text).toMatch(/^550 5\.7\.1 /);
+    expect(await inboxCount(roseId)).toBe(before);
+  });
+
+  it.each(OWN)('accepted: %s', async (_what, header) => {
+    expect((await submitAsRose(header, 'own')).code).toBe(250);
+  });
+
+  it('what IMAP shows as From and Sender of every accepted message is one of her own addresses', async () => {
+    const own = new Set([
+      'rose.pinkcheeks@iat.example',
+      'r.pinkcheeks@iat.example',
+      'pinkcheeks@iat.example',
+    ]);
+    const c = new ImapFlow({
+      host: '127.0.0.1',
+      port: port('imaps'),
+      secure: true,
+      auth: { user: ROSE, pass: PASSWORD },
+      logger: false,
+      tls: { rejectUnauthorized: false },
+      disableAutoIdle: true,
+    });
+    c.on('error', () => undefined);
+    await c.connect();
+    try {
+      await c.mailboxOpen('INBOX');
+      let own250 = 0;
+      for await (const m of c.fetch('1:*', { envelope: true })) {
+        if (m.envelope?.subject !== 'own') continue;
+        own250++;
+        const shown = [...(m.envelope.from ?? []), ...(m.envelope.sender ?? [])];
+        expect(shown.length).toBeGreaterThan(0);
+        for (const a of shown) {
+          expect(own.has((a.address ?? '').toLowerCase())).toBe(true);
+          expect(a.name ?? '').not.toMatch(/@/);
+        }
+      }
+      expect(own250).toBe(OWN.length);
+    } finally {
+      await c.logout();
+    }
+  });
 });

@@ -1,4 +1,15 @@
 /** @delegato/sasl: SASL mechanisms (server side), credential types and login rate limiting. */
+
+export {
+  type AddressList,
+  decodeDisplayName,
+  type GroupAddress,
+  type MailboxAddress,
+  mailboxAddress,
+  mailboxesOf,
+  type ParsedAddress,
+  parseAddressList,
+} from './address-list.js';
 export { LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT } from './mechanisms/login.js';
 export { SCRAM_SERVER_NONCE_LENGTH } from './mechanisms/scram-sha-256.js';
 export {
