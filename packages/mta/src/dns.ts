@@ -18,12 +18,15 @@ export interface MxRecord {
  *
  * - `resolveMx`: the MX records as published; `[]` when the name exists but has no MX (NODATA). Throws a
  *   `DnsError`: permanent for NXDOMAIN, temporary for SERVFAIL, timeouts, refusals.
- * - `resolveAddresses`: A and AAAA addresses; `[]` when the name does not exist or has none. Throws a
- *   temporary `DnsError` when the answer could not be had.
+ * - `resolveAddresses`: A and AAAA addresses; `[]` when the name does not exist or has none. An address
+ *   family whose lookup fails (SERVFAIL, REFUSED, timeout) while the other one answers with addresses is
+ *   skipped, as Postfix does: many servers (dnsmasq for names it is not authoritative for, some
+ *   middleboxes) refuse AAAA but answer A. `skipped` is told about it. Throws a temporary `DnsError` only
+ *   when no address could be had and a lookup failed (the failed family may hold the only addresses).
  */
 export interface MxResolver {
   resolveMx(domain: string): Promise<MxRecord[]>;
-  resolveAddresses(host: string): Promise<string[]>;
+  resolveAddresses(host: string, skipped?: (failure: DnsError) => void): Promise<string[]>;
 }
 
 export class DnsError extends Error {
@@ -113,10 +116,19 @@ export function createResolver(
         throw classify(err, `${domain} MX`);
       }
     },
-    async resolveAddresses(host) {
+    async resolveAddresses(host, skipped) {
       if (isIP(host)) return [host];
-      const [v4, v6] = await Promise.all([addresses(host, 4), addresses(host, 6)]);
-      return [...v4, ...v6];
+      const answers = await Promise.allSettled([addresses(host, 4), addresses(host, 6)]);
+      const found = answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
+      const failures = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as DnsError] : []));
+      if (failures.length === 0) return found;
+      if (found.length === 0) {
+        const [first] = failures;
+        if (failures.length === 1 && first) throw first;
+        throw new DnsError(failures.map((f) => f.message).join('; '), false, first?.code ?? 'EUNKNOWN');
+      }
+      for (const f of failures) skipped?.(f);
+      return found;
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type DnsRecords,
   type RunningDnsServer,
   type RunningSmtpSink,
+  recordingLogger,
   type SmtpSinkOptions,
   selfSignedCert,
   startDnsServer,
@@ -168,6 +169,43 @@ describe('delivery by MX', () => {
     expect(m?.recipients.map((r) => r.state)).toEqual(['queued', 'queued']);
     expect(replies['a@broken.example']).toMatch(/^451 4\.4\.3 /);
     expect(replies['b@dangling.example']).toMatch(/^451 4\.4\.4 .*no address/);
+  });
+
+  it('delivers through an MX whose AAAA lookup is refused (A answered), with a log line', async () => {
+    records['v4.example'] = { MX: [{ priority: 10, exchange: 'mx.v4.example' }] };
+    records['mx.v4.example'] = { A: ['127.0.1.7'], rcodeFor: { AAAA: 'REFUSED' } };
+    records['v4b.example'] = { MX: [{ priority: 10, exchange: 'mx.v4b.example' }] };
+    records['mx.v4b.example'] = { A: ['127.0.1.7'], rcodeFor: { AAAA: 'SERVFAIL' } };
+    const s = await sink(7);
+    const { logger, problems } = recordingLogger();
+    const rec = outcomeRecorder();
+    await enqueue(queue, { recipients: [remote('fay@v4.example')] });
+    await enqueue(queue, { recipients: [remote('gus@v4b.example')] });
+    await worker({ logger, onOutcome: rec.onOutcome }).runOnce();
+    expect(s.messages.map((m) => m.to).sort()).toEqual([['fay@v4.example'], ['gus@v4b.example']]);
+    expect(rec.summary().map((e) => e.kind)).toEqual(['delivered', 'delivered']);
+    expect(await queue.list()).toEqual([]);
+    const lines = problems.map((p) => (p as [string, Record<string, unknown>])[1]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'queue.dns_partial', host: 'mx.v4.example', code: 'EREFUSED' }),
+        expect.objectContaining({ event: 'queue.dns_partial', host: 'mx.v4b.example', code: 'ESERVFAIL' }),
+      ]),
+    );
+  });
+
+  it('defers when no address can be found: AAAA refused and no A record, or both refused', async () => {
+    records['noa.example'] = { MX: [{ priority: 10, exchange: 'mx.noa.example' }] };
+    records['mx.noa.example'] = { rcodeFor: { AAAA: 'REFUSED' } };
+    records['nob.example'] = { MX: [{ priority: 10, exchange: 'mx.nob.example' }] };
+    records['mx.nob.example'] = { rcodeFor: { A: 'REFUSED', AAAA: 'REFUSED' } };
+    await enqueue(queue, { recipients: [remote('a@noa.example'), remote('b@nob.example')] });
+    await worker().runOnce();
+    const [m] = await queue.list();
+    const replies = Object.fromEntries((m?.recipients ?? []).map((r) => [r.address, r.lastReply]));
+    expect(m?.recipients.map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(replies['a@noa.example']).toMatch(/^451 4\.4\.3 DNS failure: mx\.noa\.example AAAA: .*EREFUSED/);
+    expect(replies['b@nob.example']).toMatch(/^451 4\.4\.3 DNS failure: mx\.nob\.example A: .*EREFUSED/);
   });
 });
 

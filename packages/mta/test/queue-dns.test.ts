@@ -30,6 +30,12 @@ beforeAll(async () => {
     'servfail.example': { rcode: 'SERVFAIL' },
     'refused.example': { rcode: 'REFUSED' },
     'silent.example': { drop: true },
+    // A answered, AAAA refused or failed: what dnsmasq does for names it is not authoritative for.
+    'v4only-refused.example': { A: ['127.0.3.4'], rcodeFor: { AAAA: 'REFUSED' } },
+    'v4only-servfail.example': { A: ['127.0.3.5'], rcodeFor: { AAAA: 'SERVFAIL' } },
+    'v6only-refused.example': { AAAA: ['::1'], rcodeFor: { A: 'REFUSED' } },
+    'none-refused.example': { rcodeFor: { AAAA: 'REFUSED' } },
+    'both-refused.example': { rcodeFor: { A: 'REFUSED', AAAA: 'SERVFAIL' } },
     'xn--bcher-kva.example': { MX: [{ priority: 5, exchange: 'mx.xn--bcher-kva.example' }] },
   });
   resolver = createResolver([dns.server], { timeoutMs: 300, tries: 1 });
@@ -114,6 +120,33 @@ describe('resolveAddresses', () => {
     expect(await resolver.resolveAddresses('unknown.example')).toEqual([]);
     expect(await resolver.resolveAddresses('127.0.0.5')).toEqual(['127.0.0.5']);
     await expect(resolver.resolveAddresses('servfail.example')).rejects.toMatchObject({ permanent: false });
+  });
+
+  it('skips an address family whose lookup fails while the other answers, and says so', async () => {
+    const skipped: string[] = [];
+    const note = (f: DnsError) => skipped.push(`${f.code} ${f.message}`);
+    expect(await resolver.resolveAddresses('v4only-refused.example', note)).toEqual(['127.0.3.4']);
+    expect(await resolver.resolveAddresses('v4only-servfail.example', note)).toEqual(['127.0.3.5']);
+    expect(await resolver.resolveAddresses('v6only-refused.example', note)).toEqual(['::1']);
+    expect(skipped).toEqual([
+      'EREFUSED v4only-refused.example AAAA: DNS lookup failed (EREFUSED)',
+      'ESERVFAIL v4only-servfail.example AAAA: DNS lookup failed (ESERVFAIL)',
+      'EREFUSED v6only-refused.example A: DNS lookup failed (EREFUSED)',
+    ]);
+  });
+
+  it('fails (temporarily) when no address was found and a family failed, or both failed', async () => {
+    // A answered with no records, AAAA refused: the refused family may hold the only address.
+    await expect(resolver.resolveAddresses('none-refused.example')).rejects.toMatchObject({
+      permanent: false,
+      code: 'EREFUSED',
+      message: 'none-refused.example AAAA: DNS lookup failed (EREFUSED)',
+    });
+    await expect(resolver.resolveAddresses('both-refused.example')).rejects.toMatchObject({
+      permanent: false,
+      message:
+        'both-refused.example A: DNS lookup failed (EREFUSED); both-refused.example AAAA: DNS lookup failed (ESERVFAIL)',
+    });
   });
 });
 

@@ -27,6 +27,8 @@ export const LOG_EVENTS = {
     'A failed or rate-limited login on a submission listener (user, client; never the secret).',
   'smtp.dsn_failed': 'Sending a delivery status notification failed.',
   'queue.deferred': 'A delivery attempt was deferred (temporary failure); the next attempt is scheduled.',
+  'queue.dns_partial':
+    "An MX host's A or AAAA lookup failed while the other family answered: those addresses are tried (host, code).",
   'queue.error': 'The queue worker hit an unexpected error (it retries).',
   'queue.outcome': 'The outbound queue finished a recipient: delivered, relayed, bounced, or a delay notice.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',

@@ -2,10 +2,13 @@
  * A tiny authoritative DNS server on loopback UDP for tests: answers A, AAAA and MX queries from a data
  * table (RFC 1035 §4 wire format, written by hand), NXDOMAIN for names not in the table, NODATA for a known
  * name without records of the asked type. Entries can also answer SERVFAIL or REFUSED, or not at all
- * (a timeout). The table is read at every query, so a test may change it while the server runs.
+ * (a timeout), for every type or for some types only (`rcodeFor`: a server that answers A but refuses
+ * AAAA, as dnsmasq does for names it is not authoritative for). The table is read at every query, so a test may change it while the server runs.
  */
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
+
+export type DnsErrorCode = 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN';
 
 export interface DnsEntry {
   A?: string[];
@@ -13,7 +16,9 @@ export interface DnsEntry {
   /** Use exchange `.` for a null MX (RFC 7505). */
   MX?: Array<{ priority: number; exchange: string }>;
   /** Answer with this error instead of records. */
-  rcode?: 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN';
+  rcode?: DnsErrorCode;
+  /** Answer questions of these types with this error (the others as usual). */
+  rcodeFor?: Partial<Record<'A' | 'AAAA' | 'MX', DnsErrorCode>>;
   /** Never answer (the client times out). */
   drop?: boolean;
 }
@@ -106,6 +111,7 @@ function respond(query: Buffer, records: DnsRecords, ttl: number, log: string[])
   const answers: Buffer[] = [];
   if (!entry) rcode = RCODES.NXDOMAIN;
   else if (entry.rcode) rcode = RCODES[entry.rcode];
+  else if (typeName && entry.rcodeFor?.[typeName]) rcode = RCODES[entry.rcodeFor[typeName]];
   else if (typeName === 'A')
     for (const a of entry.A ?? []) {
       if (!isIPv4(a)) throw new Error(`bad A record ${a}`);

@@ -1,6 +1,7 @@
 /** Test-only helpers. */
 export {
   type DnsEntry,
+  type DnsErrorCode,
   type DnsRecords,
   type RunningDnsServer,
   startDnsServer,

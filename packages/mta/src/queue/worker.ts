@@ -410,7 +410,9 @@ export class QueueWorker {
       try {
         addresses = addressLiteral(mx.exchange)
           ? [mx.exchange]
-          : await this.#o.resolver.resolveAddresses(mx.exchange);
+          : await this.#o.resolver.resolveAddresses(mx.exchange, (failure) =>
+              this.#dnsSkipped(job, mx.exchange, failure),
+            );
       } catch (err) {
         anyAddress = true;
         last = { reply: LOCAL.dnsFailure((err as Error).message), host: null };
@@ -460,7 +462,11 @@ export class QueueWorker {
       return this.#defer(job, job.recipients, LOCAL.localError('spool file missing'), null);
     let addresses: string[];
     try {
-      addresses = isIP(route.host) ? [route.host] : await this.#o.resolver.resolveAddresses(route.host);
+      addresses = isIP(route.host)
+        ? [route.host]
+        : await this.#o.resolver.resolveAddresses(route.host, (failure) =>
+            this.#dnsSkipped(job, route.host, failure),
+          );
     } catch (err) {
       return this.#defer(job, job.recipients, LOCAL.dnsFailure((err as Error).message), null);
     }
@@ -478,6 +484,14 @@ export class QueueWorker {
       pending,
       last?.reply ?? LOCAL.connection(route.host, 'no answer'),
       last?.host ?? null,
+    );
+  }
+
+  /** One address family of `host` could not be looked up; the other's addresses are tried (dns.ts). */
+  #dnsSkipped(job: Job, host: string, failure: DnsError): void {
+    this.#o.logger?.warn(
+      { event: 'queue.dns_partial', id: job.message.id, host, code: failure.code, err: failure.message },
+      'address lookup failed for one family; trying the other',
     );
   }
 
