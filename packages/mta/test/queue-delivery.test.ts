@@ -4,7 +4,6 @@
  * remote MX hosts (all on one port: DELEGATO_SMTP_OUTBOUND_PORT's role is played by the worker's `port`).
  */
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import {
   type DnsRecords,
   type RunningDnsServer,
@@ -21,7 +20,7 @@ import { createResolver } from '../src/dns.js';
 import { OutboundQueue } from '../src/queue/outbound-queue.js';
 import { parseReply, QueueWorker, type QueueWorkerOptions } from '../src/queue/worker.js';
 import { srsReverse } from '../src/srs.js';
-import { Clock, enqueue, outcomeRecorder, remote } from './queue-helpers.js';
+import { Clock, enqueue, freePort, outcomeRecorder, remote } from './queue-helpers.js';
 
 const MINUTE = 60_000;
 const SCHEDULE = [60, 300, 900];
@@ -66,17 +65,6 @@ beforeEach(async () => {
   dns = await startDnsServer(records);
   port = await freePort('127.0.1.1');
 });
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const p = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 afterEach(async () => {
   for (const s of sinks.splice(0)) await s.close();

@@ -8,13 +8,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { type RunningSmtpSink, recordingLogger, startSmtpSink, tempDir } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver, lookupMx } from '../src/dns.js';
 import { OutboundQueue } from '../src/queue/outbound-queue.js';
 import { QueueWorker } from '../src/queue/worker.js';
-import { Clock, enqueue, outcomeRecorder, remote } from './queue-helpers.js';
+import { Clock, enqueue, freePort, outcomeRecorder, remote } from './queue-helpers.js';
 
 const DNSMASQ = '/usr/sbin/dnsmasq';
 const MX_ADDRESS = '127.0.1.21';
@@ -24,17 +23,6 @@ let dnsServer = '';
 let sink: RunningSmtpSink;
 let smtpPort = 0;
 const dir = tempDir('delegato-dnsmasq-');
-
-function freeTcpPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const p = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,7 +81,7 @@ async function startDnsmasq(args: string[]): Promise<{ child: ChildProcess; serv
 }
 
 beforeAll(async () => {
-  smtpPort = await freeTcpPort(MX_ADDRESS);
+  smtpPort = await freePort(MX_ADDRESS);
   sink = await startSmtpSink({ host: MX_ADDRESS, port: smtpPort });
   const started = await startDnsmasq([
     // dm.example: an MX host with an A record only; dnsmasq refuses its AAAA.

@@ -1,4 +1,5 @@
 /** Shared set-up for the outbound queue tests: a queue in a temp dir, a settable clock, message builders. */
+import { type AddressInfo, createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import type { OutboundQueue, QueuedRecipient } from '../src/queue/outbound-queue.js';
 import type { DeliveryOutcome } from '../src/queue/worker.js';
@@ -75,4 +76,16 @@ export function outcomeRecorder() {
         expired: e.expired,
       })),
   };
+}
+
+/** A TCP port free on `host` now (the sinks standing in for remote MX hosts share one port). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const p = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
 }
