@@ -92,6 +92,10 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         : { destination: process.stderr, pretty: process.stderr.isTTY }),
       base: { region: config.region.id },
     });
+  logEvent(logger, 'appliance.runtime', {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  });
   logEvent(logger, 'config.loaded', { region: config.region.id, dataDir: config.data.dir });
   ensureDataDir(config.data.dir);
   const paths = dataPaths(config.data.dir);

@@ -4,12 +4,20 @@
  * (DESIGN.md: schema changes replicate only when additive, and a region never migrates itself).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Engine } from './engine.js';
 import { schemaMigrations } from './schema.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+/**
+ * The package's own migrations/ folder, found through its package.json so that the sources (src/, under
+ * Vitest) and the compiled output (dist/src/, in production) read the same files.
+ */
+export const MIGRATIONS_DIR = join(
+  dirname(createRequire(import.meta.url).resolve('@delegato/directory/package.json')),
+  'migrations',
+);
 
 export interface Migration {
   id: string;

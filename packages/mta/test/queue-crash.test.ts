@@ -49,7 +49,7 @@ describe('SIGKILL during delivery', () => {
     const idB = await enqueue(queue, { recipients: [remote('b@crash.example')], subject: 'B' });
     await queue.close();
 
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const child: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CHILD], {
       env: { ...process.env, QUEUE_DIR: dir.path, DNS_SERVER: dns.server, SMTP_PORT: String(sink.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
  * for carries `event: <name>`. Keep docs/log-events.md in step (a test compares them).
  */
 export const LOG_EVENTS = {
+  'appliance.runtime': 'First line of every start: the Node.js version the appliance runs on and its platform.',
   'appliance.start': 'The appliance process started and finished starting its services.',
   'appliance.stop': 'The appliance process is shutting down (signal or fatal error).',
   'listener.open': 'A network listener is accepting connections (protocol, address, port).',
