@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
  * for carries `event: <name>`. Keep docs/log-events.md in step (a test compares them).
  */
 export const LOG_EVENTS = {
-  'appliance.runtime': 'First line of every start: the Node.js version the appliance runs on and its platform.',
+  'appliance.runtime':
+    'First line of every start: the Node.js version the appliance runs on and its platform.',
   'appliance.start': 'The appliance process started and finished starting its services.',
   'appliance.stop': 'The appliance process is shutting down (signal or fatal error).',
   'listener.open': 'A network listener is accepting connections (protocol, address, port).',
@@ -33,6 +34,8 @@ export const LOG_EVENTS = {
   'queue.error': 'The queue worker hit an unexpected error (it retries).',
   'queue.outcome': 'The outbound queue finished a recipient: delivered, relayed, bounced, or a delay notice.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
+  'session.revoked':
+    'IMAP or POP3 sessions of a mailbox were ended: removed, disabled, or its password changed (proto, user id, sessions, reason).',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;
