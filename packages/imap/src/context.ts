@@ -7,6 +7,7 @@ import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanis
 import type { Logger } from 'pino';
 import type { SummaryCache } from './fetch/summary.js';
 import type { ImapLimits } from './limits.js';
+import type { RecentTracker } from './mailbox/recent.js';
 import type { SelectedMailbox } from './mailbox/selected.js';
 import type { MessageCache } from './mime/cache.js';
 import type { ParseEnv } from './parser/args.js';
@@ -32,6 +33,8 @@ export interface ImapServices {
   cache: MessageCache;
   /** Per-body summaries (ENVELOPE, BODY, BODYSTRUCTURE) in memory; the mail store keeps them too. */
   summaries: SummaryCache;
+  /** Which messages some session has already seen as \Recent (RFC 3501 §2.3.2). */
+  recent: RecentTracker;
   /** The server's name in ID responses. */
   implementation: string;
 }

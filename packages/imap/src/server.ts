@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ImapServices } from './context.js';
 import { SummaryCache } from './fetch/summary.js';
 import { type ImapLimits, resolveLimits } from './limits.js';
+import { RecentTracker } from './mailbox/recent.js';
 import { MessageCache } from './mime/cache.js';
 import { ImapSession } from './session.js';
 
@@ -63,6 +64,7 @@ export class ImapServer {
       limits,
       cache: new MessageCache(limits.messageCacheBytes),
       summaries: new SummaryCache(limits.summaryCacheBytes),
+      recent: new RecentTracker(),
       implementation: opts.implementation ?? 'Delegato',
     };
   }

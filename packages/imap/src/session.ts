@@ -391,7 +391,8 @@ export class ImapSession implements ImapContext {
     }
     try {
       if (this.#closed) return;
-      await this.flushUpdates(!this.#holdExpunges);
+      // RFC 9051 §6.1.3: after LOGOUT's BYE only the tagged OK follows (no mailbox updates).
+      if (this.state !== 'logout') await this.flushUpdates(!this.#holdExpunges);
       this.#holdExpunges = false;
       if (this.#ending || completion?.answered) return;
       const code = completion?.code ? `[${completion.code}] ` : '';

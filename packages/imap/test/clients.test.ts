@@ -63,7 +63,12 @@ print(json.dumps(out))`;
     expect(out.search).toEqual([['1', '2', '3'], ['1', '2', '3'], ['2']]);
     expect(out.rfc822).toBe(FIRST);
     expect(out.hdr).toBe('Subject: second\r\n\r\n');
-    expect(out.flags).toEqual(['1 (FLAGS (\\Seen))', '2 (FLAGS ())', '3 (FLAGS ())']);
+    // The SELECT saw them first: \Recent in this session (RFC 3501 §2.3.2).
+    expect(out.flags).toEqual([
+      '1 (FLAGS (\\Seen \\Recent))',
+      '2 (FLAGS (\\Recent))',
+      '3 (FLAGS (\\Recent))',
+    ]);
     expect([out.store, out.copy]).toEqual(['OK', 'OK']);
     expect(out.expunge).toEqual(['1']);
     expect(out.status).toBe('"INBOX" (MESSAGES 2 UNSEEN 1 UIDNEXT 4)');

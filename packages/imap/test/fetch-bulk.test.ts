@@ -398,6 +398,7 @@ describe('SEARCH decides by metadata before reading', () => {
     count: 10,
     maxUid: 10,
     saved: new Set<number>(),
+    isRecent: () => false,
     load: async () => Promise.reject(new Error('no')),
   };
 

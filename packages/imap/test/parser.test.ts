@@ -268,9 +268,14 @@ const TABLE: Array<[string, string | Buffer, Outcome[]]> = [
     [{ error: "Missing ')'", tag: 'a', status: 'BAD', fatal: false }, { command: ['b', 'NOOP'] }],
   ],
   [
+    // RFC 9051 §9: `[` is an atom character; unclosed, it does not open a bracketed part (FETCH refuses
+    // the item later). imaptest's `atoms` test selects a mailbox named like this.
     'unclosed [',
-    'a FETCH 1 BODY[HEADER\r\n',
-    [{ error: "Missing ']'", tag: 'a', status: 'BAD', fatal: false }],
+    "a FETCH 1 BODY[HEADER\r\nb SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n",
+    [
+      { command: ['a', 'FETCH', '1', 'BODY[HEADER'] },
+      { command: ['b', 'SELECT', "!#$&'+,-.0123456789:;<=>?@^_`|[}"] },
+    ],
   ],
   [
     'literal marker not at the end',

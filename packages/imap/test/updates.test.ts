@@ -38,11 +38,14 @@ describe('updates between sessions (RFC 9051 §7.5.1)', () => {
   it('EXISTS, FETCH FLAGS and EXPUNGE reach the other session at its next command', async () => {
     const { folder, a, b } = await setup(3);
     await h.deliver(ALICE, message('new'), folder);
-    expect((await a.cmd('NOOP')).untagged).toEqual(['* 4 EXISTS']);
+    // `a` selected first and announces the new message first: all four are \Recent in `a` (RFC 3501 §2.3.2).
+    expect((await a.cmd('NOOP')).untagged).toEqual(['* 4 EXISTS', '* 4 RECENT']);
     await b.cmd('STORE 2 +FLAGS.SILENT (\\Flagged)');
-    expect((await a.cmd('NOOP')).untagged).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Flagged))']);
+    expect((await a.cmd('NOOP')).untagged).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))']);
     // Our own change is reported once, by the STORE itself.
-    expect((await a.cmd('STORE 3 +FLAGS (\\Seen)')).untagged).toEqual(['* 3 FETCH (FLAGS (\\Seen))']);
+    expect((await a.cmd('STORE 3 +FLAGS (\\Seen)')).untagged).toEqual([
+      '* 3 FETCH (FLAGS (\\Seen \\Recent))',
+    ]);
     expect((await a.cmd('NOOP')).untagged).toEqual([]);
     await b.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
     await b.cmd('EXPUNGE');
@@ -71,7 +74,7 @@ describe('updates between sessions (RFC 9051 §7.5.1)', () => {
     expect((await a.cmd('NOOP')).untagged).toEqual([
       '* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Important)',
       '* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Important \\*)] Flags permitted.',
-      '* 1 FETCH (UID 1 FLAGS ($Important))',
+      '* 1 FETCH (UID 1 FLAGS ($Important \\Recent))',
     ]);
     a.close();
     b.close();
@@ -82,7 +85,7 @@ describe('updates between sessions (RFC 9051 §7.5.1)', () => {
     await b.cmd('UNSELECT');
     expect((await b.cmd(`RENAME ${folder} ${folder}-renamed`)).tagged).toMatch(/OK/);
     await h.deliver(ALICE, message('after rename'), `${folder}-renamed`);
-    expect((await a.cmd('NOOP')).untagged).toEqual(['* 2 EXISTS']);
+    expect((await a.cmd('NOOP')).untagged).toEqual(['* 2 EXISTS', '* 2 RECENT']);
     expect((await a.cmd('FETCH 2 UID')).untagged).toEqual(['* 2 FETCH (UID 2)']);
     a.close();
     b.close();
@@ -96,8 +99,9 @@ describe('IDLE (RFC 2177)', () => {
     expect(await a.response()).toBe('+ idling');
     await h.deliver(ALICE, message('during idle'), folder);
     expect(await a.response()).toBe('* 3 EXISTS');
+    expect(await a.response()).toBe('* 3 RECENT');
     await b.cmd('STORE 1 +FLAGS.SILENT (\\Answered)');
-    expect(await a.response()).toBe('* 1 FETCH (UID 1 FLAGS (\\Answered))');
+    expect(await a.response()).toBe('* 1 FETCH (UID 1 FLAGS (\\Answered \\Recent))');
     await b.cmd('STORE 2 +FLAGS.SILENT (\\Deleted)');
     await a.response();
     await b.cmd('EXPUNGE');
@@ -121,6 +125,7 @@ describe('IDLE (RFC 2177)', () => {
       a.raw.write('I2 IDLE\r\n');
       expect(await a.response()).toBe('+ idling');
       expect(await a.response()).toBe('* 1 EXISTS');
+      expect(await a.response()).toBe('* 1 RECENT');
       expect(await a.response()).toBe('* OK Still here');
       a.raw.write('NOTDONE\r\n');
       const r = await a.until('I2');

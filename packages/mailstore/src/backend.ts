@@ -188,6 +188,11 @@ export interface MailBackend {
   deliver(req: DeliveryRequest): Promise<DeliveryResult>;
 
   listFolders(userId: UserId): Promise<FolderInfo[]>;
+  /**
+   * Names still subscribed whose folder was deleted (RFC 3501 §6.3.6: a subscription is not removed with
+   * its folder; creating a folder of that name makes it subscribed again).
+   */
+  subscriptionsWithoutFolder(userId: UserId): Promise<string[]>;
   folderInfo(userId: UserId, folder: string): Promise<FolderInfo>;
   createFolder(userId: UserId, folder: string): Promise<void>;
   /** INBOX cannot be deleted (RFC 9051 §6.3.5). */

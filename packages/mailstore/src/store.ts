@@ -176,6 +176,13 @@ CREATE INDEX IF NOT EXISTS expunged_by_modseq ON expunged (folder_id, modseq);
 -- Added after schema version 1, additively: IF NOT EXISTS creates it in older stores on open, and older
 -- code never reads it (so the version stays 1). A rowid table: values are often above the ~200 octets
 -- where WITHOUT ROWID stops paying off.
+-- Added the same way: names still subscribed whose folder was deleted (RFC 3501 §6.3.6: the server must
+-- not remove a name from the subscription list unilaterally; RFC 5258 lists them NonExistent).
+CREATE TABLE IF NOT EXISTS subscriptions_without_folder (
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (user_id, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blob_annotations (
   blob_id TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -578,6 +585,10 @@ export class MailStore implements MailBackend {
           fx.unlink.push(...(await this.#releaseMessages(tx, where, [ids])));
           await tx.execute({ sql: `DELETE FROM expunged WHERE ${where}`, args: [ids] });
           await tx.execute({ sql: 'DELETE FROM folders WHERE user_id = ?', args: [userId] });
+          await tx.execute({
+            sql: 'DELETE FROM subscriptions_without_folder WHERE user_id = ?',
+            args: [userId],
+          });
           for (const r of folders.rows) {
             fx.events.push({ kind: 'folder', userId, folder: String(r.name), change: 'deleted' });
           }
@@ -814,6 +825,17 @@ export class MailStore implements MailBackend {
     });
   }
 
+  subscriptionsWithoutFolder(userId: UserId): Promise<string[]> {
+    return this.#op(async () => {
+      checkUserId(userId);
+      const r = await this.#reader.execute({
+        sql: 'SELECT name FROM subscriptions_without_folder WHERE user_id = ? ORDER BY name',
+        args: [userId],
+      });
+      return r.rows.map((row) => String(row.name));
+    });
+  }
+
   folderInfo(userId: UserId, folder: string): Promise<FolderInfo> {
     return this.#op(async () => {
       const r = await this.#reader.execute(this.#folderQuery(userId, folder));
@@ -850,6 +872,13 @@ export class MailStore implements MailBackend {
         fx.unlink.push(...(await this.#releaseMessages(tx, 'folder_id = ?', [f.id])));
         await tx.execute({ sql: 'DELETE FROM expunged WHERE folder_id = ?', args: [f.id] });
         await tx.execute({ sql: 'DELETE FROM folders WHERE id = ?', args: [f.id] });
+        if (f.subscribed) {
+          // The subscription outlives the folder (RFC 3501 §6.3.6); a new folder of that name takes it back.
+          await tx.execute({
+            sql: 'INSERT OR IGNORE INTO subscriptions_without_folder (user_id, name) VALUES (?, ?)',
+            args: [userId, name],
+          });
+        }
         fx.events.push({ kind: 'folder', userId, folder: name, change: 'deleted' });
       });
     });
@@ -921,7 +950,15 @@ export class MailStore implements MailBackend {
           sql: 'UPDATE folders SET subscribed = ? WHERE user_id = ? AND name = ?',
           args: [subscribed ? 1 : 0, userId, name],
         });
-        if (r.rowsAffected === 0) throw new StoreError('no-such-folder', `no such folder ${name}`);
+        if (r.rowsAffected > 0) return;
+        // Unsubscribing the name of a deleted folder.
+        const orphan = subscribed
+          ? { rowsAffected: 0 }
+          : await tx.execute({
+              sql: 'DELETE FROM subscriptions_without_folder WHERE user_id = ? AND name = ?',
+              args: [userId, name],
+            });
+        if (orphan.rowsAffected === 0) throw new StoreError('no-such-folder', `no such folder ${name}`);
       });
     });
   }
@@ -1620,11 +1657,15 @@ export class MailStore implements MailBackend {
     const uidValidity = Number(v.rows[0]?.value);
     if (!(uidValidity > 0 && uidValidity <= 0xffffffff))
       throw new Error('mailstore: UIDVALIDITY out of range');
+    const kept = await tx.execute({
+      sql: 'DELETE FROM subscriptions_without_folder WHERE user_id = ? AND name = ? RETURNING 1',
+      args: [userId, name],
+    });
     const r = await tx.execute({
       sql:
         'INSERT INTO folders (user_id, name, special_use, subscribed, uid_validity) VALUES (?, ?, ?, ?, ?) ' +
         `RETURNING ${FOLDER_COLUMNS}`,
-      args: [userId, name, specialUse, subscribed ? 1 : 0, uidValidity],
+      args: [userId, name, specialUse, subscribed || kept.rows.length > 0 ? 1 : 0, uidValidity],
     });
     return toFolderRow(r.rows[0] as Row);
   }

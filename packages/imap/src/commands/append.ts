@@ -8,6 +8,7 @@ import { StoreError } from '@delegato/mailstore';
 import { command } from '../context.js';
 import { badCommand, refused } from '../errors.js';
 import { parseFlagList } from '../flags.js';
+import { encodeNulParts } from '../mime/nul-parts.js';
 import { ArgReader } from '../parser/args.js';
 import { parseDateTime } from '../parser/datetime.js';
 
@@ -41,7 +42,9 @@ export const append = command<AppendArgs>({
   async handle(ctx, { mailbox, flags, internalDate, message }) {
     if (message.length === 0) throw refused('CANNOT', "Can't save a zero byte message.");
     try {
-      const r = await ctx.services.backend.append(ctx.user.id, mailbox, Readable.from([message]), {
+      // Binary parts (NUL octets) are stored base64-encoded (RFC 3516 §4.3, as Dovecot).
+      const stored = encodeNulParts(message);
+      const r = await ctx.services.backend.append(ctx.user.id, mailbox, Readable.from([stored]), {
         flags,
         internalDate,
         maxBytes: ctx.services.limits.maxLiteralSize,

@@ -24,7 +24,9 @@ import {
   summaryOf,
   summaryOfHead,
 } from '../fetch/summary.js';
+import { enableCondstore } from '../mailbox/condstore.js';
 import { resolveTargets } from '../mailbox/resolve.js';
+import type { SelectedMailbox } from '../mailbox/selected.js';
 import { CachedMessage } from '../mime/cache.js';
 import { ArgReader } from '../parser/args.js';
 import { formatDateTime } from '../parser/datetime.js';
@@ -149,12 +151,12 @@ function summaryItem(item: FetchItem): boolean {
   return item.kind === 'ENVELOPE' || item.kind === 'BODY' || item.kind === 'BODYSTRUCTURE';
 }
 
-function render(item: FetchItem, meta: MessageMeta, loaded: Loaded | null): Segment {
+function render(item: FetchItem, meta: MessageMeta, loaded: Loaded | null, view: SelectedMailbox): Segment {
   switch (item.kind) {
     case 'UID':
       return `UID ${meta.uid}`;
     case 'FLAGS':
-      return `FLAGS (${meta.flags.join(' ')})`;
+      return `FLAGS (${view.flagsText(meta.uid, meta.flags)})`;
     case 'INTERNALDATE':
       return `INTERNALDATE ${formatDateTime(meta.internalDate)}`;
     case 'RFC822.SIZE':
@@ -298,7 +300,7 @@ async function fetchMessages(
     // RFC 7162 §3.2.6: VANISHED only in UID FETCH, with QRESYNC enabled.
     throw badCommand('VANISHED needs UID FETCH and QRESYNC enabled');
   }
-  if (args.changedSince !== null) ctx.enable('CONDSTORE');
+  if (args.changedSince !== null) await enableCondstore(ctx);
   const view = ctx.selected;
   const userId = ctx.user.id;
   const { backend } = ctx.services;
@@ -317,7 +319,7 @@ async function fetchMessages(
   if (byUid) add({ kind: 'UID' });
   for (const item of args.items) add(item);
   if (args.changedSince !== null || items.some((i) => i.kind === 'MODSEQ')) {
-    ctx.enable('CONDSTORE');
+    await enableCondstore(ctx);
     add({ kind: 'MODSEQ' });
   }
   const condstore = ctx.enabled.has('CONDSTORE');
@@ -358,8 +360,17 @@ async function fetchMessages(
       for (const m of r.changed) {
         metas.set(m.uid, { ...(metas.get(m.uid) as MessageMeta), flags: m.flags, modSeq: m.modSeq });
         flagsChanged.add(m.uid);
+        // Reported by this FETCH: not again as an update (the flush below would, before the responses).
+        view.noteReported(m.uid, m.modSeq);
       }
     }
+  }
+
+  // A keyword this session has not been told of yet (set by another session, its event not applied yet)
+  // gets its FLAGS response before a FETCH shows it (RFC 9051 §7.3.5, RFC 3501 §7.2.6).
+  if (items.some((i) => i.kind === 'FLAGS') || flagsChanged.size > 0) {
+    for (const m of metas.values()) view.noteFlags(m.flags);
+    await ctx.flushUpdates(false);
   }
 
   // What the items need of each message: the summary (ENVELOPE, BODY, BODYSTRUCTURE; from the store's
@@ -528,8 +539,8 @@ async function fetchMessages(
           throw error;
         }
       }
-      const out: Segment[] = items.map((item) => render(item, meta, loaded));
-      if (flagsChanged.has(t.uid) && !hasFlags) out.push(`FLAGS (${meta.flags.join(' ')})`);
+      const out: Segment[] = items.map((item) => render(item, meta, loaded, view));
+      if (flagsChanged.has(t.uid) && !hasFlags) out.push(`FLAGS (${view.flagsText(t.uid, meta.flags)})`);
       if ((hasFlags || flagsChanged.has(t.uid)) && condstore && !hasModSeq) {
         out.push(`MODSEQ (${meta.modSeq})`);
       }

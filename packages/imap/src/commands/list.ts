@@ -8,7 +8,7 @@
  */
 import { FOLDER_DELIMITER } from '@delegato/mailstore';
 import { command } from '../context.js';
-import { badCommand } from '../errors.js';
+import { badCommand, ImapError } from '../errors.js';
 import { folderTree, joinReference, patternMatcher } from '../mailbox/list.js';
 import { parseStatusItems, type StatusItem, statusValues } from '../mailbox/status.js';
 import { ArgReader, decodeMailboxName, type ParseEnv } from '../parser/args.js';
@@ -30,7 +30,14 @@ export interface ListArgs {
 function patternText(a: Arg, env: ParseEnv): string {
   if (a.kind === 'list') throw badCommand('Invalid mailbox pattern');
   const bytes = a.kind === 'atom' ? Buffer.from(a.value, 'utf8') : a.value;
-  return bytes.length === 0 ? '' : decodeMailboxName(bytes, env);
+  if (bytes.length === 0) return '';
+  try {
+    return decodeMailboxName(bytes, env);
+  } catch (error) {
+    // A pattern that is not modified UTF-7 matches no mailbox name: LIST answers OK with nothing.
+    if (error instanceof ImapError && error.code === 'CANNOT') return bytes.toString('latin1');
+    throw error;
+  }
 }
 
 export const list = command<ListArgs>({
@@ -100,21 +107,30 @@ export const list = command<ListArgs>({
     const { backend } = ctx.services;
     const userId = ctx.user.id;
     const folders = await backend.listFolders(userId);
+    // RFC 5258 §3.1: SUBSCRIBED selects subscribed names whether their mailbox exists or not.
+    const orphans = args.selectSubscribed ? await backend.subscriptionsWithoutFolder(userId) : [];
+    const subscribedNames = [...folders.filter((f) => f.subscribed).map((f) => f.name), ...orphans];
     const matchers = args.patterns
       .filter((p) => p !== '')
       .map((p) => patternMatcher(joinReference(args.reference, p)));
     const matches = (name: string) => matchers.some((m) => m(name));
-    for (const entry of folderTree(folders)) {
+    for (const entry of folderTree(folders, orphans)) {
       const f = entry.folder;
       const attrs: string[] = [];
       const extra: Wire[] = [];
       if (!matches(entry.name)) continue;
       if (args.selectSubscribed || args.selectSpecialUse) {
         const selectedItself =
-          f !== null &&
-          (!args.selectSubscribed || f.subscribed) &&
-          (!args.selectSpecialUse || f.specialUse !== null);
-        const viaChild = args.recursiveMatch && args.selectSubscribed && entry.subscribedChild;
+          (args.selectSubscribed ? entry.subscribed : f !== null) &&
+          (!args.selectSpecialUse || (f !== null && f.specialUse !== null));
+        // RFC 5258 §3.5: CHILDINFO tells of matching children the response does not list itself; a
+        // parent whose subscribed descendants all match a pattern (and are listed) is left out (as Dovecot).
+        const prefix = `${entry.name}${FOLDER_DELIMITER}`;
+        const viaChild =
+          args.recursiveMatch &&
+          args.selectSubscribed &&
+          entry.subscribedChild &&
+          subscribedNames.some((d) => d.startsWith(prefix) && !matches(d));
         if (!selectedItself && !viaChild) continue;
         if (!selectedItself && viaChild) extra.push(' ("CHILDINFO" ("SUBSCRIBED"))');
       }
@@ -122,14 +138,14 @@ export const list = command<ListArgs>({
       if (f === null) attrs.push(args.extended || ctx.rev2 ? '\\NonExistent' : '\\Noselect');
       attrs.push(entry.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
       if (f?.specialUse) attrs.push(f.specialUse);
-      if (args.returnSubscribed && f?.subscribed) attrs.push('\\Subscribed');
+      if (args.returnSubscribed && entry.subscribed) attrs.push('\\Subscribed');
       await ctx.untagged([
         `LIST (${attrs.join(' ')}) ${quoted(FOLDER_DELIMITER)} `,
         ctx.mailboxName(entry.name),
         ...extra,
       ]);
       if (args.returnStatus && f) {
-        const values = await statusValues(backend, userId, f, args.returnStatus);
+        const values = await statusValues(backend, userId, f, args.returnStatus, ctx.services.recent);
         await ctx.untagged(['STATUS ', ctx.mailboxName(entry.name), ` (${values})`]);
       }
     }

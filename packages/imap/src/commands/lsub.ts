@@ -25,13 +25,16 @@ export const lsub = command({
       await ctx.untagged(`LSUB (\\Noselect) ${quoted(FOLDER_DELIMITER)} ""`);
       return undefined;
     }
-    const folders = await ctx.services.backend.listFolders(ctx.user.id);
+    const { backend } = ctx.services;
+    const folders = await backend.listFolders(ctx.user.id);
+    // Subscriptions outlive their folders (RFC 3501 §6.3.6): listed, \Noselect.
+    const orphans = await backend.subscriptionsWithoutFolder(ctx.user.id);
     const matches = patternMatcher(joinReference(reference, pattern));
-    for (const entry of folderTree(folders)) {
+    for (const entry of folderTree(folders, orphans)) {
       if (!matches(entry.name)) continue;
-      const subscribed = entry.folder?.subscribed === true;
+      const subscribed = entry.subscribed;
       if (!subscribed && !(entry.subscribedChild && pattern.endsWith('%'))) continue;
-      const attrs = subscribed ? '' : '\\Noselect';
+      const attrs = subscribed && entry.folder !== null ? '' : '\\Noselect';
       await ctx.untagged([`LSUB (${attrs}) ${quoted(FOLDER_DELIMITER)} `, ctx.mailboxName(entry.name)]);
     }
     return undefined;

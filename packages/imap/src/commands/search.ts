@@ -8,13 +8,14 @@ import type { MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { ImapError } from '../errors.js';
 import { loadMessage } from '../fetch/bodies.js';
+import { enableCondstore } from '../mailbox/condstore.js';
 import { formatSequenceSet } from '../parser/sequence.js';
 import { type Candidate, search } from '../search/evaluate.js';
 import { parseSearch, type ReturnOption, SEARCH_CHARSETS, type SearchQuery } from '../search/parse.js';
 import { quoted } from '../wire.js';
 
 async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
-  if (q.usesModSeq) ctx.enable('CONDSTORE');
+  if (q.usesModSeq) await enableCondstore(ctx);
   try {
     return await respond(ctx, q, byUid);
   } catch (error) {
@@ -37,10 +38,11 @@ async function respond(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promis
     count: view.count,
     maxUid: view.uids[view.uids.length - 1] ?? 0,
     saved: new Set(ctx.savedSearch),
+    isRecent: (uid) => view.isRecent(uid),
     load: (meta) => loadMessage(ctx, meta),
   });
   const numbers = found.map((c) => (byUid ? c.meta.uid : c.seq));
-  const highest = found.length > 0 ? Math.max(...found.map((c) => c.meta.modSeq)) : null;
+  const highest = highestModSeq(found);
   // IMAP4rev2 answers a plain SEARCH with ESEARCH too (RFC 9051 §6.4.4, §7.3.4).
   const returns = q.returns ?? (ctx.rev2 ? new Set<ReturnOption>(['ALL']) : null);
   if (!returns) {
@@ -71,9 +73,24 @@ async function respond(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promis
   if (max && returns.has('MAX')) out += ` MAX ${byUid ? max.meta.uid : max.seq}`;
   if (numbers.length > 0 && returns.has('ALL')) out += ` ALL ${formatSequenceSet(numbers)}`;
   if (returns.has('COUNT')) out += ` COUNT ${numbers.length}`;
-  if (q.usesModSeq && highest !== null) out += ` MODSEQ ${highest}`;
+  if (q.usesModSeq) {
+    // RFC 4731 §3.2 / RFC 7162 §3.1.5: the MODSEQ of ESEARCH is the highest of the messages *returned*:
+    // with only MIN and/or MAX, of those messages alone.
+    const returned =
+      returns.has('ALL') || returns.has('COUNT')
+        ? found
+        : [...(returns.has('MIN') && min ? [min] : []), ...(returns.has('MAX') && max ? [max] : [])];
+    const m = highestModSeq(returned);
+    if (m !== null) out += ` MODSEQ ${m}`;
+  }
   await ctx.untagged(out);
   return undefined;
+}
+
+function highestModSeq(found: readonly Candidate[]): number | null {
+  let m: number | null = null;
+  for (const c of found) if (m === null || c.meta.modSeq > m) m = c.meta.modSeq;
+  return m;
 }
 
 function parse(args: Parameters<typeof parseSearch>[0]): SearchQuery {

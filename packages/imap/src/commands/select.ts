@@ -2,7 +2,8 @@
  * SELECT / EXAMINE mailbox [(CONDSTORE | QRESYNC (...))]: RFC 9051 §6.3.2–3, RFC 7162 §3.1.8 (CONDSTORE
  * parameter), §3.2.5 (QRESYNC parameter). A failed SELECT leaves no mailbox selected (RFC 9051 §6.3.2).
  *
- * Responses: FLAGS, PERMANENTFLAGS, EXISTS, RECENT (always 0: \Recent is not kept, as IMAP4rev2),
+ * Responses: FLAGS, PERMANENTFLAGS, EXISTS, RECENT (the messages no session saw before: they become
+ * \Recent in this one, RFC 3501 §2.3.2, §6.3.1; EXAMINE does not claim them, §6.3.2),
  * UNSEEN (first unseen sequence number, RFC 3501) — with IMAP4rev2 enabled LIST instead of RECENT and
  * UNSEEN (RFC 9051 §6.3.2) —, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (sent always: the
  * store keeps MODSEQs, RFC 7162 §3.1.2.1); with QRESYNC and a matching UIDVALIDITY, VANISHED (EARLIER) for
@@ -84,7 +85,12 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
   if (args.condstore) ctx.enable('CONDSTORE');
   const { backend } = ctx.services;
   const userId = ctx.user.id;
-  const view = new SelectedMailbox(args.mailbox, readOnly);
+  // \Recent only for IMAP4rev1 sessions (RFC 9051 §2.3.2 dropped it).
+  const view = new SelectedMailbox(
+    args.mailbox,
+    readOnly,
+    ctx.rev2 ? undefined : { tracker: ctx.services.recent, userId },
+  );
   await ctx.select(view);
   let snapshot: FolderView;
   try {
@@ -110,7 +116,7 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
       ctx.mailboxName(snapshot.name),
     ]);
   } else {
-    await ctx.untagged('0 RECENT');
+    await ctx.untagged(`${view.recentCount} RECENT`);
     const firstUnseen = snapshot.firstUnseen;
     if (firstUnseen > 0) await ctx.untagged(`OK [UNSEEN ${firstUnseen}] First unseen.`);
   }
@@ -131,7 +137,7 @@ async function selectMailbox(ctx: ImapContext, args: SelectArgs, readOnly: boole
     for (const m of changed) {
       if (m.modSeq > snapshot.highestModSeq || view.seqOf(m.uid) === 0) continue;
       await ctx.untagged(
-        `${view.seqOf(m.uid)} FETCH (UID ${m.uid} FLAGS (${m.flags.join(' ')}) MODSEQ (${m.modSeq}))`,
+        `${view.seqOf(m.uid)} FETCH (UID ${m.uid} FLAGS (${view.flagsText(m.uid, m.flags)}) MODSEQ (${m.modSeq}))`,
       );
     }
   }

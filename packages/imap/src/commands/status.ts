@@ -3,6 +3,7 @@
  * CONDSTORE) and SIZE (RFC 8438).
  */
 import { command } from '../context.js';
+import { enableCondstore } from '../mailbox/condstore.js';
 import { parseStatusItems, type StatusItem, statusValues } from '../mailbox/status.js';
 import { ArgReader } from '../parser/args.js';
 
@@ -17,10 +18,10 @@ export const status = command<{ mailbox: string; items: StatusItem[] }>({
     return { mailbox, items };
   },
   async handle(ctx, { mailbox, items }) {
-    if (items.includes('HIGHESTMODSEQ')) ctx.enable('CONDSTORE');
+    if (items.includes('HIGHESTMODSEQ')) await enableCondstore(ctx);
     const { backend } = ctx.services;
     const info = await backend.folderInfo(ctx.user.id, mailbox);
-    const values = await statusValues(backend, ctx.user.id, info, items);
+    const values = await statusValues(backend, ctx.user.id, info, items, ctx.services.recent);
     await ctx.untagged(['STATUS ', ctx.mailboxName(info.name), ` (${values})`]);
     return undefined;
   },

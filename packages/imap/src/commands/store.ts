@@ -11,6 +11,7 @@ import type { FlagOperation, MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, ERRORS } from '../errors.js';
 import { parseFlagList } from '../flags.js';
+import { enableCondstore } from '../mailbox/condstore.js';
 import { resolveTargets } from '../mailbox/resolve.js';
 import { ArgReader } from '../parser/args.js';
 import { formatSequenceSet, type SetArg } from '../parser/sequence.js';
@@ -61,7 +62,7 @@ async function storeFlags(
 ): Promise<Completion | undefined> {
   const view = ctx.selected;
   if (view.readOnly) throw ERRORS.readOnly();
-  if (args.unchangedSince !== null) ctx.enable('CONDSTORE');
+  if (args.unchangedSince !== null) await enableCondstore(ctx);
   const condstore = ctx.enabled.has('CONDSTORE');
   const targets = resolveTargets(view, args.set, byUid, ctx.savedSearch);
   const { backend } = ctx.services;
@@ -74,9 +75,14 @@ async function storeFlags(
           unchangedSince: args.unchangedSince ?? undefined,
         });
   const changed = new Map(result.changed.map((m) => [m.uid, m]));
-  // Our own changes are reported below, not again as updates; a new keyword's FLAGS goes out first.
-  for (const m of result.changed) view.noteReported(m.uid, m.modSeq);
-  await ctx.flushUpdates(byUid);
+  // Our own changes are reported below, not again as updates; a new keyword's FLAGS goes out first
+  // (RFC 9051 §7.3.5). Expunges wait for the end of the command even for UID STORE, so the FETCH
+  // responses carry the sequence numbers the client had when it sent the command (as Dovecot).
+  for (const m of result.changed) {
+    view.noteReported(m.uid, m.modSeq);
+    view.noteFlags(m.flags);
+  }
+  await ctx.flushUpdates(false);
   const modified = new Set(result.modified);
   let current = new Map<number, MessageMeta>();
   if (!args.silent && changed.size + modified.size < targets.length && targets.length > 0) {
@@ -95,7 +101,7 @@ async function storeFlags(
       if (condstore && changed.has(t.uid))
         await ctx.untagged(`${t.seq} FETCH (${uid}MODSEQ (${meta.modSeq}))`);
     } else {
-      await ctx.untagged(`${t.seq} FETCH (${uid}FLAGS (${meta.flags.join(' ')})${modseq})`);
+      await ctx.untagged(`${t.seq} FETCH (${uid}FLAGS (${view.flagsText(t.uid, meta.flags)})${modseq})`);
     }
   }
   if (modified.size > 0) {

@@ -60,23 +60,46 @@ export interface ListEntry {
   name: string;
   /** The folder, or null for a name that only exists as a parent of others. */
   folder: FolderInfo | null;
+  /** The name is subscribed: the folder's flag, or a subscription kept after its folder was deleted. */
+  subscribed: boolean;
   hasChildren: boolean;
   /** Some descendant is subscribed (RECURSIVEMATCH with SUBSCRIBED, LSUB's \Noselect parents). */
   subscribedChild: boolean;
 }
 
-/** Every name of the tree: the folders and their missing parents, in listing order (INBOX first). */
-export function folderTree(folders: readonly FolderInfo[]): ListEntry[] {
+/**
+ * Every name of the tree: the folders and their missing parents, and the subscribed names whose folder
+ * was deleted (`subscribedOnly`, RFC 5258 §3.4 `\NonExistent \Subscribed`), in listing order (INBOX first).
+ */
+export function folderTree(
+  folders: readonly FolderInfo[],
+  subscribedOnly: readonly string[] = [],
+): ListEntry[] {
   const byName = new Map<string, ListEntry>();
   for (const f of folders)
-    byName.set(f.name, { name: f.name, folder: f, hasChildren: false, subscribedChild: false });
+    byName.set(f.name, {
+      name: f.name,
+      folder: f,
+      subscribed: f.subscribed,
+      hasChildren: false,
+      subscribedChild: false,
+    });
+  for (const name of subscribedOnly) {
+    if (byName.has(name)) continue;
+    byName.set(name, { name, folder: null, subscribed: true, hasChildren: false, subscribedChild: false });
+    const parts = name.split(FOLDER_DELIMITER);
+    for (let i = 1; i < parts.length; i++) {
+      const parent = byName.get(canonicalFolderName(parts.slice(0, i).join(FOLDER_DELIMITER)));
+      if (parent) parent.subscribedChild = true;
+    }
+  }
   for (const f of folders) {
     const parts = f.name.split(FOLDER_DELIMITER);
     for (let i = 1; i < parts.length; i++) {
       const parent = canonicalFolderName(parts.slice(0, i).join(FOLDER_DELIMITER));
       let e = byName.get(parent);
       if (!e) {
-        e = { name: parent, folder: null, hasChildren: false, subscribedChild: false };
+        e = { name: parent, folder: null, subscribed: false, hasChildren: false, subscribedChild: false };
         byName.set(parent, e);
       }
       e.hasChildren = true;

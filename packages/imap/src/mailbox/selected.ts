@@ -17,6 +17,16 @@
 import type { FolderView, StoreEvent } from '@delegato/mailstore';
 import { formatSequenceSet } from '../parser/sequence.js';
 import type { Wire } from '../wire.js';
+import type { RecentTracker } from './recent.js';
+
+/** Recent messages are kept as UID ranges; beyond this many, the oldest ranges are forgotten. */
+export const MAX_RECENT_RANGES = 1024;
+
+/** \Recent for an IMAP4rev1 session (RFC 3501 §2.3.2); absent with IMAP4rev2 (RFC 9051 dropped it). */
+export interface RecentOptions {
+  tracker: RecentTracker;
+  userId: string;
+}
 
 export interface UpdateOptions {
   expunge: boolean;
@@ -55,10 +65,19 @@ export class SelectedMailbox {
   #flagsInUse: string[] = [];
   #flagsChanged = false;
   #uidNext = 1;
+  readonly #recentOptions: RecentOptions | undefined;
+  /** The UID ranges [from, to) recent in this session, ascending. */
+  #recent: Array<[number, number]> = [];
 
-  constructor(folder: string, readOnly: boolean) {
+  constructor(folder: string, readOnly: boolean, recent?: RecentOptions) {
     this.folder = folder;
     this.readOnly = readOnly;
+    this.#recentOptions = recent;
+  }
+
+  /** The session reports \Recent (IMAP4rev1). */
+  get tracksRecent(): boolean {
+    return this.#recentOptions !== undefined;
   }
 
   /** Applies the SELECT snapshot, then the events that came in meanwhile and are newer. */
@@ -74,6 +93,8 @@ export class SelectedMailbox {
     this.#uids = snapshot.uids;
     this.#modSeqs.clear();
     this.#flagsInUse = [...snapshot.flagsInUse];
+    this.#recent = [];
+    this.#takeRecent(1, snapshot.uidNext);
     this.#loaded = true;
     const buffered = this.#buffered;
     this.#buffered = [];
@@ -116,6 +137,34 @@ export class SelectedMailbox {
       else hi = mid - 1;
     }
     return 0;
+  }
+
+  /** Whether the message is \Recent in this session (RFC 3501 §2.3.2). */
+  isRecent(uid: number): boolean {
+    for (const [from, to] of this.#recent) if (uid >= from && uid < to) return true;
+    return false;
+  }
+
+  /** Known messages recent in this session (the RECENT response, RFC 3501 §7.3.2). */
+  get recentCount(): number {
+    let n = 0;
+    for (const [from, to] of this.#recent) n += lowerBound(this.#uids, to) - lowerBound(this.#uids, from);
+    return n;
+  }
+
+  /** A message's flags for a FETCH response: the stored ones, and \Recent when it is recent here. */
+  flagsText(uid: number, flags: readonly string[]): string {
+    const text = flags.join(' ');
+    if (!this.isRecent(uid)) return text;
+    return text === '' ? '\\Recent' : `${text} \\Recent`;
+  }
+
+  /**
+   * Keywords about to be shown in a FETCH (read from the store, perhaps before this session got their
+   * event): a new one gets a FLAGS response first (RFC 9051 §7.3.5, RFC 3501 §7.2.6).
+   */
+  noteFlags(flags: readonly string[]): void {
+    this.#learnFlags(flags);
   }
 
   /** Whether a known message was expunged in the store (not announced yet). */
@@ -193,6 +242,13 @@ export class SelectedMailbox {
       for (const uid of this.#arrived) if (uid > last) this.#uids.push(uid);
       this.#arrived = [];
       out.push(`${this.#uids.length} EXISTS`);
+      const newest = this.#uids[this.#uids.length - 1] ?? 0;
+      if (this.#recentOptions && newest > last) {
+        // This session is the first to announce them: they are recent here unless another session
+        // claimed them first (RFC 3501 §2.3.2); RECENT follows EXISTS (RFC 3501 §7.3.2).
+        this.#takeRecent(last + 1, newest + 1);
+        out.push(`${this.recentCount} RECENT`);
+      }
     }
     if (this.#flagChanges.size > 0) {
       const changes = [...this.#flagChanges].sort((a, b) => a[0] - b[0]);
@@ -202,7 +258,7 @@ export class SelectedMailbox {
         if (seq === 0 || this.#expunged.has(uid)) continue;
         this.#modSeqs.set(uid, change.modSeq);
         const modseq = opts.condstore ? ` MODSEQ (${change.modSeq})` : '';
-        out.push(`${seq} FETCH (UID ${uid} FLAGS (${change.flags.join(' ')})${modseq})`);
+        out.push(`${seq} FETCH (UID ${uid} FLAGS (${this.flagsText(uid, change.flags)})${modseq})`);
       }
     }
     return out;
@@ -242,6 +298,24 @@ export class SelectedMailbox {
     this.highestModSeq = Math.max(this.highestModSeq, e.modSeq);
   }
 
+  /**
+   * Takes the unclaimed UIDs in [from, to) as recent here: claims them (SELECT), or, read-only (EXAMINE),
+   * only looks at which nobody claimed yet.
+   */
+  #takeRecent(from: number, to: number): void {
+    const r = this.#recentOptions;
+    if (!r || from >= to) return;
+    const unclaimed = this.readOnly
+      ? r.tracker.unclaimedFrom(r.userId, this.uidValidity)
+      : r.tracker.claim(r.userId, this.uidValidity, to);
+    const lo = Math.max(from, unclaimed);
+    if (lo >= to) return;
+    const last = this.#recent[this.#recent.length - 1];
+    if (last && last[1] === lo) last[1] = to;
+    else this.#recent.push([lo, to]);
+    if (this.#recent.length > MAX_RECENT_RANGES) this.#recent.shift();
+  }
+
   /** The MODSEQ last reported for `uid`, 0 when unknown. */
   #modSeqOf(uid: number): number {
     const known = this.#modSeqs.get(uid);
@@ -268,4 +342,16 @@ export class SelectedMailbox {
       }
     }
   }
+}
+
+/** The index of the first element of ascending `sorted` that is >= `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

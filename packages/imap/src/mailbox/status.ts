@@ -5,6 +5,7 @@
 import type { FolderInfo, MailBackend } from '@delegato/mailstore';
 import { badCommand } from '../errors.js';
 import type { Arg } from '../parser/types.js';
+import type { RecentTracker } from './recent.js';
 
 export const STATUS_ITEMS = [
   'MESSAGES',
@@ -33,8 +34,17 @@ export async function statusValues(
   userId: string,
   info: FolderInfo,
   items: readonly StatusItem[],
+  recentTracker?: RecentTracker,
 ): Promise<string> {
   let deleted: number | undefined;
+  let recent = 0;
+  if (items.includes('RECENT') && recentTracker) {
+    // RFC 3501 §6.3.10: the messages with \Recent — here those no session has claimed yet.
+    const from = recentTracker.unclaimedFrom(userId, info.uidValidity);
+    if (from <= 1) recent = info.exists;
+    else if (from < info.uidNext)
+      recent = (await backend.listMessages(userId, info.name, { fromUid: from })).length;
+  }
   if (items.includes('DELETED')) {
     const msgs = await backend.listMessages(userId, info.name);
     deleted = msgs.filter((m) => m.flags.includes('\\Deleted')).length;
@@ -50,7 +60,7 @@ export async function statusValues(
       case 'UNSEEN':
         return info.unseen;
       case 'RECENT':
-        return 0;
+        return recent;
       case 'HIGHESTMODSEQ':
         return info.highestModSeq;
       case 'SIZE':

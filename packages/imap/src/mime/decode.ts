@@ -38,12 +38,31 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** Quoted-printable (RFC 2045 §6.7): `=XX`, soft line breaks `=` CRLF; invalid escapes kept as is. */
+/**
+ * Quoted-printable (RFC 2045 §6.7): `=XX`, soft line breaks `=` CRLF; invalid escapes kept as is.
+ * Rule (3): whitespace at the end of an encoded line is transport padding and is deleted on decoding
+ * (before a hard line break, after the `=` of a soft one, and at the end of the data).
+ */
 export function decodeQuotedPrintable(data: Buffer, underscoreIsSpace = false): Buffer {
   const out = Buffer.allocUnsafe(data.length);
   let n = 0;
+  /** `out` length before the run of literal (not `=20`-encoded) blanks that ends it, or -1. */
+  let blanksFrom = -1;
   for (let i = 0; i < data.length; i++) {
     const c = data[i] as number;
+    if (c === 0x20 || c === 0x09) {
+      if (blanksFrom < 0) blanksFrom = n;
+      out[n++] = c;
+      continue;
+    }
+    if (c === 0x0d || c === 0x0a) {
+      if (blanksFrom >= 0) n = blanksFrom;
+      blanksFrom = -1;
+      out[n++] = c;
+      continue;
+    }
+    // Blanks before a `=` (escape or soft line break) are data.
+    blanksFrom = -1;
     if (c === 0x3d) {
       const a = hexValue(data[i + 1] ?? -1);
       const b = hexValue(data[i + 2] ?? -1);
@@ -67,6 +86,7 @@ export function decodeQuotedPrintable(data: Buffer, underscoreIsSpace = false): 
     }
     out[n++] = underscoreIsSpace && c === 0x5f ? 0x20 : c;
   }
+  if (blanksFrom >= 0) n = blanksFrom;
   return out.subarray(0, n);
 }
 

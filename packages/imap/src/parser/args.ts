@@ -3,7 +3,7 @@
  * throws a BAD `ImapError` naming what was expected.
  */
 import { canonicalFolderName } from '@delegato/mailstore';
-import { badCommand } from '../errors.js';
+import { badCommand, ImapError } from '../errors.js';
 import { decodeMutf7 } from '../mutf7.js';
 import { parseSequenceSet, SAVED, type SetArg } from './sequence.js';
 import type { Arg } from './types.js';
@@ -127,7 +127,9 @@ export function decodeMailboxName(bytes: Buffer, env: ParseEnv = RFC3501_ENV): s
       throw badCommand('Mailbox name is not valid UTF-8');
   } else {
     const decoded = decodeMutf7(bytes.toString('latin1'));
-    if (decoded === null) throw badCommand('Mailbox name is not valid mUTF-7');
+    // A name no mailbox can have: NO, not BAD (the command is well formed; as Dovecot, and imaptest's
+    // `atoms` test selects `!#$&'+,...`, whose `&'` is not modified UTF-7).
+    if (decoded === null) throw new ImapError('NO', 'CANNOT', 'Mailbox name is not valid mUTF-7');
     name = decoded;
   }
   return canonicalFolderName(name);

@@ -175,6 +175,20 @@ function readAtom(line: Buffer, start: number): number | string {
     if (c === LBRACKET) depth++;
     i++;
   }
-  if (depth > 0 || inQuote) return "Missing ']'";
+  // An unclosed `[` is an ordinary atom character (RFC 9051 §9: `[` is not an atom-special; a mailbox
+  // name such as `a[}` is an atom): the atom ends at the first space or parenthesis after its start.
+  if (depth > 0 || inQuote) return readPlainAtom(line, start);
+  return i;
+}
+
+/** An atom without bracketed parts: up to SP, `(`, `)`; DQUOTE, `{` and controls are errors. */
+function readPlainAtom(line: Buffer, start: number): number | string {
+  let i = start;
+  while (i < line.length) {
+    const c = line[i] as number;
+    if (c === SP || c === LPAREN || c === RPAREN) break;
+    if (isCtl(c) || c === DQUOTE || c === LBRACE) return 'Invalid characters in atom';
+    i++;
+  }
   return i;
 }

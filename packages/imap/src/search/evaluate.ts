@@ -6,8 +6,15 @@
  */
 import type { MessageMeta } from '@delegato/mailstore';
 import { Prefetcher } from '../fetch/bodies.js';
+import { MISSING_HOST, parseAddressList } from '../mime/address.js';
 import type { CachedMessage } from '../mime/cache.js';
-import { decodeCharset, decodeHeaderValue, decodeTransfer } from '../mime/decode.js';
+import {
+  decodeCharset,
+  decodeEncodedWords,
+  decodeHeaderValue,
+  decodeTransfer,
+  unfold,
+} from '../mime/decode.js';
 import { fieldValue, findField } from '../mime/header.js';
 import { paramValue } from '../mime/params.js';
 import type { MimePart } from '../mime/parser.js';
@@ -26,6 +33,8 @@ export interface SearchEnv {
   maxUid: number;
   /** UIDs of the saved search result (`$`). */
   saved: ReadonlySet<number>;
+  /** \Recent in this session (always false with IMAP4rev2). */
+  isRecent(uid: number): boolean;
   load(meta: MessageMeta): Promise<CachedMessage>;
 }
 
@@ -53,6 +62,25 @@ export function needsContent(key: SearchKey): boolean {
   }
 }
 
+/** Fields whose SEARCH also matches the parsed addresses (FROM, TO, CC, BCC keys and HEADER on them). */
+const ADDRESS_FIELDS = new Set(['from', 'to', 'cc', 'bcc', 'sender', 'reply-to']);
+
+/**
+ * An address field as `Name <mailbox@host>, ...`, comments and routes dropped: `FROM user@host` finds
+ * `<user (comment)@ (comment) host>` (as Dovecot, which searches the parsed addresses; RFC 9051 §6.4.4
+ * leaves the matching to the server).
+ */
+function addressText(raw: Buffer): string {
+  return parseAddressList(unfold(raw.toString('latin1')))
+    .filter((a) => a.mailbox !== null)
+    .map((a) => {
+      const addr = a.host && a.host !== MISSING_HOST ? `${a.mailbox}@${a.host}` : `${a.mailbox}`;
+      const name = a.name ? decodeEncodedWords(Buffer.from(a.name, 'latin1').toString('utf8')) : '';
+      return name ? `${name} <${addr}>` : addr;
+    })
+    .join(', ');
+}
+
 /** Per-message lazily computed text. */
 class MessageText {
   #headers: Map<string, string[]> | undefined;
@@ -67,7 +95,9 @@ class MessageText {
       for (const f of structure.fields) {
         if (f.key === '') continue;
         const list = map.get(f.key) ?? [];
-        list.push(fold(decodeHeaderValue(fieldValue(raw, f))));
+        const value = fieldValue(raw, f);
+        list.push(fold(decodeHeaderValue(value)));
+        if (ADDRESS_FIELDS.has(f.key)) list.push(fold(addressText(value)));
         map.set(f.key, list);
       }
       this.#headers = map;
@@ -203,6 +233,8 @@ function matchesMeta(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
       return inSequenceSet(key.set, c.meta.uid, env.maxUid);
     case 'saved':
       return env.saved.has(c.meta.uid);
+    case 'recent':
+      return env.isRecent(c.meta.uid);
     case 'modseq':
       return c.meta.modSeq >= key.modSeq;
     default:

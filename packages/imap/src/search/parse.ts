@@ -22,6 +22,8 @@ export type SearchKey =
   | { k: 'uid'; set: SequenceSet }
   /** `$` or `UID $`: the saved search result (SEARCHRES, RFC 5182 §2.1). */
   | { k: 'saved' }
+  /** \Recent in this session (RFC 3501 §6.4.4 RECENT; NEW is RECENT UNSEEN, OLD is NOT RECENT). */
+  | { k: 'recent' }
   | { k: 'modseq'; modSeq: number }
   | { k: 'not'; key: SearchKey }
   | { k: 'or'; a: SearchKey; b: SearchKey }
@@ -107,12 +109,13 @@ function parseKey(keys: Keys, depth: number): SearchKey {
   if (header) return { k: 'header', field: header, value: keys.string('search string') };
   switch (name) {
     case 'ALL':
-    case 'OLD':
-      // \Recent is not kept (always 0): every message is old, none is recent or new.
       return { k: 'all' };
+    case 'OLD':
+      return { k: 'not', key: { k: 'recent' } };
     case 'NEW':
+      return { k: 'and', keys: [{ k: 'recent' }, { k: 'flag', flag: '\\Seen', set: false }] };
     case 'RECENT':
-      return { k: 'none' };
+      return { k: 'recent' };
     case 'KEYWORD':
       return { k: 'flag', flag: keys.atom('keyword'), set: true };
     case 'UNKEYWORD':
