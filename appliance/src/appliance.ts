@@ -26,6 +26,7 @@ import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { startQueueWorker } from './services/queue.js';
+import { startSessionRevocation } from './services/session-revocation.js';
 import { startSubmission } from './services/submission.js';
 import { webApp } from './services/web.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
@@ -206,6 +207,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     stack.push(() => pop3.close());
     listeners.push({ name: 'pop3', host: config.listen, port: pop3.plain.address.port });
     listeners.push({ name: 'pop3s', host: config.listen, port: pop3.implicit.address.port });
+
+    // A removed or disabled mailbox, or one whose password changed, loses its open IMAP/POP3 sessions.
+    const revocation = startSessionRevocation({
+      directory,
+      servers: { imap: imap.server, pop3: pop3.server },
+      logger,
+    });
+    stack.push(async () => revocation.stop());
 
     // The set-up sheet shows the ports users really connect to (the config may say 0).
     const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;

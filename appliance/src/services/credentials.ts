@@ -1,11 +1,22 @@
 /**
  * The directory as the shared credential store of SMTP submission, IMAP and POP3 (`@delegato/sasl`).
- * Removed and expired mailboxes, and mailboxes without a password, never authenticate.
+ * Removed and expired mailboxes, and mailboxes without a password, never authenticate. With the shared
+ * limiter, every name of a mailbox counts on the mailbox's one failed-login budget (`accountBudget`).
  */
-import type { Directory } from '@delegato/directory';
-import type { CredentialStore } from '@delegato/sasl';
+import { type Directory, mailboxAccountKey } from '@delegato/directory';
+import { accountBudget, type CredentialStore, type LoginRateLimiter } from '@delegato/sasl';
 
-export function directoryCredentials(directory: Directory): CredentialStore {
+export function directoryCredentials(directory: Directory, limiter?: LoginRateLimiter): CredentialStore {
+  const store = plainDirectoryCredentials(directory);
+  if (!limiter) return store;
+  const accountOf = async (login: string) => {
+    const mb = await directory.resolveLogin(login);
+    return mb ? mailboxAccountKey(mb.id) : null;
+  };
+  return accountBudget(store, { accountOf }, limiter);
+}
+
+function plainDirectoryCredentials(directory: Directory): CredentialStore {
   return {
     async verifyPassword(login, password) {
       const ok = await directory.authenticateMailbox(login, password);

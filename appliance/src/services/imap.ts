@@ -20,7 +20,7 @@ export async function startImap(opts: {
     hostname: config.smtp.hostname,
     tls: opts.tls,
     backend: opts.store,
-    credentials: directoryCredentials(opts.directory),
+    credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
     logger: opts.logger.child({ proto: 'imap' }),
@@ -29,5 +29,5 @@ export async function startImap(opts: {
   });
   const plain = await server.listen(config.port.imap, config.listen, { implicitTls: false });
   const implicit = await server.listen(config.port.imaps, config.listen, { implicitTls: true });
-  return { plain, implicit, close: () => server.close() };
+  return { plain, implicit, server, close: () => server.close() };
 }

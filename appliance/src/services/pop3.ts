@@ -22,7 +22,7 @@ export async function startPop3(opts: {
     hostname: config.smtp.hostname,
     tls: opts.tls,
     backend: opts.store,
-    credentials: directoryCredentials(opts.directory),
+    credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
     locks,
@@ -30,5 +30,5 @@ export async function startPop3(opts: {
   });
   const plain = await server.listen(config.port.pop3, config.listen, { implicitTls: false });
   const implicit = await server.listen(config.port.pop3s, config.listen, { implicitTls: true });
-  return { plain, implicit, close: () => server.close() };
+  return { plain, implicit, server, close: () => server.close() };
 }

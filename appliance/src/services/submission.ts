@@ -30,7 +30,7 @@ export async function startSubmission(opts: {
       implicitTls,
       internalNetworks: config.internalNetworks.split(','),
       submission: {
-        credentials: directoryCredentials(opts.directory),
+        credentials: directoryCredentials(opts.directory, opts.rateLimiter),
         cramMd5: config.directory.cramMd5,
         rateLimiter: opts.rateLimiter,
         sendersOf: (id) => opts.directory.sendersOf(id),

@@ -27,18 +27,22 @@ export async function recordAuth(
   });
 }
 
-/** A failed attempt; then, when this failure started a lockout, that too. */
+/**
+ * A failed attempt; then, when this failure started a lockout, that too. `limitKey` is what the limiter
+ * counts it on: the name typed (default), or the second factor's own key (`secondFactorKey`).
+ */
 export async function recordFailure(
   c: Ctx,
   deps: Deps,
   account: string,
   reason: FailReason,
   via: 'form' | 'api',
+  limitKey: string = account,
 ): Promise<void> {
   const ip = c.get('clientIp');
-  deps.limiter.fail(ip, account);
+  deps.limiter.fail(ip, limitKey);
   await recordAuth(c, deps, 'auth.signin-failed', { actor: 'anonymous', target: account }, { reason, via });
-  const decision = deps.limiter.check(ip, account);
+  const decision = deps.limiter.check(ip, limitKey);
   if (!decision.allowed) {
     await recordAuth(
       c,

@@ -31,9 +31,9 @@ export async function adminActor(c: Ctx, deps: Deps): Promise<Actor> {
   }
   if (session.stage === 'totp') throw new HTTPException(303, { res: c.redirect('/login/totp', 303) });
   if (session.stage === 'totp-enroll') throw new HTTPException(303, { res: c.redirect('/me/totp', 303) });
-  const actor = await freshAdminActor(c, deps, session.principal.username);
+  const actor = await freshAdminActor(c, deps, session.principal.username, session.createdAt);
   if (!actor) {
-    // The admin was removed meanwhile: the session ends.
+    // The admin was removed, or their password changed since this session began: the session ends.
     await deps.sessions.destroy(session.id);
     toLogin(c);
   }
@@ -42,14 +42,21 @@ export async function adminActor(c: Ctx, deps: Deps): Promise<Actor> {
 }
 
 /**
- * `actorForAdmin` with this request's client address and certificate: null when the admin is gone; 403
- * when their access restrictions refuse this client (allowed networks, pinned certificate). The session
- * itself is kept: a cookie replayed from elsewhere must not sign the owner out.
+ * `actorForAdmin` with this request's client address and certificate: null when the admin is gone, or
+ * when the session or token (issued at `issuedAt`, ms) predates their last password change; 403 when
+ * their access restrictions refuse this client (allowed networks, pinned certificate). The session
+ * itself is kept then: a cookie replayed from elsewhere must not sign the owner out.
  */
-export async function freshAdminActor(c: Ctx, deps: Deps, username: string): Promise<Actor | null> {
+export async function freshAdminActor(
+  c: Ctx,
+  deps: Deps,
+  username: string,
+  issuedAt: number,
+): Promise<Actor | null> {
   try {
     return await deps.directory.actorForAdmin(username, c.get('clientIp'), {
       certFingerprint: c.get('clientCert'),
+      issuedAt,
     });
   } catch (err) {
     if (err instanceof AdminAccessDenied) {
@@ -114,7 +121,8 @@ export async function mailboxUser(
   const session = c.get('session');
   if (session?.principal?.kind !== 'mailbox' || session.stage !== 'full') toLogin(c);
   const mb = await deps.directory.mailboxById(session.principal.mailboxId);
-  if (!mb || !deps.directory.mayLogIn(mb)) {
+  // Removed, expired, or the password changed since this session began: it ends.
+  if (!mb || !deps.directory.mailboxSessionValid(mb, session.createdAt)) {
     await deps.sessions.destroy(session.id);
     toLogin(c);
   }

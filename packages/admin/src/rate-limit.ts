@@ -10,6 +10,11 @@
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 export interface LoginLimiter {
+  /**
+   * Records that the login name `login` names the account `account` (every name of a mailbox is bound
+   * to `mailboxAccountKey(id)`), so that all its names share one budget with IMAP, POP3 and SMTP.
+   */
+  bind(login: string, account: string): void;
   /** Before checking a password. */
   check(address: string, account: string): RateLimitDecision;
   /** After a wrong password or code. */
@@ -30,6 +35,7 @@ export class SimpleLoginLimiter implements LoginLimiter {
   readonly #o: SimpleLimiterOptions;
   readonly #byAddress = new Map<string, Array<{ at: number; peer: string }>>();
   readonly #byAccount = new Map<string, Array<{ at: number; peer: string }>>();
+  readonly #bindings = new Map<string, string>();
 
   constructor(opts: Partial<SimpleLimiterOptions> = {}) {
     this.#o = {
@@ -56,9 +62,22 @@ export class SimpleLoginLimiter implements LoginLimiter {
     return oldestCounting ? Math.max(1, oldestCounting.at + this.#o.windowMs - now) : 0;
   }
 
+  bind(login: string, account: string): void {
+    const name = login.trim().toLowerCase();
+    this.#bindings.delete(name);
+    this.#bindings.set(name, account.trim().toLowerCase());
+    if (this.#bindings.size > this.#o.maxKeys)
+      this.#bindings.delete(this.#bindings.keys().next().value ?? '');
+  }
+
+  #account(login: string): string {
+    const name = login.trim().toLowerCase();
+    return this.#bindings.get(name) ?? name;
+  }
+
   check(address: string, account: string): RateLimitDecision {
     const now = this.#o.now();
-    const acct = account.trim().toLowerCase();
+    const acct = this.#account(account);
     const wait = Math.max(
       this.#wait(this.#byAddress, address, this.#o.maxPerAddress, now),
       acct === '' ? 0 : this.#wait(this.#byAccount, acct, this.#o.maxPerAccount, now),
@@ -68,14 +87,14 @@ export class SimpleLoginLimiter implements LoginLimiter {
 
   fail(address: string, account: string): void {
     const now = this.#o.now();
-    const acct = account.trim().toLowerCase();
+    const acct = this.#account(account);
     this.#add(this.#byAddress, address, acct, now);
     if (acct !== '') this.#add(this.#byAccount, acct, address, now);
   }
 
   succeed(address: string, account: string): void {
     const now = this.#o.now();
-    const acct = account.trim().toLowerCase();
+    const acct = this.#account(account);
     const forgive = (map: Map<string, Array<{ at: number; peer: string }>>, key: string, peer: string) => {
       const kept = this.#live(map, key, now).filter((f) => f.peer !== peer);
       if (kept.length === 0) map.delete(key);
@@ -96,4 +115,25 @@ export class SimpleLoginLimiter implements LoginLimiter {
       map.delete(oldest);
     }
   }
+}
+
+/**
+ * The limiter key of an admin's second factor. Wrong TOTP codes count here, on a budget of their own
+ * that a right password does not forgive (signing in with the password used to reset the count, so
+ * "password, four wrong codes" could be repeated for ever); the per-address budget counts them too.
+ */
+export function secondFactorKey(username: string): string {
+  return `totp\u0000${username.trim().toLowerCase()}`;
+}
+
+/**
+ * Before a sign-in step of `username`: refused while the name's budget or its second factor's is spent
+ * (a second factor locked by wrong codes locks the account's password step too), or the address's.
+ */
+export function checkSignIn(limiter: LoginLimiter, address: string, username: string): RateLimitDecision {
+  const first = limiter.check(address, username);
+  const second = limiter.check(address, secondFactorKey(username));
+  if (first.allowed && second.allowed) return first;
+  const wait = (d: RateLimitDecision) => (d.allowed ? 0 : d.retryAfterMs);
+  return { allowed: false, retryAfterMs: Math.max(wait(first), wait(second)) };
 }

@@ -54,6 +54,24 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
+let dummyHash: Promise<string> | null = null;
+
+/** Computes the throwaway hash `verifyWithoutAccount` checks against (once per process; call early). */
+export function primeDummyHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(24).toString('base64'));
+  return dummyHash;
+}
+
+/**
+ * One argon2 verification against a throwaway hash, for a name that has no hash to check (no such
+ * admin or mailbox, a removed or expired one): a wrong name then costs what a wrong password costs, so
+ * the answer's timing does not tell which names exist. Always false.
+ */
+export async function verifyWithoutAccount(password: string): Promise<false> {
+  await verifyPassword(await primeDummyHash(), password);
+  return false;
+}
+
 /** SCRAM-SHA-256 keys (RFC 5802 §3): SaltedPassword = Hi(password, salt, i). */
 export function scramKeys(password: string, salt: Buffer, iterations: number) {
   const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');

@@ -20,7 +20,9 @@ import {
   deriveCredentials,
   type FederationKey,
   hashPassword,
+  primeDummyHash,
   verifyPassword,
+  verifyWithoutAccount,
 } from './credentials.js';
 import { type DirectoryDb, Engine, isUniqueViolation } from './engine.js';
 import { conflict, DirectoryError, duplicate, invalid, notFound } from './errors.js';
@@ -189,6 +191,21 @@ export interface AdminView {
 export interface AdminClient {
   /** SHA-256 (hex) of the TLS client certificate, verified against the configured CA; absent = none. */
   certFingerprint?: string | null;
+  /**
+   * When the session or API token asking was issued (ms since the epoch): one issued before the
+   * admin's `sessions_valid_after` stamp (a password change) is over. Absent = a fresh sign-in.
+   */
+  issuedAt?: number;
+}
+
+/** A local change that may end mailboxes' sessions (password, removal, expiry): their ids. */
+export interface AccountChange {
+  mailboxIds: string[];
+}
+
+/** Whether a session that began at `issuedAt` (ms) predates a `sessions_valid_after` stamp. */
+function issuedBeforeStamp(stamp: string | null, issuedAt: number | undefined): boolean {
+  return stamp !== null && issuedAt !== undefined && issuedAt < Date.parse(stamp);
 }
 
 /** Sign-in events in the audit log. */
@@ -256,6 +273,29 @@ export class Directory {
   }
   #regionIdByName = new Map<string, string>();
   #regionNameById = new Map<string, string>();
+  readonly #accountListeners = new Set<(change: AccountChange) => void>();
+
+  /**
+   * Calls `listener` after each local change that may end mailboxes' sessions (a password set, a
+   * mailbox removed, purged or given an expiry, a domain removed); the mail servers close the sessions
+   * that are no longer valid. Changes replicated from other regions are not announced: the servers'
+   * periodic check finds those. Returns the unsubscribe function.
+   */
+  onAccountChange(listener: (change: AccountChange) => void): () => void {
+    this.#accountListeners.add(listener);
+    return () => this.#accountListeners.delete(listener);
+  }
+
+  #accountsChanged(mailboxIds: string[]): void {
+    if (mailboxIds.length === 0) return;
+    for (const listener of this.#accountListeners) {
+      try {
+        listener({ mailboxIds });
+      } catch {
+        // A listener's fault is its own; the change is committed.
+      }
+    }
+  }
 
   private constructor(
     readonly engine: Engine,
@@ -284,6 +324,8 @@ export class Directory {
         }
       }
       const dir = new Directory(engine, options);
+      // The throwaway hash unknown names are checked against (verifyWithoutAccount), computed now.
+      primeDummyHash().catch(() => undefined);
       if ((options.role ?? 'writer') === 'writer')
         await dir.#ensureRegion(options.regionId, options.regionTitle);
       return dir;
@@ -519,7 +561,7 @@ export class Directory {
         `domain ${name} still has ${others.length} mailbox${others.length === 1 ? '' : 'es'}; use --force to remove it with all of them`,
       );
     }
-    return this.#change(actor, 'domain.remove', name, name, async (tx) => {
+    const removed = await this.#change(actor, 'domain.remove', name, name, async (tx) => {
       const addressIds = (
         await tx.select({ id: addresses.id }).from(addresses).where(eq(addresses.domainId, domain.id))
       ).map((r) => r.id);
@@ -536,6 +578,8 @@ export class Directory {
       await tx.delete(domains).where(eq(domains.id, domain.id));
       return { result: { mailboxIds: boxIds }, details: { mailboxes: boxIds.length, force: !!opts.force } };
     });
+    this.#accountsChanged(removed.mailboxIds);
+    return removed;
   }
 
   // ---------------------------------------------------------------- mailboxes
@@ -850,22 +894,32 @@ export class Directory {
     }
     const now = this.#now();
     if (opts.purge) {
-      return this.#change(actor, 'mailbox.purge', address, domainRow.name, async (tx) => {
+      const purged = await this.#change(actor, 'mailbox.purge', address, domainRow.name, async (tx) => {
         await this.#detachMailbox(tx, mb.id);
         await tx.delete(addresses).where(eq(addresses.mailboxId, mb.id));
         await tx.delete(mailboxes).where(eq(mailboxes.id, mb.id));
         return { result: { address, mailboxId: mb.id, purged: true, purgeAfter: null } };
       });
+      this.#accountsChanged([mb.id]);
+      return purged;
     }
     const purgeAfter = new Date(now.getTime() + this.options.retentionDays * 86_400_000).toISOString();
-    return this.#change(actor, 'mailbox.remove', address, domainRow.name, async (tx) => {
+    const removed = await this.#change(actor, 'mailbox.remove', address, domainRow.name, async (tx) => {
       await this.#detachMailbox(tx, mb.id);
       await tx
         .update(mailboxes)
-        .set({ state: 'removed', removedAt: now.toISOString(), purgeAfter, updatedAt: now.toISOString() })
+        .set({
+          state: 'removed',
+          removedAt: now.toISOString(),
+          purgeAfter,
+          updatedAt: now.toISOString(),
+          sessionsValidAfter: now.toISOString(),
+        })
         .where(eq(mailboxes.id, mb.id));
       return { result: { address, mailboxId: mb.id, purged: false, purgeAfter }, details: { purgeAfter } };
     });
+    this.#accountsChanged([mb.id]);
+    return removed;
   }
 
   /** The purge job: deletes removed mailboxes whose retention has passed; returns their ids. */
@@ -885,6 +939,7 @@ export class Directory {
       });
       out.push({ address: mb.address, mailboxId: mb.id });
     }
+    this.#accountsChanged(out.map((m) => m.mailboxId));
     return out;
   }
 
@@ -893,12 +948,15 @@ export class Directory {
     const mb = await this.#mailboxByOfficial(this.db, address);
     const c = await deriveCredentials(password, { key: this.options.key, cramMd5: this.options.cramMd5 });
     await this.#change(actor, 'mailbox.passwd', address, domainRow.name, async (tx) => {
+      const now = this.#nowIso();
+      // Whoever knew the old password is out: sessions that began before now are over (every region).
       await tx
         .update(mailboxes)
-        .set({ ...c, updatedAt: this.#nowIso() })
+        .set({ ...c, updatedAt: now, sessionsValidAfter: now })
         .where(eq(mailboxes.id, mb.id));
       return { result: undefined };
     });
+    this.#accountsChanged([mb.id]);
   }
 
   async setExpiry(
@@ -909,13 +967,15 @@ export class Directory {
     const date = expiresOn === null ? null : parseIsoDate(expiresOn);
     const { address, domainRow } = await this.#scopedAddress(this.db, actor, input);
     const mb = await this.#mailboxByOfficial(this.db, address);
-    return this.#change(actor, 'mailbox.expire', address, domainRow.name, async (tx) => {
+    const set = await this.#change(actor, 'mailbox.expire', address, domainRow.name, async (tx) => {
       await tx
         .update(mailboxes)
         .set({ expiresOn: date, updatedAt: this.#nowIso() })
         .where(eq(mailboxes.id, mb.id));
       return { result: { expiresOn: date }, details: { from: mb.expiresOn, to: date } };
     });
+    this.#accountsChanged([mb.id]);
+    return set;
   }
 
   /**
@@ -1000,15 +1060,15 @@ export class Directory {
     } catch (err) {
       toInvalid(err);
     }
+    // A domain admin learns nothing about domains they do not manage, hosted or not: such a target is
+    // kept as the address typed, like an external one, without looking it up (no "exists" answer, no
+    // official address behind an alias). Mail to it is resolved at delivery, as for any address.
+    if (visibleDomains(actor)?.includes(parsed.domain) === false) {
+      return { mailboxId: null, address: parsed.address };
+    }
     const [hosted] = await db.select().from(domains).where(eq(domains.name, parsed.domain));
     if (!hosted) return { mailboxId: null, address: parsed.address };
     const found = await lookupRecipient(this.#lookupContext(db), parsed.address);
-    // Another domain's details (ambiguity candidates, removed or expired mailboxes) are not for a
-    // domain admin who does not manage it: one answer for every kind of unusable target.
-    const foreign = visibleDomains(actor)?.includes(parsed.domain) === false;
-    if (foreign && !['mailbox', 'alias', 'forward', 'list'].includes(found.kind)) {
-      throw invalid(`${parsed.address} cannot be used as a target`);
-    }
     switch (found.kind) {
       case 'mailbox':
         return { mailboxId: found.mailboxId, address: found.address };
@@ -1336,7 +1396,12 @@ export class Directory {
     checkPasswordPolicy(password);
     const passwordHash = await hashPassword(password);
     await this.#change(actor, 'admin.passwd', username, null, async (tx) => {
-      await tx.update(admins).set({ passwordHash, updatedAt: this.#nowIso() }).where(eq(admins.id, row.id));
+      const now = this.#nowIso();
+      // Sessions and API tokens issued before now are over, in every region (actorForAdmin checks).
+      await tx
+        .update(admins)
+        .set({ passwordHash, updatedAt: now, sessionsValidAfter: now })
+        .where(eq(admins.id, row.id));
       return { result: undefined };
     });
   }
@@ -1346,12 +1411,14 @@ export class Directory {
    * immediate); null when there is no such admin. Throws `forbidden` when the admin's access
    * restrictions refuse this client: `from` (the client's IP address) outside their allowed networks, or
    * a pinned certificate fingerprint that `client.certFingerprint` (the verified TLS client certificate of
-   * the connection, if any) does not match.
+   * the connection, if any) does not match. Null too for a session or token issued (`client.issuedAt`)
+   * before the admin's password was last changed.
    */
   async actorForAdmin(usernameInput: string, from: string, client: AdminClient = {}): Promise<Actor | null> {
     const username = usernameInput.trim().toLowerCase();
     const [row] = await this.db.select().from(admins).where(eq(admins.username, username));
     if (!row) return null;
+    if (issuedBeforeStamp(row.sessionsValidAfter, client.issuedAt)) return null;
     const refusal = accessRefusal(row, from, client);
     if (refusal) throw new AdminAccessDenied(row.username, refusal, from);
     if (row.role === 'operator') return { kind: 'operator', name: row.username, from };
@@ -1378,8 +1445,11 @@ export class Directory {
       .select()
       .from(admins)
       .where(eq(admins.username, username.trim().toLowerCase()));
-    if (!row || !(await verifyPassword(row.passwordHash, password))) return null;
-    return this.actorForAdmin(row.username, from, client);
+    // An unknown name costs one verification too: the timing must not tell which admins exist.
+    if (!row) return verifyWithoutAccount(password).then(() => null);
+    if (!(await verifyPassword(row.passwordHash, password))) return null;
+    const { issuedAt: _fresh, ...connection } = client;
+    return this.actorForAdmin(row.username, from, connection);
   }
 
   /** An admin's role, without any access check (for the audit log); null when there is no such admin. */
@@ -1503,9 +1573,18 @@ export class Directory {
     password: string,
   ): Promise<{ address: string; mailboxId: string } | null> {
     const mb = await this.resolveLogin(login);
-    if (!mb || !this.mayLogIn(mb) || !mb.passwordHash) return null;
+    // Unknown, removed, expired or password-less: one verification all the same (no timing difference).
+    if (!mb || !this.mayLogIn(mb) || !mb.passwordHash) return verifyWithoutAccount(password).then(() => null);
     if (!(await verifyPassword(mb.passwordHash, password))) return null;
     return { address: mb.address, mailboxId: mb.id };
+  }
+
+  /**
+   * Whether a mailbox's session that began at `issuedAt` (ms since the epoch) is still good: the mailbox
+   * may log in, and its password has not changed since (`sessions_valid_after`).
+   */
+  mailboxSessionValid(mb: MailboxRow, issuedAt: number): boolean {
+    return this.mayLogIn(mb) && !issuedBeforeStamp(mb.sessionsValidAfter, issuedAt);
   }
 
   /**

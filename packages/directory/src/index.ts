@@ -10,6 +10,7 @@ export {
   verifyPassword,
 } from './credentials.js';
 export {
+  type AccountChange,
   AdminAccessDenied,
   type AdminClient,
   type AdminView,
@@ -24,6 +25,6 @@ export {
 } from './directory.js';
 export { DirectoryError, type DirectoryErrorCode } from './errors.js';
 export { isExpired, parseIsoDate, todayIn } from './expiry.js';
-export type { AliasTarget, MailboxRow, RecipientLookup } from './lookup.js';
+export { type AliasTarget, type MailboxRow, mailboxAccountKey, type RecipientLookup } from './lookup.js';
 export { loadMigrations, MIGRATIONS_DIR } from './migrate.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';

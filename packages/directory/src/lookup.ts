@@ -34,6 +34,14 @@ export interface LookupContext {
   regionName: (regionId: string) => Promise<string>;
 }
 
+/**
+ * The key a mailbox's failed logins count on in the shared login limiter, whichever of its names was
+ * typed (official address, alias, `username@domain`) and whichever protocol (IMAP, POP3, SMTP, web).
+ */
+export function mailboxAccountKey(mailboxId: string): string {
+  return `mailbox:${mailboxId.toLowerCase()}`;
+}
+
 /** The targets of an alias row, local mailboxes shown by their official address. */
 export async function targetsOf(db: DirectoryDb, addressId: string): Promise<AliasTarget[]> {
   const rows = await db

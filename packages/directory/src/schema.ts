@@ -78,6 +78,8 @@ export const mailboxes = sqliteTable(
     cramSecret: text('cram_secret'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** Sessions that began before this instant are over (password changed, mailbox removed) (0003). */
+    sessionsValidAfter: text('sessions_valid_after'),
   },
   (t) => [
     unique('mailboxes_domain_username').on(t.domainId, t.username),
@@ -145,6 +147,8 @@ export const admins = sqliteTable('admins', {
   certFingerprint: text('cert_fingerprint'),
   /** The admin's TOTP secret (base32) sealed with the federation key; null = no two-step sign-in (0002). */
   totpSecret: text('totp_secret'),
+  /** Admin sessions and API tokens issued before this instant are over (password changed) (0003). */
+  sessionsValidAfter: text('sessions_valid_after'),
 });
 
 export const adminDomains = sqliteTable(

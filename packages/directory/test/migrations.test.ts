@@ -17,7 +17,7 @@ import {
   pendingMigrations,
   splitStatements,
 } from '../src/migrate.js';
-import { addresses, domains, mailboxes, regions } from '../src/schema.js';
+import { addresses, domains, regions } from '../src/schema.js';
 
 const T0 = new Date('2026-03-01T10:00:00Z');
 const T1 = new Date('2026-03-02T10:00:00Z');
@@ -213,6 +213,27 @@ describe('0002_admin_access on a database made by 0001', () => {
   });
 });
 
+describe('0003_sessions_valid_after on a database made by 0001 and 0002', () => {
+  it('adds the stamps, empty for existing accounts, whose sessions stay valid', async () => {
+    const engine = await openEngine();
+    await migrate(engine, () => T0, committed.slice(0, 2));
+    const now = T0.toISOString();
+    await engine.exec(
+      `INSERT INTO admins (id, username, role, password_hash, created_at, updated_at) VALUES ('AD1', 'old', 'operator', 'x', '${now}', '${now}')`,
+    );
+    expect(await columnsOf(engine, 'admins')).not.toContain('sessions_valid_after');
+    expect(await migrate(engine, () => T1)).toEqual(committedIds.slice(2));
+    expect(await columnsOf(engine, 'admins')).toContain('sessions_valid_after');
+    expect(await columnsOf(engine, 'mailboxes')).toContain('sessions_valid_after');
+    await closeEngine(engine);
+    const dir = await Directory.open(options({ now: () => T1 }));
+    open.push(dir);
+    expect(await dir.actorForAdmin('old', '198.51.100.1', { issuedAt: T0.getTime() })).toMatchObject({
+      kind: 'operator',
+    });
+  });
+});
+
 describe('on an existing database', () => {
   it('applies only the new migration and keeps the data', async () => {
     const engine = await openEngine();
@@ -222,19 +243,10 @@ describe('on an existing database', () => {
     await engine.db
       .insert(domains)
       .values({ id: 'D1', name: 'iat.example', regionId: 'R1', createdAt: now, updatedAt: now });
-    await engine.db.insert(mailboxes).values({
-      id: 'M1',
-      domainId: 'D1',
-      kind: 'personal',
-      firstName: 'Rose',
-      lastName: 'Pinkcheeks',
-      username: 'rose.pinkcheeks',
-      localPart: 'rose.pinkcheeks',
-      address: 'rose.pinkcheeks@iat.example',
-      state: 'active',
-      createdAt: now,
-      updatedAt: now,
-    });
+    // Raw SQL: drizzle would name every column of today's schema, and 0001 has fewer.
+    await engine.exec(
+      `INSERT INTO mailboxes (id, domain_id, kind, first_name, last_name, username, local_part, address, state, created_at, updated_at) VALUES ('M1', 'D1', 'personal', 'Rose', 'Pinkcheeks', 'rose.pinkcheeks', 'rose.pinkcheeks', 'rose.pinkcheeks@iat.example', 'active', '${now}', '${now}')`,
+    );
     await engine.db.insert(addresses).values({
       id: 'A1',
       address: 'rose.pinkcheeks@iat.example',
@@ -245,7 +257,7 @@ describe('on an existing database', () => {
     });
 
     const dir = migrationsDir({
-      '0002_test_extra.sql': [
+      '0099_test_extra.sql': [
         '-- test only: an additive change to an existing table, and a new table',
         'ALTER TABLE mailboxes ADD COLUMN test_extra TEXT;',
         'CREATE INDEX mailboxes_test_extra ON mailboxes (test_extra);',
@@ -257,12 +269,12 @@ describe('on an existing database', () => {
       ].join('\n'),
     });
     const withExtra = loadMigrations(dir);
-    expect(withExtra.map((m) => m.id)).toEqual([...committedIds, '0002_test_extra']);
-    expect(await pendingMigrations(engine, withExtra)).toEqual([...committedIds.slice(1), '0002_test_extra']);
+    expect(withExtra.map((m) => m.id)).toEqual([...committedIds, '0099_test_extra']);
+    expect(await pendingMigrations(engine, withExtra)).toEqual([...committedIds.slice(1), '0099_test_extra']);
 
-    expect(await migrate(engine, () => T1, withExtra)).toEqual([...committedIds.slice(1), '0002_test_extra']);
+    expect(await migrate(engine, () => T1, withExtra)).toEqual([...committedIds.slice(1), '0099_test_extra']);
     expect(await pendingMigrations(engine, withExtra)).toEqual([]);
-    expect((await applied(engine)).map((r) => r.id)).toEqual([...committedIds, '0002_test_extra']);
+    expect((await applied(engine)).map((r) => r.id)).toEqual([...committedIds, '0099_test_extra']);
 
     // The data survived, the new column exists (empty for old rows) and is usable.
     const [row] = await rows<{ id: string; address: string; first_name: string; test_extra: string | null }>(
@@ -340,10 +352,10 @@ describe('a replica', () => {
     await migrate(engine, () => T0);
     await closeEngine(engine);
     const dir = migrationsDir({
-      '0002_test_extra.sql': 'ALTER TABLE mailboxes ADD COLUMN test_extra TEXT;\n',
+      '0099_test_extra.sql': 'ALTER TABLE mailboxes ADD COLUMN test_extra TEXT;\n',
     });
     const e2 = await openEngine();
-    expect(await pendingMigrations(e2, loadMigrations(dir))).toEqual(['0002_test_extra']);
+    expect(await pendingMigrations(e2, loadMigrations(dir))).toEqual(['0099_test_extra']);
     expect(await columnsOf(e2, 'mailboxes')).not.toContain('test_extra');
   });
 

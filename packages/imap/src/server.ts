@@ -3,7 +3,7 @@
  * listeners over one set of services. Protocol only: storage is the `MailBackend` it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { ProtocolListeners, type SessionListener } from '@delegato/mail-core';
+import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';
 import type { MailBackend } from '@delegato/mailstore';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -44,6 +44,14 @@ export type ImapListener = SessionListener;
 export class ImapServer {
   readonly #services: ImapServices;
   readonly #listeners: ProtocolListeners<ImapSession>;
+  /** Open sessions, to end the sessions of an account that may no longer use them. */
+  readonly #open = new OpenSessions<ImapSession>(userIdOf, (s) => {
+    // RFC 9051 §7.1.5: an untagged BYE, then the connection closes.
+    void s
+      .untagged('BYE Your account was changed; please log in again.')
+      .catch(() => undefined)
+      .finally(() => s.end());
+  });
 
   constructor(opts: ImapServerOptions) {
     if (!opts.hostname) throw new TypeError('ImapServer: hostname is required');
@@ -52,7 +60,11 @@ export class ImapServer {
       tls: opts.tls,
       trustLocalConnections: opts.trustLocalConnections,
       logger: opts.logger,
-      createSession: (transport) => new ImapSession({ ...transport, services: this.#services }),
+      createSession: (transport) =>
+        this.#open.add(
+          (onClose) => new ImapSession({ ...transport, services: this.#services, onClose }),
+          transport.onClose,
+        ),
     });
     const limits = resolveLimits(opts.limits);
     this.#services = {
@@ -77,8 +89,26 @@ export class ImapServer {
     });
   }
 
+  /** The mail store user ids of the authenticated sessions. */
+  users(): Set<string> {
+    return this.#open.users();
+  }
+
+  /**
+   * Ends the sessions of `userId` whose connection began before `openedBefore` (ms; default all): the
+   * account was removed, disabled or its password changed. Returns how many.
+   */
+  endSessionsOf(userId: string, openedBefore?: number): number {
+    return this.#open.endSessionsOf(userId, openedBefore);
+  }
+
   /** Closes every listener and cuts every connection. */
   async close(): Promise<void> {
     await this.#listeners.closeAll();
   }
+}
+
+/** The user of an authenticated session, else null. */
+function userIdOf(s: ImapSession): string | null {
+  return s.state === 'authenticated' || s.state === 'selected' ? s.user.id : null;
 }

@@ -7,6 +7,7 @@ export {
   listenForSessions,
   type SessionListener,
 } from './listener.js';
+export { OpenSessions } from './open-sessions.js';
 export { isLocalConnection, normalizeAddress } from './peer-address.js';
 export {
   ProtocolListeners,

@@ -3,7 +3,7 @@
  * over one set of services. Protocol only: storage is the `MailBackend` subset it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { ProtocolListeners, type SessionListener } from '@delegato/mail-core';
+import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
@@ -43,6 +43,15 @@ export type Pop3Listener = SessionListener;
 export class Pop3Server {
   readonly #services: Pop3Services;
   readonly #listeners: ProtocolListeners<Pop3Session>;
+  /**
+   * Open sessions, to end the sessions of an account that may no longer use them. Only TRANSACTION
+   * counts (an UPDATE under way finishes). POP3 has no unsolicited responses: the connection just closes,
+   * and RFC 1939 §6 says a session that ends without QUIT does not enter UPDATE, so nothing is deleted.
+   */
+  readonly #open = new OpenSessions<Pop3Session>(
+    (s) => (s.state === 'TRANSACTION' ? s.user.id : null),
+    (s) => s.end(),
+  );
 
   constructor(opts: Pop3ServerOptions) {
     if (!opts.hostname) throw new TypeError('Pop3Server: hostname is required');
@@ -51,7 +60,11 @@ export class Pop3Server {
       tls: opts.tls,
       trustLocalConnections: opts.trustLocalConnections,
       logger: opts.logger,
-      createSession: (transport) => new Pop3Session({ ...transport, services: this.#services }),
+      createSession: (transport) =>
+        this.#open.add(
+          (onClose) => new Pop3Session({ ...transport, services: this.#services, onClose }),
+          transport.onClose,
+        ),
     });
     this.#services = {
       hostname: opts.hostname,
@@ -71,6 +84,19 @@ export class Pop3Server {
       implicitTls: opts.implicitTls,
       handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
     });
+  }
+
+  /** The mail store user ids of the authenticated sessions. */
+  users(): Set<string> {
+    return this.#open.users();
+  }
+
+  /**
+   * Ends the sessions of `userId` whose connection began before `openedBefore` (ms; default all): the
+   * account was removed, disabled or its password changed. Returns how many.
+   */
+  endSessionsOf(userId: string, openedBefore?: number): number {
+    return this.#open.endSessionsOf(userId, openedBefore);
   }
 
   /** Closes every listener and cuts every connection. */

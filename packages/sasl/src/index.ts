@@ -1,5 +1,6 @@
 /** @delegato/sasl: SASL mechanisms (server side), credential types and login rate limiting. */
 
+export { type AccountResolver, accountBudget } from './account-budget.js';
 export {
   type AddressList,
   decodeDisplayName,

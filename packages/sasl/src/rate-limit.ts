@@ -9,6 +9,13 @@
  *   attacker cannot reset an address's count by logging in to an account of their own, nor can a
  *   successful login elsewhere reset an account others are guessing at.
  *
+ * One account, many names: `bind(login, account)` records that a login name (an alias, the official
+ * address, `username@domain`) names an account key (the appliance binds each resolved name to the
+ * mailbox id), and from then on `check`, `fail` and `succeed` with that name count on the account's one
+ * budget, whichever protocol and whichever name is used. A name never bound (unknown, or not resolved
+ * yet) counts on its own, so unknown names are limited like real ones. `checkAccount(account)` checks the
+ * account budget alone, for the credential store once it has resolved a name (`accountBudget`).
+ *
  * Accounts are normalised (trimmed, lower-case). Addresses too, and IPv6 addresses count per /64 (one
  * customer's allocation; counting single addresses there would be no limit at all), IPv4-mapped IPv6
  * addresses as IPv4.
@@ -120,6 +127,8 @@ export class LoginRateLimiter {
   private readonly opts: LoginRateLimiterOptions;
   private readonly byAddress: FailureLog;
   private readonly byAccount: FailureLog;
+  /** Normalised login name -> account key, least recently bound first (bounded by `maxKeys`). */
+  private readonly bindings = new Map<string, string>();
 
   constructor(opts: Partial<LoginRateLimiterOptions> = {}) {
     this.opts = { ...LOGIN_RATE_LIMIT_DEFAULTS, now: Date.now, ...stripUndefined(opts) };
@@ -132,10 +141,38 @@ export class LoginRateLimiter {
     this.byAccount = new FailureLog(maxPerAccount, windowMs, maxKeys);
   }
 
+  /**
+   * Records that the login name `login` names the account `account` (e.g. `mailbox:<id>`): its failures
+   * and checks count on the account from now on. Rebinding a name moves it (an alias given to another).
+   */
+  bind(login: string, account: string): void {
+    const name = normalizeAccount(login);
+    const key = normalizeAccount(account);
+    if (name === '' || key === '') return;
+    this.bindings.delete(name);
+    this.bindings.set(name, key);
+    for (const oldest of this.bindings.keys()) {
+      if (this.bindings.size <= this.opts.maxKeys) break;
+      this.bindings.delete(oldest);
+    }
+  }
+
+  /** The account key a login name counts on: its binding, else the name itself (normalised). */
+  accountOf(login: string): string {
+    const name = normalizeAccount(login);
+    return this.bindings.get(name) ?? name;
+  }
+
+  /** The account budget alone (no client address): refused while the account is locked. */
+  checkAccount(account: string): RateLimitDecision {
+    const wait = this.byAccount.wait(this.accountOf(account), this.opts.now());
+    return wait > 0 ? { allowed: false, retryAfterMs: wait } : { allowed: true };
+  }
+
   /** Call before verifying credentials. An empty account (not known yet) checks the address only. */
   check(address: string, account: string): RateLimitDecision {
     const now = this.opts.now();
-    const acct = normalizeAccount(account);
+    const acct = this.accountOf(account);
     const wait = Math.max(
       this.byAddress.wait(addressKey(address), now),
       acct === '' ? 0 : this.byAccount.wait(acct, now),
@@ -147,7 +184,7 @@ export class LoginRateLimiter {
   fail(address: string, account: string): void {
     const now = this.opts.now();
     const addr = addressKey(address);
-    const acct = normalizeAccount(account);
+    const acct = this.accountOf(account);
     this.byAddress.add(addr, acct, now);
     if (acct !== '') this.byAccount.add(acct, addr, now);
   }
@@ -156,7 +193,7 @@ export class LoginRateLimiter {
   succeed(address: string, account: string): void {
     const now = this.opts.now();
     const addr = addressKey(address);
-    const acct = normalizeAccount(account);
+    const acct = this.accountOf(account);
     this.byAddress.forgive(addr, acct, now);
     if (acct !== '') this.byAccount.forgive(acct, addr, now);
   }
@@ -164,6 +201,11 @@ export class LoginRateLimiter {
   /** Keys held, for tests and metrics. */
   get size(): { addresses: number; accounts: number } {
     return { addresses: this.byAddress.size, accounts: this.byAccount.size };
+  }
+
+  /** Login names bound to accounts, for tests and metrics. */
+  get boundNames(): number {
+    return this.bindings.size;
   }
 }
 

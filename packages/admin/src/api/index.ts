@@ -16,6 +16,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus } from '../errors.js';
 import { freshAdminActor } from '../guard.js';
 import { openApiDocument } from '../openapi.js';
+import { checkSignIn, secondFactorKey } from '../rate-limit.js';
 import {
   apiAdminAccess,
   apiNewAdmin,
@@ -97,11 +98,14 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
     const memo = actors.get(c.req.raw);
     if (memo) return memo;
     const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const username = m?.[1] ? await deps.tokens.verify(m[1]) : null;
-    // 403 when the admin's allowed networks or pinned certificate refuse this client.
-    const actor = username ? await freshAdminActor(c, deps, username) : null;
-    if (!actor)
+    const token = m?.[1] ? await deps.tokens.verify(m[1]) : null;
+    // 403 when the admin's allowed networks or pinned certificate refuse this client; null (401) when
+    // the admin is gone or changed their password after the token was issued.
+    const actor = token ? await freshAdminActor(c, deps, token.username, token.issuedAt) : null;
+    if (!actor) {
+      if (token && m?.[1]) await deps.tokens.revoke(m[1]);
       throw new HTTPException(401, { message: 'a valid bearer token is needed (POST /api/v1/tokens)' });
+    }
     actors.set(c.req.raw, actor);
     return actor;
   };
@@ -113,7 +117,7 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
   app.post('/tokens', async (c) => {
     const ip = c.get('clientIp');
     const req = await body(c, apiTokenRequest);
-    const decision = deps.limiter.check(ip, req.username);
+    const decision = checkSignIn(deps.limiter, ip, req.username);
     if (!decision.allowed) {
       c.header('Retry-After', String(Math.ceil(decision.retryAfterMs / 1000)));
       return apiError(c, 429, 'rate-limited', 'too many failed attempts; try again later');
@@ -136,13 +140,14 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
     if (secret) {
       const step = req.code ? verifyTotp(secret, req.code, deps.now()) : null;
       if (step === null || !deps.totpReplay.accept(actor.name, step)) {
-        await recordFailure(c, deps, req.username, 'totp', 'api');
+        await recordFailure(c, deps, req.username, 'totp', 'api', secondFactorKey(actor.name));
         return apiError(c, 401, 'totp-required', 'a valid current TOTP code is needed in "code"');
       }
     } else if (deps.requireTotp) {
       return apiError(c, 403, 'totp-enrolment-required', 'set up two-step sign-in in the web UI first');
     }
     deps.limiter.succeed(ip, req.username);
+    if (secret) deps.limiter.succeed(ip, secondFactorKey(actor.name));
     const issued = await deps.tokens.issue(actor.name);
     await recordAuth(
       c,

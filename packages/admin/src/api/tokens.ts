@@ -31,15 +31,18 @@ export class TokenStore {
     return { token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
-  /** The admin a token belongs to, or null (unknown or expired). */
-  async verify(token: string): Promise<string | null> {
+  /**
+   * The admin a token belongs to and when it was issued (the directory refuses a token issued before the
+   * admin's last password change), or null (unknown or expired).
+   */
+  async verify(token: string): Promise<{ username: string; issuedAt: number } | null> {
     const row = await this.db.getToken(digest(token));
     if (!row) return null;
     if (row.expiresAt <= this.now().getTime()) {
       await this.db.deleteToken(row.tokenHash);
       return null;
     }
-    return row.username;
+    return { username: row.username, issuedAt: row.createdAt };
   }
 
   revoke(token: string): Promise<boolean> {

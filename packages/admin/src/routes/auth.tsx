@@ -1,13 +1,14 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /** Signing in and out: GET/POST /login, GET/POST /login/totp, POST /logout. */
-import { type Actor, AdminAccessDenied } from '@delegato/directory';
+import { type Actor, AdminAccessDenied, mailboxAccountKey } from '@delegato/directory';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { one, readForm, validate, withoutSecrets } from '../forms.js';
 import type { Ctx } from '../guard.js';
+import { checkSignIn, secondFactorKey } from '../rate-limit.js';
 import { render } from '../render.js';
 import { loginForm, totpForm } from '../schemas.js';
 import { type Principal, SESSION_COOKIE, type Session } from '../session.js';
@@ -33,7 +34,13 @@ function ensureSession(c: Ctx, deps: Deps): Session {
   return session;
 }
 
-async function signIn(c: Ctx, deps: Deps, principal: Principal, stage: Session['stage']): Promise<Session> {
+/** A fresh session (new id, CSRF token and issue time) for `principal`, replacing this request's. */
+export async function signIn(
+  c: Ctx,
+  deps: Deps,
+  principal: Principal,
+  stage: Session['stage'],
+): Promise<Session> {
   const session = await deps.sessions.signIn(c.get('session'), principal, stage);
   c.set('session', session);
   setSessionCookie(c, deps, session);
@@ -79,7 +86,13 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
       return render(c, deps, loginInfo, page, 400);
     }
     const { username, password } = form.data;
-    const decision = deps.limiter.check(ip, username);
+    // Every name of a mailbox (official address, aliases) counts on the mailbox's one budget, shared
+    // with IMAP, POP3 and SMTP AUTH; a name that names nothing keeps a budget of its own.
+    if (username.includes('@')) {
+      const mb = await deps.directory.resolveLogin(username);
+      if (mb) deps.limiter.bind(username, mailboxAccountKey(mb.id));
+    }
+    const decision = checkSignIn(deps.limiter, ip, username);
     if (!decision.allowed) return tooMany(c, deps, decision.retryAfterMs);
 
     let actor: Actor | null = null;
@@ -150,7 +163,9 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     }
     const username = session.principal.username;
     const ip = c.get('clientIp');
-    const decision = deps.limiter.check(ip, username);
+    // Wrong codes count on the second factor's own budget: the right password before them forgave
+    // only password failures, so "password, some codes" cannot be repeated for ever.
+    const decision = checkSignIn(deps.limiter, ip, username);
     if (!decision.allowed) {
       await deps.sessions.destroy(session.id);
       return tooMany(c, deps, decision.retryAfterMs);
@@ -159,11 +174,12 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     const secret = await deps.totp.get(username);
     const step = form.ok && secret ? verifyTotp(secret, form.data.code, deps.now()) : null;
     if (step === null || !deps.totpReplay.accept(username, step)) {
-      await recordFailure(c, deps, username, 'totp', 'form');
+      await recordFailure(c, deps, username, 'totp', 'form', secondFactorKey(username));
       const page = <TotpPage csrf={session.csrf} error="That code is not right. Try the current one." />;
       return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, page, 401);
     }
     deps.limiter.succeed(ip, username);
+    deps.limiter.succeed(ip, secondFactorKey(username));
     const principal: Principal = { kind: 'admin', username };
     await signIn(c, deps, principal, 'full');
     await recordAuth(

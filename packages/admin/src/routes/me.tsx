@@ -6,7 +6,7 @@
  * /me/totp (enrol), POST /me/totp/disable.
  */
 import type { Actor } from '@delegato/directory';
-import { DirectoryError } from '@delegato/directory';
+import { DirectoryError, mailboxAccountKey } from '@delegato/directory';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
@@ -18,7 +18,7 @@ import type { Session } from '../session.js';
 import { newTotpSecret, totpUri, verifyTotp } from '../totp.js';
 import { AdminMePage, MailboxMePage, TotpEnrolPage, TotpOnPage } from '../views/me.js';
 import { SetupSheet } from '../views/setup.js';
-import { setSessionCookie } from './auth.js';
+import { setSessionCookie, signIn } from './auth.js';
 import { setupInfo } from './mailboxes.js';
 
 /**
@@ -35,7 +35,7 @@ async function totpAdmin(c: Ctx, deps: Deps): Promise<{ session: Session; userna
   const session = c.get('session');
   if (session?.principal?.kind !== 'admin') toLogin(c);
   if (session.stage !== 'full' && session.stage !== 'totp-enroll') toLogin(c);
-  const actor = await freshAdminActor(c, deps, session.principal.username);
+  const actor = await freshAdminActor(c, deps, session.principal.username, session.createdAt);
   if (!actor) {
     await deps.sessions.destroy(session.id);
     toLogin(c);
@@ -94,7 +94,8 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     const ip = c.get('clientIp');
     const form = validate(changeOwnPasswordForm, await readForm(c));
     if (!form.ok) return mePage(c, form.errors, 400);
-    const account = who.kind === 'mailbox' ? who.address : who.actor.name;
+    // A mailbox's budget is the one of all its names (and of IMAP, POP3, SMTP AUTH).
+    const account = who.kind === 'mailbox' ? mailboxAccountKey(who.mailboxId) : who.actor.name;
     const decision = deps.limiter.check(ip, account);
     if (!decision.allowed) {
       throw new HTTPException(429, {
@@ -126,15 +127,22 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
       if (!(err instanceof DirectoryError && err.code === 'invalid')) throw err;
       return mePage(c, { newPassword: err.message }, 400);
     }
-    // Other sessions of the same person end: whoever knew the old password is out.
-    const current = c.get('session')?.id;
+    // Every session and token of the same person ends (the directory's valid-after stamp: whoever knew
+    // the old password is out, in every region); this browser gets a new session, issued after it.
     await deps.sessions.destroyOwner(
       who.kind === 'mailbox'
         ? { kind: 'mailbox', mailboxId: who.mailboxId }
         : { kind: 'admin', username: who.actor.name },
-      current,
     );
     if (who.kind === 'admin') await deps.tokens.revokeUser(who.actor.name);
+    await signIn(
+      c,
+      deps,
+      who.kind === 'mailbox'
+        ? { kind: 'mailbox', address: who.address, mailboxId: who.mailboxId }
+        : { kind: 'admin', username: who.actor.name },
+      'full',
+    );
     flash(c, { kind: 'ok', text: 'Your password was changed.' });
     return c.redirect('/me', 303);
   });
