@@ -36,6 +36,22 @@ export const LOG_EVENTS = {
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
   'session.revoked':
     'IMAP or POP3 sessions of a mailbox were ended: removed, disabled, or its password changed (proto, user id, sessions, reason).',
+  'federation.hub_start':
+    'The replication hub (tursodb --sync-server) answers on its loopback URL (pid, url, start time, restarts so far).',
+  'federation.hub_exit':
+    'The replication hub exited unexpectedly or failed to restart (pid, code, signal, stderr tail); it is restarted after a backoff delay.',
+  'federation.hub_stop': 'The replication hub was stopped (pid; SIGTERM, or SIGKILL after the deadline).',
+  'federation.hub_survivor':
+    'A tursodb left running by an earlier appliance process on the same hub file was stopped before the hub started (pid).',
+  'federation.gateway_request':
+    'A request through the federation sync endpoint: verified peer region, method, path, status, duration; debug level.',
+  'federation.gateway_refused':
+    'The federation sync endpoint refused a client: clear text, no client certificate, or one not issued by the federation CA (peer address, reason).',
+  'federation.ca_created': 'The federation CA was created in the data directory (subject, validity).',
+  'federation.region_issued':
+    'A region certificate was issued by the federation CA (region, host names, serial, validity).',
+  'federation.bundle_installed':
+    'A region bundle was installed into the data directory (region, CA subject).',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;
