@@ -9,8 +9,9 @@
  *   GET answers 404, which is how we know it listens (about 0.1-0.2 s after the spawn).
  * - A second tursodb on the same file exits with status 1 and "File is locked by another process".
  * - It dies on SIGTERM (no handler). If our process dies, it would run on as an orphan: we start it through
- *   `setpriv --pdeathsig SIGTERM` (util-linux; it execs, so the PID is tursodb's own) and record its PID in
- *   `tursodb.pid`, so that the next start stops a survivor that still holds the file.
+ *   `setpriv --pdeathsig SIGTERM` (util-linux; it execs, so the PID is tursodb's own) and record its PID
+ *   and ours in `tursodb.pid`, so that the next start stops a survivor that still holds the file (and
+ *   refuses to start when the recorded supervisor is alive and still its parent).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -253,7 +254,8 @@ export class HubSupervisor {
     const run: Run = { child, startedAt: Date.now(), exited, stderrTail };
     this.#run = run;
     await spawned;
-    if (child.pid !== undefined) await writeFile(this.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    if (child.pid !== undefined)
+      await writeFile(this.pidFile, `${child.pid} ${process.pid}\n`, { mode: 0o600 });
     exited.then((how) => this.#onExit(run, how));
 
     const began = Date.now();
@@ -328,16 +330,23 @@ export class HubSupervisor {
    */
   async #stopSurvivor(): Promise<void> {
     let pid: number;
+    let supervisor: number;
     try {
-      pid = Number.parseInt(readFileSync(this.pidFile, 'utf8').trim(), 10);
+      [pid, supervisor] = readFileSync(this.pidFile, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map((n) => Number.parseInt(n, 10)) as [number, number];
     } catch {
       return;
     }
     if (!Number.isInteger(pid) || pid <= 1) return;
     const argv = commandLine(pid) ?? [];
-    if (!argv[0]?.endsWith('tursodb') || !argv.includes(this.dbFile)) {
+    if (!argv[0]?.endsWith('tursodb') || !argv.includes(this.dbFile) || !isAlive(pid)) {
       await rm(this.pidFile, { force: true });
       return;
+    }
+    if (parentOf(pid) === supervisor && isAlive(supervisor)) {
+      throw new Error(`the replication hub in ${this.dir} is already run by process ${supervisor}`);
     }
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + this.#opts.stopTimeoutMs;
@@ -357,6 +366,16 @@ function hubEnv(): NodeJS.ProcessEnv {
 function commandLine(pid: number): string[] | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent PID of `pid` (field 4 of /proc/<pid>/stat, after the parenthesised command name). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
   } catch {
     return undefined;
   }
