@@ -29,6 +29,11 @@ export const EXTENSIONS = [
   'BINARY', // RFC 3516
   'ESEARCH', // RFC 4731
   'SEARCHRES', // RFC 5182
+  'SORT', // RFC 5256
+  'SORT=DISPLAY', // RFC 5957
+  'THREAD=ORDEREDSUBJECT', // RFC 5256
+  'THREAD=REFERENCES', // RFC 5256
+  'ESORT', // RFC 5267 §3
 ] as const;
 
 export interface CapabilityInput {

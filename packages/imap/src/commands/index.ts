@@ -29,10 +29,12 @@ import { rename } from './rename.js';
 import { searchCommand, uidSearch } from './search.js';
 import { examine, select } from './select.js';
 import { setquota } from './setquota.js';
+import { sort, uidSort } from './sort.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store, uidStore } from './store.js';
 import { subscribe } from './subscribe.js';
+import { thread, uidThread } from './thread.js';
 import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
 
@@ -64,16 +66,20 @@ export const COMMANDS = Object.freeze({
   SEARCH: searchCommand,
   SELECT: select,
   SETQUOTA: setquota,
+  SORT: sort,
   STARTTLS: starttls,
   STATUS: status,
   STORE: store,
   SUBSCRIBE: subscribe,
+  THREAD: thread,
   'UID COPY': uidCopy,
   'UID EXPUNGE': uidExpunge,
   'UID FETCH': uidFetch,
   'UID MOVE': uidMove,
   'UID SEARCH': uidSearch,
+  'UID SORT': uidSort,
   'UID STORE': uidStore,
+  'UID THREAD': uidThread,
   UNSELECT: unselect,
   UNSUBSCRIBE: unsubscribe,
 } satisfies Record<string, CommandSpec<unknown>>);

@@ -4,14 +4,13 @@
  * COUNT) and SAVE into `$` (SEARCHRES, RFC 5182). MODSEQ key: RFC 7162 §3.1.5. CHARSET other than UTF-8 or
  * US-ASCII: `NO [BADCHARSET (UTF-8 US-ASCII)]`.
  */
-import type { MessageMeta } from '@delegato/mailstore';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { ImapError } from '../errors.js';
-import { loadMessage } from '../fetch/bodies.js';
 import { enableCondstore } from '../mailbox/condstore.js';
 import { formatSequenceSet } from '../parser/sequence.js';
-import { type Candidate, search } from '../search/evaluate.js';
+import type { Candidate } from '../search/evaluate.js';
 import { parseSearch, type ReturnOption, SEARCH_CHARSETS, type SearchQuery } from '../search/parse.js';
+import { searchSelected } from '../search/run.js';
 import { quoted } from '../wire.js';
 
 async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
@@ -26,21 +25,7 @@ async function runSearch(ctx: ImapContext, q: SearchQuery, byUid: boolean): Prom
 }
 
 async function respond(ctx: ImapContext, q: SearchQuery, byUid: boolean): Promise<Completion | undefined> {
-  const view = ctx.selected;
-  const metas = new Map<number, MessageMeta>();
-  for (const m of await ctx.services.backend.listMessages(ctx.user.id, view.folder)) metas.set(m.uid, m);
-  const candidates: Candidate[] = [];
-  view.uids.forEach((uid, i) => {
-    const meta = metas.get(uid);
-    if (meta) candidates.push({ seq: i + 1, meta });
-  });
-  const found = await search(q.key, candidates, {
-    count: view.count,
-    maxUid: view.uids[view.uids.length - 1] ?? 0,
-    saved: new Set(ctx.savedSearch),
-    isRecent: (uid) => view.isRecent(uid),
-    load: (meta) => loadMessage(ctx, meta),
-  });
+  const found = await searchSelected(ctx, q.key);
   const numbers = found.map((c) => (byUid ? c.meta.uid : c.seq));
   const highest = highestModSeq(found);
   // IMAP4rev2 answers a plain SEARCH with ESEARCH too (RFC 9051 §6.4.4, §7.3.4).
