@@ -10,10 +10,12 @@
  *
  * Other postmaster settings run on extra MxServers sharing the appliance's directory, store and queue.
  */
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { MxServer, type RunningMx } from '@delegato/mta';
 import { createLogger } from '@delegato/observability';
 import { LineClient, tempDir } from '@delegato/testkit';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import { ensureTlsMaterial } from '../src/tls/self-signed.js';
@@ -44,7 +46,7 @@ afterAll(async () => {
 }, 30_000);
 
 /** Another MX listener on the appliance's directory, store and queue. */
-async function mxWith(opts: { hostname: string; postmaster?: string }): Promise<number> {
+async function mxWith(opts: { hostname: string; postmaster?: string; logger?: Logger }): Promise<number> {
   const config = testConfig(dir.path);
   const tls = await ensureTlsMaterial({ dataDir: config.data.dir, hostnames: ['localhost'] });
   const mx = await new MxServer({
@@ -55,7 +57,7 @@ async function mxWith(opts: { hostname: string; postmaster?: string }): Promise<
     directory: app.directory,
     store: app.store,
     queue: app.queue,
-    logger: createLogger({ level: 'fatal', destination: new PassThrough() }),
+    logger: opts.logger ?? createLogger({ level: 'fatal', destination: new PassThrough() }),
   }).listen(0, '127.0.0.1');
   extra.push(mx);
   return mx.address.port;
@@ -192,5 +194,24 @@ describe('greeting', () => {
     expect((await c.smtpReply()).code).toBe(220);
     expect((await c.smtpReply()).code).toBe(250);
     c.close();
+  });
+
+  it('a client that resets the connection after QUIT is not logged as an error (smtp-source does)', async () => {
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (d: Buffer) => lines.push(d.toString()));
+    const p = await mxWith({
+      hostname: 'mx1.iat.example',
+      logger: createLogger({ level: 'warn', destination: out }),
+    });
+    for (let i = 0; i < 3; i++) {
+      const socket = connect(p, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write('QUIT\r\n');
+      await new Promise((r) => setTimeout(r, 20));
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lines).toEqual([]);
   });
 });

@@ -19,15 +19,26 @@ export function parseIsoDate(input: string): string {
   return input;
 }
 
+/**
+ * One formatter per time zone: building an Intl.DateTimeFormat costs ~0.15 ms, and every recipient
+ * lookup asks for today's date (the MX's profile had this as 5% of its time).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** Today's date (`YYYY-MM-DD`) in `timeZone`. */
 export function todayIn(timeZone: string, now: Date): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    // en-CA formats as YYYY-MM-DD.
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter.format(now);
 }
 
 /** True when a mailbox with this expiration date may no longer be used at `now`. */

@@ -2,8 +2,8 @@
  * `MailStore`: the `MailBackend` on a local libSQL database (metadata) plus one file per message body.
  *
  * Layout of `dir`:
- *   mailstore.db (+ -wal, -shm)   users, folders, messages, blobs, blob_annotations, expunged (WAL,
- *                                 synchronous=FULL)
+ *   mailstore.db (+ -wal, -shm)   users, folders, messages, blobs, blob_annotations, expunged (WAL;
+ *                                 every write transaction's WAL frames fdatasynced before it resolves)
  *   blobs/<2 chars>/<ulid>         message bodies, written once, shared by reference (blobs.refcount)
  *   tmp/<ulid>                     bodies being received; anything left here on open is a crash leftover
  *
@@ -15,10 +15,25 @@
  * libSQL client (the only connection that writes, so its pragmas hold); reads use a second client, which in
  * WAL mode sees the last committed state without waiting for a writer. Deliveries whose bodies are on disk
  * are committed together (group commit): one transaction, one WAL fsync, for everything queued meanwhile.
+ *
+ * The WAL fsync runs off the event loop: the writer uses `synchronous=NORMAL` (a commit writes its WAL
+ * frames without syncing them) and `#write` then fdatasyncs the `-wal` file through the thread pool
+ * before it resolves, so a write is on disk when its promise settles, as with `synchronous=FULL`, but the
+ * other sessions keep running during the sync. Concurrent commits share one fdatasync (`#walSync`).
  */
 import { randomFillSync } from 'node:crypto';
 import { close as closeCb, open as openCb, read as readCb } from 'node:fs';
-import { mkdir, open as openFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open as openFile,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -497,10 +512,16 @@ export class MailStore implements MailBackend {
   #flushing = false;
   #closing = false;
   #closed = false;
+  /** The `-wal` file, kept open to fdatasync it after each commit (see the header). */
+  readonly #wal: FileHandle;
+  /** The fdatasync in flight, and the next one: it covers every commit made before it starts. */
+  #walSyncing: Promise<void> | null = null;
+  #walSyncNext: Promise<void> | null = null;
 
-  private constructor(dir: string, writer: Client, reader: Client, opts: MailStoreOptions) {
+  private constructor(dir: string, writer: Client, reader: Client, wal: FileHandle, opts: MailStoreOptions) {
     this.dir = dir;
     this.#writer = writer;
+    this.#wal = wal;
     this.#reader = reader;
     this.#now = opts.now ?? (() => new Date());
     this.#quotaLimit = opts.quotaLimit;
@@ -516,20 +537,28 @@ export class MailStore implements MailBackend {
     // concurrency 1: a single connection, so the pragmas below hold for every write.
     const writer = createClient({ url, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
     let reader: Client | undefined;
+    let wal: FileHandle | undefined;
     try {
-      await writer.execute('PRAGMA journal_mode = WAL');
-      await writer.execute('PRAGMA synchronous = FULL');
+      const mode = await writer.execute('PRAGMA journal_mode = WAL');
+      if (String(mode.rows[0]?.[0]).toLowerCase() !== 'wal')
+        throw new Error('mailstore: WAL mode did not hold');
+      // NORMAL: commits do not sync the WAL; #write fdatasyncs it off the event loop (see the header).
+      await writer.execute('PRAGMA synchronous = NORMAL');
       await writer.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const sync = await writer.execute('PRAGMA synchronous');
-      if (Number(sync.rows[0]?.[0]) !== 2) throw new Error('mailstore: PRAGMA synchronous=FULL did not hold');
+      if (Number(sync.rows[0]?.[0]) !== 1)
+        throw new Error('mailstore: PRAGMA synchronous=NORMAL did not hold');
       await writer.executeMultiple(`BEGIN IMMEDIATE;${SCHEMA}COMMIT;`);
+      // The -wal file exists while a connection is open; it is rewound after checkpoints, never replaced.
+      wal = await openFile(join(dir, 'mailstore.db-wal'), 'r');
+      await wal.datasync();
       const version = await writer.execute("SELECT value FROM meta WHERE key = 'schema_version'");
       if (Number(version.rows[0]?.value) !== SCHEMA_VERSION) {
         throw new Error(`mailstore: unknown schema version ${String(version.rows[0]?.value)}`);
       }
       reader = createClient({ url, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
       await reader.execute('PRAGMA query_only = ON');
-      const store = new MailStore(dir, writer, reader, opts);
+      const store = new MailStore(dir, writer, reader, wal, opts);
       store.recovery.owner = await claimDir(dir);
       try {
         await store.#recover();
@@ -539,6 +568,7 @@ export class MailStore implements MailBackend {
       }
       return store;
     } catch (err) {
+      await wal?.close();
       reader?.close();
       writer.close();
       throw err;
@@ -843,7 +873,7 @@ export class MailStore implements MailBackend {
     });
   }
 
-  createFolder(userId: UserId, folder: string): Promise<void> {
+  createFolder(userId: UserId, folder: string, opts: { specialUse?: SpecialUse } = {}): Promise<void> {
     return this.#op(async () => {
       checkUserId(userId);
       const name = validateFolderName(folder);
@@ -856,7 +886,7 @@ export class MailStore implements MailBackend {
         });
         if (existing.rows.length > 0) throw new StoreError('folder-exists', `folder ${name} exists`);
         // IMAP CREATE does not subscribe (the client sends SUBSCRIBE).
-        await this.#insertFolder(tx, userId, name, null, false);
+        await this.#insertFolder(tx, userId, name, opts.specialUse ?? null, false);
         fx.events.push({ kind: 'folder', userId, folder: name, change: 'created' });
       });
     });
@@ -1555,6 +1585,8 @@ export class MailStore implements MailBackend {
     await this.#lock.run(async () => undefined);
     this.#closed = true;
     await this.#bulk.close();
+    await this.#walSyncNext?.catch(() => undefined);
+    await this.#wal.close();
     this.#reader.close();
     this.#writer.close();
     if (this.recovery.owner) await releaseDir(this.dir);
@@ -1584,6 +1616,8 @@ export class MailStore implements MailBackend {
         tx.close();
       }
     });
+    // Outside the lock: the next transaction commits while this one's WAL frames are being synced.
+    await this.#walSync();
     this.#emit(fx.events);
     if (fx.unlink.length > 0) {
       await Promise.all(
@@ -1591,6 +1625,30 @@ export class MailStore implements MailBackend {
       );
     }
     return result;
+  }
+
+  /**
+   * Resolves once the WAL frames of every commit made before the call are on disk. A sync already in
+   * flight may have started before that commit, so it joins the next one (queued behind it), which every
+   * caller until it starts shares.
+   */
+  #walSync(): Promise<void> {
+    if (this.#walSyncNext) return this.#walSyncNext;
+    const next = (async () => {
+      // Yield first, so `#walSyncNext` is set before it is cleared below.
+      await null;
+      if (this.#walSyncing) await this.#walSyncing.catch(() => undefined);
+      this.#walSyncNext = null;
+      const syncing = this.#wal.datasync();
+      this.#walSyncing = syncing;
+      try {
+        await syncing;
+      } finally {
+        if (this.#walSyncing === syncing) this.#walSyncing = null;
+      }
+    })();
+    this.#walSyncNext = next;
+    return next;
   }
 
   #emit(events: StoreEvent[]): void {

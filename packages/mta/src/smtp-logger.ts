@@ -1,10 +1,17 @@
 /**
  * smtp-server logs every protocol line, client lines included, raw: AUTH PLAIN lines carry passwords.
  * This adapter forwards only connection-level events and the command verb, never a client payload.
+ *
+ * It also logs every socket error at error level, including a client that resets the connection after
+ * QUIT (many do: Postfix's smtp-source, scanners). Those are the client going away, not a fault of ours:
+ * they go to debug, so a busy MX does not write an error line per connection.
  */
 import type { Logger } from 'pino';
 
 type LogFn = (entry: Record<string, unknown> | string, message?: string, ...args: unknown[]) => void;
+
+/** Socket errors that mean the peer went away (smtp-server's own list of quiet socket errors). */
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export function smtpServerLogger(
   logger: Logger,
@@ -19,6 +26,17 @@ export function smtpServerLogger(
         if (!logger.isLevelEnabled('debug')) return;
         const verb = typeof message === 'string' ? message.split(' ')[0] : undefined;
         logger.debug({ event: 'smtp.protocol', cid: entry.cid, tnx, verb });
+        return;
+      }
+      if (tnx === 'error') {
+        const err = entry.err as { code?: unknown; message?: unknown } | undefined;
+        const code = typeof err?.code === 'string' ? err.code : undefined;
+        const gone = code !== undefined && CLIENT_GONE.has(code);
+        if (gone && !logger.isLevelEnabled('debug')) return;
+        logger[gone ? 'debug' : level](
+          { event: 'smtp.connection', cid: entry.cid, tnx, host: entry.host, code },
+          String(err?.message ?? 'socket error'),
+        );
         return;
       }
       logger[level](
