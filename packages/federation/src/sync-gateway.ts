@@ -84,9 +84,12 @@ export async function startSyncGateway(opts: SyncGatewayOptions): Promise<SyncGa
   });
 
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    // A certificate that fails verification ends the handshake with a bare reset; the reason is on the socket.
+    const verifyError = (socket as TLSSocket & { authorizationError?: string }).authorizationError;
     logEvent(logger, 'federation.gateway_refused', {
       peer: socket.remoteAddress,
-      reason: refusalReason(err),
+      reason: verifyError ? 'certificate not trusted' : refusalReason(err),
+      detail: verifyError ?? err.code ?? err.message,
     });
   });
 
