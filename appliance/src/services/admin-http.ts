@@ -80,6 +80,37 @@ export async function adminClientCa(config: Pick<Config, 'admin'>): Promise<stri
   return pem;
 }
 
+/**
+ * The largest request body either HTTPS listener (admin, web) reads, bytes. The admin UI's forms and JSON
+ * API send a few KiB; the sign-in form is read before anyone is known, so this is what a stranger can make
+ * the appliance hold per request.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+function refusal(status: number, text: string): Response {
+  // `Connection: close`: the rest of the body is not read; the connection ends after the answer.
+  return new Response(`${text}\n`, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+  });
+}
+
+/**
+ * A request body must declare its length, at most MAX_REQUEST_BODY_BYTES, before anything reads it:
+ * 411 for a body of unknown length (RFC 9110 §15.5.12; browsers and API clients send Content-Length) and
+ * 413 for a larger one (RFC 9110 §15.5.14), answered without reading the body.
+ */
+export function boundedRequestBodies(fetch: Hono['fetch']): Hono['fetch'] {
+  return (req, ...rest) => {
+    // RFC 9112 §6.3: without Transfer-Encoding or Content-Length a request has no body.
+    if (req.headers.has('transfer-encoding')) return refusal(411, 'Length Required');
+    const length = req.headers.get('content-length');
+    if (length !== null && (!/^\d{1,15}$/.test(length) || Number(length) > MAX_REQUEST_BODY_BYTES))
+      return refusal(413, 'Content Too Large');
+    return fetch(req, ...rest);
+  };
+}
+
 export interface RunningHttps {
   address: AddressInfo;
   close(): Promise<void>;
@@ -99,7 +130,7 @@ export function listenHttps(
   return new Promise((resolve, reject) => {
     const server = serve(
       {
-        fetch: app.fetch,
+        fetch: boundedRequestBodies(app.fetch),
         hostname: opts.host,
         port: opts.port,
         createServer,

@@ -12,6 +12,12 @@ export interface ImapLimits {
   maxLiteralSize: number;
   /** Largest command other than APPEND, literals included. */
   maxCommandSize: number;
+  /**
+   * Largest command, literals included, before login (APPEND too): what a client that has not logged in
+   * can make the server hold for one command. LOGIN with the longest identity and password fits. Never
+   * more than `maxCommandSize`.
+   */
+  maxCommandSizeBeforeLogin: number;
   /** Deepest nesting of parenthesised lists in a command. */
   maxNesting: number;
   /** Most arguments (atoms, strings, lists, at every level) in one command. */
@@ -53,6 +59,7 @@ export const DEFAULT_LIMITS: Readonly<ImapLimits> = Object.freeze({
   maxLineLength: 64 * 1024,
   maxLiteralSize: 50 * 1024 * 1024,
   maxCommandSize: 1024 * 1024,
+  maxCommandSizeBeforeLogin: 16 * 1024,
   maxNesting: 32,
   maxArguments: 10_000,
   maxBadCommands: 20,

@@ -82,6 +82,7 @@ export class ImapSession implements ImapContext {
     this.#onCloseCallback = opts.onClose;
     this.log = opts.log;
     this.#reader = new CommandReader(opts.services.limits);
+    this.#reader.commandSizeLimit = opts.services.limits.maxCommandSizeBeforeLogin;
     this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
     this.#local = isLocalConnection(opts.socket);
   }
@@ -204,6 +205,7 @@ export class ImapSession implements ImapContext {
     if (this.#closed) return;
     this.#user = user;
     this.state = 'authenticated';
+    this.#reader.commandSizeLimit = null;
     this.#unsubscribe = this.services.backend.subscribe(user.id, this.#onStoreEvent);
     this.#socket.setTimeout(this.services.limits.idleTimeoutMs);
     this.log?.info({ user: user.id }, 'imap login');
@@ -481,6 +483,14 @@ export class ImapSession implements ImapContext {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    // After a fatal error, a BYE or LOGOUT nothing more is read (RFC 9051 §7.1.5): what the client still
+    // sends is dropped and the socket paused, so a client that keeps sending (the rest of a refused
+    // `{n+}` literal) costs no memory until the connection is gone (END_GRACE_MS at most).
+    if (this.#ending || this.#closed) {
+      this.#paused = true;
+      this.#socket.pause();
+      return;
+    }
     this.#reader.push(chunk);
     if (this.#reader.buffered > this.services.limits.maxBufferedInput && !this.#paused && this.#busy) {
       this.#paused = true;

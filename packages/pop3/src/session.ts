@@ -375,6 +375,13 @@ export class Pop3Session implements Pop3Context {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    // After a fatal error or QUIT nothing more is read: what the client still sends is dropped and the
+    // socket paused until the connection is gone (END_GRACE_MS at most).
+    if (this.#ending || this.#closed) {
+      this.#paused = true;
+      this.#socket.pause();
+      return;
+    }
     this.#framer.push(chunk);
     if (this.#framer.buffered > this.services.limits.maxBufferedInput && !this.#paused) {
       this.#paused = true;

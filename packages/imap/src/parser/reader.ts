@@ -86,6 +86,13 @@ export class CommandReader {
   /** Dropping input through the next LF (after an over-long line). */
   #discardLine = false;
 
+  /**
+   * While set, every command, APPEND included, is limited to this many octets, literals included: the
+   * session sets it until the client has logged in, so a client that has not cannot make the server hold
+   * a message-sized literal (ImapLimits.maxCommandSizeBeforeLogin).
+   */
+  commandSizeLimit: number | null = null;
+
   constructor(limits: ReaderLimits) {
     this.#limits = limits;
   }
@@ -215,14 +222,17 @@ export class CommandReader {
       return this.#fail(tag, 'Error in IMAP command received by server.', line);
     }
     const upper = name.toUpperCase();
-    const append = upper === 'APPEND';
+    const limit = this.commandSizeLimit;
+    const append = upper === 'APPEND' && limit === null;
+    const maxCommand =
+      limit === null ? this.#limits.maxCommandSize : Math.min(this.#limits.maxCommandSize, limit);
     const cmd: Pending = {
       tag,
       name: upper,
       tokenizer: new ArgTokenizer(this.#limits),
       size: 0,
-      maxLiteral: append ? this.#limits.maxLiteralSize : this.#limits.maxCommandSize,
-      maxSize: (append ? this.#limits.maxLiteralSize : 0) + this.#limits.maxCommandSize,
+      maxLiteral: append ? this.#limits.maxLiteralSize : maxCommand,
+      maxSize: (append ? this.#limits.maxLiteralSize : 0) + maxCommand,
     };
     this.#cmd = cmd;
     return this.#continueCommand(cmd, line, tag.length + 1 + name.length);
