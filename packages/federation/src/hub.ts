@@ -5,8 +5,9 @@
  * wrapper: the wrapper runs tursodb with spawnSync, and signalling the wrapper orphans tursodb, which keeps
  * the port and the database file lock (DESIGN.md). Measured on tursodb 0.6.0:
  *
- * - `tursodb --sync-server 127.0.0.1:<port> <file>` prints nothing when ready and has no health path: every
- *   GET answers 404, which is how we know it listens (about 0.1-0.2 s after the spawn).
+ * - `tursodb --sync-server 127.0.0.1:<port> <file>` prints nothing when ready and has no health path (every
+ *   GET answers 404); a Hrana `SELECT 1` on `POST /v2/pipeline` tells that it serves (0.1-0.2 s after the
+ *   spawn). Every answer carries `Connection: close`. A taken port: exit status 1, "Address already in use".
  * - A second tursodb on the same file exits with status 1 and "File is locked by another process".
  * - It dies on SIGTERM (no handler). If our process dies, it would run on as an orphan: we start it through
  *   `setpriv --pdeathsig SIGTERM` (util-linux; it execs, so the PID is tursodb's own) and record its PID
@@ -395,7 +396,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
-/** Polls `GET /` until any HTTP answer (tursodb answers 404), the deadline, or the process's exit. */
+/**
+ * Polls until the hub answers a Hrana `SELECT 1` on `POST /v2/pipeline`, the deadline, or the process's
+ * exit. A positive answer, not just any HTTP one: when the port is taken, tursodb exits ("Address already
+ * in use") about 20 ms after the spawn, and whatever holds the port may answer the first probe.
+ */
 async function waitUntilAnswering(
   host: string,
   port: number,
@@ -415,14 +420,33 @@ async function waitUntilAnswering(
   }
 }
 
+const PROBE = JSON.stringify({ requests: [{ type: 'execute', stmt: { sql: 'SELECT 1' } }] });
+
+/** True when a sync server answers the probe with a Hrana result. */
 function answers(host: string, port: number): Promise<boolean> {
   return new Promise((done) => {
-    const req = request({ host, port, path: '/', method: 'GET', timeout: 1_000, agent: false }, (res) => {
-      res.resume();
-      done(true);
-    });
+    const req = request(
+      {
+        host,
+        port,
+        path: '/v2/pipeline',
+        method: 'POST',
+        timeout: 1_000,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(PROBE) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < 4096) body += chunk;
+        });
+        res.on('end', () => done(res.statusCode === 200 && /"results":\[\{"type":"ok"/.test(body)));
+        res.on('error', () => done(false));
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => done(false));
-    req.end();
+    req.end(PROBE);
   });
 }

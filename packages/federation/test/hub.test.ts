@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir, waitFor } from '@delegato/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +121,18 @@ describe('replication hub supervisor', () => {
     await expect(other.hub.start()).rejects.toThrow(`already run by process ${process.pid}`);
     expect(hub.state).toBe('running');
     expect(await answers(`${hub.url}/`)).toBe(404);
+  });
+
+  it('a port held by another server is not mistaken for the hub', async () => {
+    const dir = tempDir('delegato-hub-');
+    cleanups.push(dir.remove);
+    const other = createServer((_req, res) => res.end('not a hub'));
+    await new Promise<void>((done) => other.listen(0, '127.0.0.1', done));
+    cleanups.push(() => new Promise<void>((done) => other.close(() => done())));
+    const port = (other.address() as AddressInfo).port;
+    const { hub } = hubIn(dir.path, { port, startTimeoutMs: 3_000 });
+    await expect(hub.start()).rejects.toThrow(/tursodb exited \(status 1\).*Address already in use/);
+    expect(hub.state).toBe('stopped');
   });
 
   it('stops a tursodb that an earlier appliance process left on the same file', async () => {

@@ -2,8 +2,9 @@
  * The whole path: two @tursodatabase/sync replicas, each with its region certificate, through the mTLS
  * sync gateway, to a real tursodb hub under the supervisor.
  */
-import { request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '@delegato/testkit';
 import { connect, type Database } from '@tursodatabase/sync';
@@ -243,5 +244,59 @@ describe('Turso Cloud remote', () => {
     });
     expect(remote.options).toEqual({ url: 'libsql://directory-acme.turso.io', authToken: 'token' });
     remote.close();
+  });
+});
+
+describe('sync gateway streaming', () => {
+  it('streams both ways: the answer starts before the request body has ended', async () => {
+    const { logger } = capturingLogger();
+    // A stand-in hub that echoes each request chunk as soon as it arrives.
+    const echo = createHttpServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      req.on('data', (chunk: Buffer) => res.write(chunk));
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((done) => echo.listen(0, '127.0.0.1', done));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const streaming = await startSyncGateway({
+      tls: north,
+      upstream: `http://127.0.0.1:${echoPort}`,
+      logger,
+    });
+    try {
+      const received: string[] = [];
+      await new Promise<void>((done, fail) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: streaming.port,
+            method: 'POST',
+            path: '/v2/pipeline',
+            agent: false,
+            ca: [north.caCertPem],
+            cert: south.certPem,
+            key: south.keyPem,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              received.push(chunk);
+              // Only once the first chunk came back do we send the rest: a buffering proxy would hang here.
+              if (received.join('') === 'first;') req.end('second;');
+            });
+            res.on('end', done);
+            res.on('error', fail);
+          },
+        );
+        req.on('error', fail);
+        req.flushHeaders();
+        req.write('first;');
+      });
+      expect(received.join('')).toBe('first;second;');
+    } finally {
+      await streaming.close();
+      await new Promise<void>((done) => echo.close(() => done()));
+    }
   });
 });
