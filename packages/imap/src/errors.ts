@@ -11,7 +11,7 @@
  */
 import { StoreError, type StoreErrorCode } from '@delegato/mailstore';
 
-/** Response codes the server sends (RFC 9051 §7.1, RFC 5530, RFC 4315, RFC 7162, RFC 4469). */
+/** Response codes the server sends (RFC 9051 §7.1, RFC 5530, RFC 4315, RFC 7162, RFC 4469, RFC 6154). */
 export type ResponseCode =
   | 'ALERT'
   | 'ALREADYEXISTS'
@@ -33,7 +33,8 @@ export type ResponseCode =
   | 'TOOBIG'
   | 'TRYCREATE'
   | 'UNAVAILABLE'
-  | 'UNKNOWN-CTE';
+  | 'UNKNOWN-CTE'
+  | 'USEATTR';
 
 export type Status = 'NO' | 'BAD';
 

@@ -194,7 +194,8 @@ export interface MailBackend {
    */
   subscriptionsWithoutFolder(userId: UserId): Promise<string[]>;
   folderInfo(userId: UserId, folder: string): Promise<FolderInfo>;
-  createFolder(userId: UserId, folder: string): Promise<void>;
+  /** `specialUse`: the folder's RFC 6154 attribute (IMAP CREATE-SPECIAL-USE). */
+  createFolder(userId: UserId, folder: string, opts?: { specialUse?: SpecialUse }): Promise<void>;
   /** INBOX cannot be deleted (RFC 9051 §6.3.5). */
   deleteFolder(userId: UserId, folder: string): Promise<void>;
   /** Renaming INBOX moves its messages to the new folder and leaves INBOX empty (RFC 9051 §6.3.6). */

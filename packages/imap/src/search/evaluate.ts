@@ -118,7 +118,29 @@ class MessageText {
   }
 }
 
-/** The decoded text of every text part (and of encapsulated messages' headers and text parts). */
+/**
+ * message/* types whose content is text (header-like fields) rather than a message: delivery and
+ * disposition reports (RFC 3464 §2.1 message/delivery-status, RFC 8098 message/disposition-notification,
+ * and their RFC 6533 global forms) and RFC 6532 message/global-headers. A client finds its own DSN by the
+ * Original-Envelope-Id or Final-Recipient in them (as with Dovecot).
+ */
+const TEXTUAL_MESSAGE_SUBTYPES = new Set([
+  'delivery-status',
+  'disposition-notification',
+  'global-delivery-status',
+  'global-disposition-notification',
+  'global-headers',
+]);
+
+/** Whether SEARCH BODY / TEXT look into a leaf part: text/* (text/rfc822-headers included) and the above. */
+function isTextual(part: MimePart): boolean {
+  return part.type === 'text' || (part.type === 'message' && TEXTUAL_MESSAGE_SUBTYPES.has(part.subtype));
+}
+
+/**
+ * The decoded text of every textual part (transfer encoding and charset decoded), and of encapsulated
+ * messages (message/rfc822, RFC 2046 §5.2.1) their decoded header and their textual parts.
+ */
 function bodyText(raw: Buffer, part: MimePart, depth: number): string {
   if (depth > 32) return '';
   if (part.children.length > 0) return part.children.map((c) => bodyText(raw, c, depth + 1)).join('\n');
@@ -126,7 +148,7 @@ function bodyText(raw: Buffer, part: MimePart, depth: number): string {
     const m = part.message;
     return `${decodeHeaderValue(raw.subarray(m.start, m.bodyStart))}\n${bodyText(raw, m, depth + 1)}`;
   }
-  if (part.type !== 'text') return '';
+  if (!isTextual(part)) return '';
   const body = decodeTransfer(raw.subarray(part.bodyStart, part.end), part.encoding ?? '7bit');
   return decodeCharset(body, paramValue(part.params, 'charset'));
 }

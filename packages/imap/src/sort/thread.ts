@@ -99,7 +99,9 @@ export function referencesThreads(values: readonly SortValues[]): ThreadNode[] {
   // (4) prune dummies.
   roots = prune(roots, true);
   for (const r of roots) r.parent = null;
-  // (5) group the root set by base subject.
+  // (5) group the root set by base subject, visiting the roots in mailbox order (the RFC leaves the
+  // order open; a reply then joins the thread of the earliest message with its subject).
+  roots.sort((a, b) => firstSeq(a) - firstSeq(b));
   roots = groupBySubject(roots);
   // (6) sort siblings by sent date (a dummy by its first child's, after sorting its children).
   return roots.map(toNode).sort(compareNodes);
@@ -122,6 +124,13 @@ function prune(list: Container[], atRoot: boolean): Container[] {
     }
   }
   return out;
+}
+
+/** The lowest sequence number in a subtree. */
+function firstSeq(c: Container): number {
+  let min = c.message?.seq ?? Number.POSITIVE_INFINITY;
+  for (const child of c.children) min = Math.min(min, firstSeq(child));
+  return min;
 }
 
 function subjectOf(c: Container): SortValues | null {
