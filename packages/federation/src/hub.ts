@@ -12,7 +12,8 @@
  * - It dies on SIGTERM (no handler). If our process dies, it would run on as an orphan: we start it through
  *   `setpriv --pdeathsig SIGTERM` (util-linux; it execs, so the PID is tursodb's own) and record its PID
  *   and ours in `tursodb.pid`, so that the next start stops a survivor that still holds the file (and
- *   refuses to start when the recorded supervisor is alive and still its parent).
+ *   refuses to start when the recorded supervisor is alive and still its parent). The death signal follows
+ *   the spawning *thread*: start the hub from the main thread, never from a worker thread that may end.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
