@@ -22,18 +22,7 @@
  * other sessions keep running during the sync. Concurrent commits share one fdatasync (`#walSync`).
  */
 import { randomFillSync } from 'node:crypto';
-import {
-  close as closeCb,
-  closeSync,
-  fdatasync as fdatasyncCb,
-  fsync as fsyncCb,
-  open as openCb,
-  openSync,
-  read as readCb,
-  renameSync,
-  write as writeCb,
-  writeSync,
-} from 'node:fs';
+import { close as closeCb, open as openCb, read as readCb } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -388,13 +377,12 @@ class Lock {
   }
 }
 
-/** fsync of a directory: open and close are blocking (no disk wait), the fsync goes to the thread pool. */
 async function fsyncDir(path: string): Promise<void> {
-  const fd = openSync(path, 'r');
+  const handle = await openFile(path, 'r');
   try {
-    await fdCall<void>((cb) => fsyncCb(fd, cb));
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -412,16 +400,19 @@ async function writeBodyFile(
   path: string,
   limits: { maxBytes?: number | undefined; quotaBytes?: number | undefined },
 ): Promise<number> {
-  let fd: number | null = null;
+  const handle = await openFile(path, 'wx', 0o600);
   try {
     let size = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const take = (): Buffer => {
-      const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    const flush = async (): Promise<void> => {
+      let buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      return buf;
+      while (buf.length > 0) {
+        const { bytesWritten } = await handle.write(buf, 0, buf.length);
+        buf = buf.subarray(bytesWritten);
+      }
     };
     for await (const chunk of source) {
       const buf: Buffer =
@@ -439,38 +430,13 @@ async function writeBodyFile(
       }
       pending.push(buf);
       pendingBytes += buf.length;
-      if (pendingBytes >= WRITE_CHUNK) {
-        fd ??= await fdCall<number>((cb) => openCb(path, 'wx', 0o600, cb));
-        await writeAll(fd, take());
-      }
+      if (pendingBytes >= WRITE_CHUNK) await flush();
     }
-    if (fd === null) {
-      // A body under WRITE_CHUNK (most mail) is created and written with blocking calls: they only touch
-      // the page cache (tens of microseconds), where each thread-pool round trip costs the event loop
-      // more than that. The fdatasync, which waits for the disk, goes to the thread pool.
-      fd = openSync(path, 'wx', 0o600);
-      const buf = take();
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
-    } else if (pendingBytes > 0) await writeAll(fd, take());
-    const synced = fd;
-    await fdCall<void>((cb) => fdatasyncCb(synced, cb));
+    if (pendingBytes > 0) await flush();
+    await handle.datasync();
     return size;
   } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
-
-/** A node:fs callback call as a promise (the callback API costs less per call than fs/promises). */
-function fdCall<T>(call: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolveCall, reject) => {
-    call((err, value) => (err ? reject(err) : resolveCall(value as T)));
-  });
-}
-
-async function writeAll(fd: number, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    off += await fdCall<number>((cb) => writeCb(fd, buf, off, buf.length - off, null, cb));
+    await handle.close();
   }
 }
 
@@ -1907,8 +1873,7 @@ export class MailStore implements MailBackend {
     try {
       const size = await writeBodyFile(source, tmp, limits);
       await this.#ensureShard(shard);
-      // Blocking, like the small body writes: a rename within one file system does not wait for the disk.
-      renameSync(tmp, abs);
+      await rename(tmp, abs);
       renamed = true;
       // The caller fsyncs the shard directory (#syncShards) before committing.
       return { id, shard, rel: `${shard}/${id}`, abs, size };
