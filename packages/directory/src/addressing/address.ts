@@ -1,5 +1,5 @@
 /** Syntax of the addresses Delegato hosts: a strict subset of RFC 5321. */
-import { domainToASCII } from 'node:url';
+import { toASCII } from 'tr46';
 import { AddressingError } from './names.js';
 
 /** RFC 5321 §4.5.3.1.1: at most 64 octets in a local part. */
@@ -39,12 +39,22 @@ export function normaliseDomain(input: string): string {
   };
   if (trimmed === '') fail('it is empty');
   if (trimmed.endsWith('.')) fail('remove the trailing dot');
-  // domainToASCII implements the WHATWG host parser, which also percent-decodes and accepts other
-  // URL syntax: only let through ASCII that is valid in a hostname (non-ASCII is for IDNs).
+  // Only let through ASCII that is valid in a hostname (non-ASCII is for IDNs).
   if (/[^a-zA-Z0-9.-]/.test(trimmed.replace(/[^\p{ASCII}]/gu, ''))) {
     fail('only letters, digits, hyphens and dots are allowed');
   }
-  const ascii = domainToASCII(trimmed.toLowerCase());
+  // UTS #46 processing (tr46) with the WHATWG URL standard's "domain to ASCII" options. tr46 also
+  // decodes and checks every `xn--` label, which Node's own url.domainToASCII stopped doing in Node 22+
+  // (it returns "xn--zz" unchanged).
+  const ascii =
+    toASCII(trimmed.toLowerCase(), {
+      checkBidi: true,
+      checkHyphens: false,
+      checkJoiners: true,
+      useSTD3ASCIIRules: false,
+      transitionalProcessing: false,
+      verifyDNSLength: false,
+    }) ?? '';
   if (ascii === '') fail('it is not a valid internationalised domain name');
   // IDNA maps some non-ASCII full stops (e.g. U+3002 '。') to '.', so check the dots again.
   if (ascii.endsWith('.')) fail('remove the trailing dot');
