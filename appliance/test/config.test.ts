@@ -42,6 +42,7 @@ const DEFAULT_PORTS = {
   admin: 8443,
   web: 8444,
   federation: 2466,
+  sync: 2467,
 };
 
 describe('configuration schema', () => {
@@ -71,6 +72,7 @@ describe('configuration schema', () => {
         delayNotifyAfterSeconds: 14400,
         concurrencyPerDestination: 2,
       },
+      federation: { hub: false, hubPort: 0 },
       log: { level: 'info' },
     });
   });
@@ -111,6 +113,7 @@ describe('listSettings and envVarFor', () => {
       'tls.certFile',
       'tls.keyFile',
       'directory.syncUrl',
+      'directory.syncAuthToken',
       'directory.timezone',
       'directory.retentionDays',
       'directory.cramMd5',
@@ -131,6 +134,10 @@ describe('listSettings and envVarFor', () => {
       'queue.giveUpAfterSeconds',
       'queue.delayNotifyAfterSeconds',
       'queue.concurrencyPerDestination',
+      'federation.hub',
+      'federation.hubRegion',
+      'federation.hubUrl',
+      'federation.hubPort',
       'log.level',
       'log.file',
     ]);

@@ -112,6 +112,10 @@ export const configSchema = z
           "the public web listener: mail client autoconfiguration and the users' home page (HTTPS)",
         ),
         federation: port(2466, 'federation between regions (TLS)'),
+        sync: port(
+          2467,
+          'the directory sync gateway (HTTPS with federation client certificates), opened only where federation.hub is true',
+        ),
       })
       .strict()
       .prefault({})
@@ -141,7 +145,16 @@ export const configSchema = z
         syncUrl: z
           .url()
           .optional()
-          .describe('URL of the replication hub for the directory; absent means this region is standalone.'),
+          .describe(
+            'Sync URL for the directory without federation certificates: a Turso Cloud database (libsql://<database>-<organisation>.turso.io, with syncAuthToken) instead of a hub of our own. Absent, with federation.hub and federation.hubUrl unset too: this region is standalone.',
+          ),
+        syncAuthToken: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Turso Cloud database auth token for directory.syncUrl (turso db tokens create <database>).',
+          ),
         timezone: z
           .string()
           .refine(isTimeZone, 'Expected an IANA time zone such as UTC or Europe/Paris')
@@ -294,6 +307,54 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('The outbound queue.'),
+    federation: z
+      .object({
+        hub: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Run the replication hub (tursodb on loopback) and the sync gateway (port.sync) in this region; needs a region certificate (delegato federation init or join).',
+          ),
+        hubRegion: z
+          .string()
+          .regex(/^[a-z0-9-]{1,32}$/, 'Expected a region id: 1 to 32 characters among a-z, 0-9 and -')
+          .optional()
+          .describe(
+            "Region id of the region that runs the hub: the only certificate accepted from hubUrl's end; absent: this region when federation.hub is true.",
+          ),
+        hubUrl: z
+          .url({
+            protocol: /^https$/,
+            error: 'Expected an https:// URL (the sync gateway of the hub region)',
+          })
+          .optional()
+          .describe(
+            "The hub region's sync gateway, https://<host>:<port.sync of that region>, for the other regions' directory replicas; needs hubRegion.",
+          ),
+        hubPort: z
+          .int()
+          .min(0)
+          .max(65535)
+          .default(0)
+          .describe(
+            'Loopback TCP port of the hub (tursodb) where federation.hub is true; 0: a free port chosen at each start. Never reachable from other hosts.',
+          ),
+      })
+      .strict()
+      .superRefine((federation, context) => {
+        if (federation.hubUrl !== undefined && federation.hubRegion === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['hubRegion'],
+            message:
+              'Expected federation.hubRegion with federation.hubUrl: the region whose certificate the hub presents',
+          });
+        }
+      })
+      .prefault({})
+      .describe(
+        'Federation: the directory replication hub and how this region reaches it (docs/federation.md).',
+      ),
     log: z
       .object({
         level: z
@@ -308,6 +369,32 @@ export const configSchema = z
       .prefault({})
       .describe('Logging.'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    // Cross-section rules of the federation keys (decision 0006).
+    const { federation, directory } = config;
+    if (federation.hub && federation.hubRegion !== undefined && federation.hubRegion !== config.region.id) {
+      context.addIssue({
+        code: 'custom',
+        path: ['federation', 'hubRegion'],
+        message: `federation.hub runs the hub in this region (${config.region.id}), but federation.hubRegion names ${federation.hubRegion}`,
+      });
+    }
+    if (directory.syncUrl !== undefined && (federation.hub || federation.hubUrl !== undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['directory', 'syncUrl'],
+        message:
+          'Expected either directory.syncUrl (Turso Cloud) or the federation hub (federation.hub, federation.hubUrl), not both',
+      });
+    }
+    if (directory.syncAuthToken !== undefined && directory.syncUrl === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['directory', 'syncAuthToken'],
+        message: 'Expected directory.syncUrl with directory.syncAuthToken',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
