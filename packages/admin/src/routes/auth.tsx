@@ -7,7 +7,7 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { one, readForm, validate, withoutSecrets } from '../forms.js';
-import type { Ctx } from '../guard.js';
+import { type Ctx, freshAdminActor } from '../guard.js';
 import { checkSignIn, secondFactorKey } from '../rate-limit.js';
 import { render } from '../render.js';
 import { loginForm, totpForm } from '../schemas.js';
@@ -169,6 +169,11 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     if (!decision.allowed) {
       await deps.sessions.destroy(session.id);
       return tooMany(c, deps, decision.retryAfterMs);
+    }
+    // The password step is void once the password changed (or the admin went) since it.
+    if (!(await freshAdminActor(c, deps, username, session.createdAt))) {
+      await deps.sessions.destroy(session.id);
+      return c.redirect('/login', 303);
     }
     const form = validate(totpForm, await readForm(c));
     const secret = await deps.totp.get(username);
