@@ -3,8 +3,9 @@
  * in the same run. See README.md beside this file for what is measured and how the reference is set up.
  *
  *   npx tsx bench/smtp-inbound/run.ts [--only reference|ours] [--runs N] [--keep]
+ *     [--mode both|persistent|per-connection] [--client smtp-source|nodemailer]
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,17 @@ import { haveCommand, sleep } from '../common/proc.js';
 import { logger, machineLine, mib, printTable } from '../common/report.js';
 import { alternate } from '../common/rounds.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
-import { buildMessage, type LoadResult, MESSAGE_BYTES, MESSAGES, SESSIONS, sendLoad } from './load.js';
+import {
+  buildMessage,
+  type LoadClient,
+  type LoadMode,
+  type LoadResult,
+  MESSAGE_BYTES,
+  MESSAGES,
+  SESSIONS,
+  SMTP_SOURCE,
+  sendLoad,
+} from './load.js';
 import { countStoredAfterStop, OUR_DOMAIN, OUR_RECIPIENT, prepareOurs, startOurs } from './ours.js';
 import { postfixVersion, startPostfix } from './postfix.js';
 
@@ -51,6 +62,7 @@ interface System {
 
 interface RunFigures {
   run: number;
+  mode: LoadMode;
   acceptedSeconds: number;
   acceptedRate: number;
   /** undefined when the INBOX never reached the target. */
@@ -73,7 +85,7 @@ interface RunFigures {
 interface SystemFigures {
   name: string;
   runs: RunFigures[];
-  best?: RunFigures;
+  best: Partial<Record<LoadMode, RunFigures>>;
   peakRssBytes?: number;
   startRssBytes?: number;
   notes: string[];
@@ -92,8 +104,17 @@ async function ensureReferenceInstalled(): Promise<void> {
   });
 }
 
+/** The load generator's command line of the last smtp-source run, for the report. */
+const commands = new Map<LoadMode, string>();
+
 /** One measured run: the load, and the INBOX count polled until it reaches `before + MESSAGES`. */
-async function measure(runNo: number, system: System, messages: Buffer[]): Promise<RunFigures> {
+async function measure(
+  runNo: number,
+  system: System,
+  messages: Buffer[],
+  mode: LoadMode,
+  client: LoadClient,
+): Promise<RunFigures> {
   const { inbox } = system;
   const before = (await inbox.count()) ?? 0;
   const target = before + MESSAGES;
@@ -132,7 +153,8 @@ async function measure(runNo: number, system: System, messages: Buffer[]): Promi
   })();
   let load: LoadResult;
   try {
-    load = await sendLoad(system.port, OUR_RECIPIENT, messages);
+    load = await sendLoad(system.port, OUR_RECIPIENT, messages, { mode, client });
+    if (load.command) commands.set(mode, load.command.replace(`:${system.port}`, ':<port>'));
   } finally {
     loadDoneAt = performance.now();
     wake();
@@ -143,13 +165,14 @@ async function measure(runNo: number, system: System, messages: Buffer[]): Promi
     Object.entries(treeCpu()).map(([name, cpu]) => [name, cpu - (serverCpu0[name] ?? 0)]),
   );
   const serverCpuSeconds = Object.values(serverCpuParts).reduce((a, b) => a + b, 0);
-  const loadgenCpuSeconds = (loadgenCpu.user + loadgenCpu.system) / 1e6;
+  const loadgenCpuSeconds = (loadgenCpu.user + loadgenCpu.system) / 1e6 + (load.externalCpuSeconds ?? 0);
   const machineCpuSeconds = machineBusySeconds() - machine0;
   const coreSeconds = (cpus().length * (performance.now() - machineAt0)) / 1000;
   const otherCpuSeconds = Math.max(0, machineCpuSeconds - serverCpuSeconds - loadgenCpuSeconds);
   const acceptedSeconds = (load.lastAcceptedAt - load.startedAt) / 1000;
   const figures: RunFigures = {
     run: runNo,
+    mode,
     acceptedSeconds,
     acceptedRate: load.accepted / acceptedSeconds,
     failures: load.failures,
@@ -170,7 +193,7 @@ async function measure(runNo: number, system: System, messages: Buffer[]): Promi
   const inboxText =
     figures.inboxRate === undefined ? 'never complete' : `${figures.inboxRate.toFixed(1)} msgs/s`;
   log(
-    `${system.name} run ${runNo}: ${load.accepted}/${MESSAGES} accepted in ${acceptedSeconds.toFixed(2)} s ` +
+    `${system.name} ${mode} run ${runNo}: ${load.accepted}/${MESSAGES} accepted in ${acceptedSeconds.toFixed(2)} s ` +
       `(${figures.acceptedRate.toFixed(1)} msgs/s); into INBOX: ${inboxText}` +
       (load.failures.length > 0 ? `; ${load.failures.length} failed, first: ${load.failures[0]}` : ''),
   );
@@ -184,13 +207,15 @@ async function measure(runNo: number, system: System, messages: Buffer[]): Promi
   return figures;
 }
 
-function pickBest(runs: RunFigures[]): RunFigures | undefined {
-  const complete = runs.filter((r) => r.failures.length === 0 && r.inboxRate !== undefined);
+function pickBest(runs: RunFigures[], mode: LoadMode): RunFigures | undefined {
+  const complete = runs.filter(
+    (r) => r.mode === mode && r.failures.length === 0 && r.inboxRate !== undefined,
+  );
   return complete.sort((a, b) => (b.inboxRate ?? 0) - (a.inboxRate ?? 0))[0];
 }
 
 async function startReference(root: string): Promise<System> {
-  const figures: SystemFigures = { name: 'Postfix + Dovecot', runs: [], notes: [] };
+  const figures: SystemFigures = { name: 'Postfix + Dovecot', runs: [], best: {}, notes: [] };
   const dir = join(root, 'reference');
   mkdirSync(dir, { recursive: true });
   const dovecot = await startDovecot(dir, OUR_RECIPIENT);
@@ -227,7 +252,7 @@ async function startReference(root: string): Promise<System> {
 }
 
 async function startOursSystem(root: string): Promise<System> {
-  const figures: SystemFigures = { name: 'Delegato', runs: [], notes: [] };
+  const figures: SystemFigures = { name: 'Delegato', runs: [], best: {}, notes: [] };
   const dataDir = join(root, 'ours', 'var');
   mkdirSync(dataDir, { recursive: true });
   await prepareOurs(dataDir);
@@ -262,22 +287,32 @@ function fmtRate(r: number | undefined): string {
   return r === undefined ? 'n/a' : r.toFixed(1);
 }
 
-function printFigures(systems: SystemFigures[], runs: number): void {
+function printFigures(systems: SystemFigures[], runs: number, mode: LoadMode): void {
   const rows: string[][] = [
-    ['system', 'accepted msgs/s', 'into INBOX msgs/s', 'server CPU ms/msg', 'peak RSS', 'other work'],
+    [
+      `${mode}: system`,
+      'accepted msgs/s',
+      'into INBOX msgs/s',
+      'server CPU ms/msg',
+      'load generator CPU ms/msg',
+      'peak RSS',
+      'other work',
+    ],
   ];
   for (const s of systems) {
+    const best = s.best[mode];
     rows.push([
-      `${s.name} (best of ${runs}: run ${s.best?.run ?? '-'})`,
-      fmtRate(s.best?.acceptedRate),
-      fmtRate(s.best?.inboxRate),
-      s.best ? ((s.best.serverCpuSeconds * 1000) / MESSAGES).toFixed(2) : 'n/a',
+      `${s.name} (best of ${runs}: run ${best?.run ?? '-'})`,
+      fmtRate(best?.acceptedRate),
+      fmtRate(best?.inboxRate),
+      best ? ((best.serverCpuSeconds * 1000) / MESSAGES).toFixed(2) : 'n/a',
+      best ? ((best.loadgenCpuSeconds * 1000) / MESSAGES).toFixed(2) : 'n/a',
       mib(s.peakRssBytes),
-      s.best ? `${((100 * s.best.otherCpuSeconds) / s.best.coreSeconds).toFixed(0)}%` : 'n/a',
+      best ? `${((100 * best.otherCpuSeconds) / best.coreSeconds).toFixed(0)}%` : 'n/a',
     ]);
   }
-  const ref = systems.find((s) => s.name !== 'Delegato')?.best;
-  const ours = systems.find((s) => s.name === 'Delegato')?.best;
+  const ref = systems.find((s) => s.name !== 'Delegato')?.best[mode];
+  const ours = systems.find((s) => s.name === 'Delegato')?.best[mode];
   if (ref && ours) {
     const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
     rows.push([
@@ -285,6 +320,7 @@ function printFigures(systems: SystemFigures[], runs: number): void {
       ratio(ours.acceptedRate, ref.acceptedRate),
       ratio(ours.inboxRate, ref.inboxRate),
       ratio(ours.serverCpuSeconds, ref.serverCpuSeconds),
+      '',
       '',
       '',
     ]);
@@ -300,6 +336,8 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       runs: { type: 'string', default: '2' },
       keep: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'both' },
+      client: { type: 'string' },
     },
     strict: true,
   });
@@ -308,11 +346,22 @@ async function main(): Promise<number> {
   const doRef = values.only === undefined || values.only === 'reference';
   const doOurs = values.only === undefined || values.only === 'ours';
   if (!doRef && !doOurs) throw new Error('--only must be "reference" or "ours"');
+  const modes: LoadMode[] =
+    values.mode === 'both' ? ['per-connection', 'persistent'] : [values.mode as LoadMode];
+  if (!modes.every((m) => m === 'persistent' || m === 'per-connection'))
+    throw new Error('--mode must be "both", "persistent" or "per-connection"');
 
   if (doRef) await ensureReferenceInstalled();
+  // smtp-source comes with Postfix (the reference); without it, the benchmark's own client.
+  const client = (values.client ?? (existsSync(SMTP_SOURCE) ? 'smtp-source' : 'nodemailer')) as LoadClient;
+  if (client !== 'smtp-source' && client !== 'nodemailer')
+    throw new Error('--client must be "smtp-source" or "nodemailer"');
+  if (client === 'smtp-source' && !existsSync(SMTP_SOURCE))
+    throw new Error(`${SMTP_SOURCE} is missing (Debian package postfix)`);
   log(
-    `${MESSAGES} messages of ${MESSAGE_BYTES} bytes over ${SESSIONS} persistent sessions to ${OUR_RECIPIENT}; ` +
-      `${runs} runs per system, interleaved (the first warms up; the better one is reported)`,
+    `${MESSAGES} messages of ${MESSAGE_BYTES} bytes, ${SESSIONS} sessions at a time, to ${OUR_RECIPIENT}, ` +
+      `from ${client}; modes: ${modes.join(', ')}; ${runs} runs per system and mode, interleaved ` +
+      '(the first warms up; the better one is reported)',
   );
   const versions = doRef ? `, Postfix ${await postfixVersion()}, Dovecot ${await dovecotVersion()}` : '';
   log(machineLine() + versions);
@@ -323,24 +372,34 @@ async function main(): Promise<number> {
   const systems: System[] = [];
   if (doRef) systems.push(await startReference(root));
   if (doOurs) systems.push(await startOursSystem(root));
-  await alternate(systems, runs, SETTLE_MS, async (system, i) => {
-    system.figures.runs.push(await measure(i, system, messages));
-  });
+  for (const mode of modes) {
+    await alternate(systems, runs, SETTLE_MS, async (system, i) => {
+      system.figures.runs.push(await measure(i, system, messages, mode, client));
+    });
+  }
   for (const system of systems) {
-    await system.finish(runs);
-    system.figures.best = pickBest(system.figures.runs);
+    await system.finish(runs * modes.length);
+    for (const mode of modes) {
+      const best = pickBest(system.figures.runs, mode);
+      if (best) system.figures.best[mode] = best;
+    }
   }
   const figures = systems.map((s) => s.figures);
-  printFigures(figures, runs);
+  for (const mode of modes) {
+    printFigures(figures, runs, mode);
+    const command = commands.get(mode);
+    if (command) log(`${mode}: ${command}`);
+  }
   log(
     'other work: CPU the rest of the machine (not the system, not the load generator) used during that run,',
   );
   log('as a share of cores x wall time; above ~10% the rates are disturbed and worth a rerun.');
   for (const s of figures) for (const n of s.notes) log(`${s.name}: ${n}`);
   for (const s of figures) {
-    if (!s.best) log(`${s.name}: no complete run (failures or INBOX never filled)`);
+    for (const mode of modes)
+      if (!s.best[mode]) log(`${s.name}: no complete ${mode} run (failures or INBOX never filled)`);
   }
-  return figures.every((s) => s.best) ? 0 : 1;
+  return figures.every((s) => modes.every((m) => s.best[m])) ? 0 : 1;
 }
 
 await runBench('smtp', main, log);
