@@ -37,10 +37,15 @@ import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
 import type { DeliveryStore, RecipientDirectory } from './ports.js';
 import { headerMessageId, type OutboundQueue, type QueuedRecipient } from './queue/outbound-queue.js';
-import { limitRecipientCommands, MAX_RECIPIENT_COMMANDS } from './rcpt-commands.js';
 import { replyError, SmtpReplyError } from './replies.js';
 import { smtpServerLogger } from './smtp-logger.js';
-import { adaptSmtpServer, GREET_AT_ONCE, rawParameters } from './smtp-server-patch.js';
+import {
+  adaptSmtpServer,
+  GREET_AT_ONCE,
+  MAX_RECIPIENT_COMMANDS,
+  rawParameters,
+  STOP_READING_AFTER_CLOSE,
+} from './smtp-server-patch.js';
 import { traceHeaders } from './trace.js';
 
 export interface MxLimits {
@@ -194,7 +199,6 @@ export class MxServer {
 
   constructor(private readonly opts: MxServerOptions) {
     adaptSmtpServer();
-    limitRecipientCommands();
     const maxRecipients = opts.limits?.maxRecipients ?? DEFAULT_MX_LIMITS.maxRecipients;
     this.limits = {
       ...DEFAULT_MX_LIMITS,
@@ -261,6 +265,8 @@ export class MxServer {
     };
     (options as Record<string, unknown>).maxCommandLength = this.limits.maxCommandLength;
     (options as Record<symbol, unknown>)[MAX_RECIPIENT_COMMANDS] = this.limits.maxRecipientCommands;
+    // After a 421 or QUIT nothing more is read from a client that keeps sending.
+    (options as Record<symbol, unknown>)[STOP_READING_AFTER_CLOSE] = true;
     // No fixed 100 ms pause before the greeting: greetingDelayMs (onConnect) is the pregreet check.
     (options as Record<symbol, unknown>)[GREET_AT_ONCE] = true;
     this.#server = new SMTPServer(options);

@@ -16,16 +16,34 @@
  * 3. **Raw MAIL/RCPT parameters** (`rawParameters`): the library decodes xtext (RFC 3461 §4) before the
  *    application sees a value, and keeps a malformed `+` sequence as it is, so the application cannot tell
  *    `ENVID=a+2B` from `ENVID=a+`. The parsed command keeps the parameters as received too.
+ * 4. **RCPT commands per transaction** (`MAX_RECIPIENT_COMMANDS` option, a number): the library answers
+ *    some RCPTs itself (syntax errors, `452` once its recipient list is full, repeated addresses it folds
+ *    into one entry) without calling `onRcptTo`, so the application cannot count them. As Postfix's
+ *    `smtpd_recipient_overshoot_limit`, the RCPT after that many in one transaction, accepted, refused or
+ *    repeated, gets `421 4.5.3` and the connection is closed (replies.ts `tooManyRecipientCommands`). The
+ *    count is kept per envelope object, which the library replaces on RSET, HELO/EHLO and after DATA.
+ * 5. **Nothing read after the close** (`STOP_READING_AFTER_CLOSE` option): once the library has closed a
+ *    connection (a `421`, QUIT) it stops parsing but keeps reading and dropping what arrives, to see the
+ *    client's FIN, until its 5 s half-close deadline. A client that still sends after that is flooding:
+ *    its first chunk pauses the socket, so nothing more is read until the deadline destroys it. A client
+ *    that just closes is seen at once, as before.
  */
 import { createRequire } from 'node:module';
 import type { SMTPServerAddress } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { REPLIES } from './replies.js';
 
 /** The smtp-server version these changes were written against (the adapter test checks it). */
 export const SMTP_SERVER_VERSION = '3.21.6';
 
 /** Server option: send the greeting without the library's fixed 100 ms pause. */
 export const GREET_AT_ONCE = Symbol.for('delegato.smtp-server.greetAtOnce');
+
+/** Server option: the most RCPT commands one transaction may send (a positive integer). */
+export const MAX_RECIPIENT_COMMANDS = Symbol.for('delegato.smtp-server.maxRecipientCommands');
+
+/** Server option: after the library closed a connection, the socket is paused at the client's next byte. */
+export const STOP_READING_AFTER_CLOSE = Symbol.for('delegato.smtp-server.stopReadingAfterClose');
 
 /** Where the raw parameters are kept on a parsed MAIL/RCPT command. */
 const RAW = Symbol.for('delegato.smtp-server.rawArgs');
@@ -37,7 +55,12 @@ interface ConnectionInternals {
     connections: { size: number };
   };
   name: string;
+  session: { envelope: object };
+  _socket: { destroyed: boolean; once(event: 'data', listener: () => void): void; pause(): void };
+  _upgrading: boolean;
   init(): void;
+  close(): void;
+  handler_RCPT(command: Buffer | string, callback: () => void): void;
   connectionReady(next?: () => void): void;
   _setListeners(callback: () => void): void;
   _parseAddressCommand(name: string, command: string): (SMTPServerAddress & { [RAW]?: unknown }) | false;
@@ -61,11 +84,21 @@ function need(name: keyof ConnectionInternals): void {
 
 const OWN_ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
 let installed = false;
+/** RCPT commands seen per envelope (one transaction). */
+const rcptCommands = new WeakMap<object, number>();
 
-/** Installs the three changes (idempotent). MxServer calls it before creating its server. */
+/** Installs the changes (idempotent). MxServer calls it before creating its server. */
 export function adaptSmtpServer(): void {
   if (installed) return;
-  for (const name of ['init', 'connectionReady', '_setListeners', '_parseAddressCommand', 'send'] as const)
+  for (const name of [
+    'init',
+    'connectionReady',
+    '_setListeners',
+    '_parseAddressCommand',
+    'send',
+    'close',
+    'handler_RCPT',
+  ] as const)
     need(name);
   installed = true;
 
@@ -95,6 +128,33 @@ export function adaptSmtpServer(): void {
       }
       this.connectionReady();
     });
+  };
+
+  const handleRcpt = proto.handler_RCPT;
+  proto.handler_RCPT = function patchedRcpt(command, callback) {
+    const cap = this._server.options[MAX_RECIPIENT_COMMANDS];
+    if (typeof cap === 'number' && cap > 0) {
+      const envelope = this.session.envelope;
+      const n = (rcptCommands.get(envelope) ?? 0) + 1;
+      rcptCommands.set(envelope, n);
+      if (n > cap) {
+        const reply = REPLIES.tooManyRecipientCommands;
+        // A 421 makes the library close the connection once it is sent.
+        this.send(reply.code, `${reply.enhanced} ${reply.text}`);
+        callback();
+        return;
+      }
+    }
+    handleRcpt.call(this, command, callback);
+  };
+
+  const close = proto.close;
+  proto.close = function patchedClose() {
+    const closing = (this as unknown as { _closing?: boolean })._closing;
+    close.call(this);
+    if (closing || this._server.options[STOP_READING_AFTER_CLOSE] !== true) return;
+    const socket = this._socket;
+    if (!socket.destroyed && !this._upgrading) socket.once('data', () => socket.pause());
   };
 
   const parse = proto._parseAddressCommand;
