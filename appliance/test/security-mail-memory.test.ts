@@ -65,13 +65,26 @@ function open(name: string, tls: boolean): Promise<Socket> {
   });
 }
 
-/** Sends the opening, then the same 64 KiB chunk until FLOOD_BYTES, the connection ends, or FLOOD_MS. */
-async function flood(s: Socket, opening: string): Promise<{ sent: number; received: string }> {
+interface FloodOptions {
+  /** What is sent over and over (default: 64 KiB of `x`). */
+  chunk?: Buffer;
+  /** false: the client never reads what the server answers. */
+  read?: boolean;
+}
+
+/** Sends the opening, then the same chunk until FLOOD_BYTES, the connection ends, or FLOOD_MS. */
+async function flood(
+  s: Socket,
+  opening: string,
+  { chunk = CHUNK, read = true }: FloodOptions,
+): Promise<{ sent: number; received: string }> {
   let received = '';
   let closed = false;
-  s.on('data', (d: Buffer) => {
-    if (received.length < 4096) received += d.toString('latin1');
-  });
+  if (read)
+    s.on('data', (d: Buffer) => {
+      if (received.length < 4096) received += d.toString('latin1');
+    });
+  else s.pause();
   s.on('error', () => undefined);
   s.on('close', () => {
     closed = true;
@@ -80,7 +93,7 @@ async function flood(s: Socket, opening: string): Promise<{ sent: number; receiv
   let sent = 0;
   const until = Date.now() + FLOOD_MS;
   while (!closed && sent < FLOOD_BYTES && Date.now() < until) {
-    if (!s.write(CHUNK)) {
+    if (!s.write(chunk)) {
       // The server is not reading (or slower than us): wait for room, at most until the deadline.
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(0, until - Date.now()));
@@ -94,7 +107,7 @@ async function flood(s: Socket, opening: string): Promise<{ sent: number; receiv
         });
       });
     }
-    sent += CHUNK.length;
+    sent += chunk.length;
   }
   return { sent, received };
 }
@@ -109,6 +122,7 @@ async function attack(
   tls: boolean,
   opening: string,
   before?: (s: Socket) => Promise<void>,
+  options: FloodOptions = {},
 ): Promise<{ held: number; peak: number; sent: number[]; received: string[] }> {
   const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(name, tls)));
   if (before) await Promise.all(sockets.map(before));
@@ -119,7 +133,7 @@ async function attack(
     peak = Math.max(peak, process.memoryUsage().arrayBuffers);
   }, 10);
   try {
-    const results = await Promise.all(sockets.map((s) => flood(s, opening)));
+    const results = await Promise.all(sockets.map((s) => flood(s, opening, options)));
     clearInterval(sampler);
     collectGarbage();
     const held = process.memoryUsage().arrayBuffers - base;
@@ -168,6 +182,21 @@ describe('item 4: memory before login stays bounded whatever clients send', () =
     expect(Math.max(...r.sent)).toBeLessThan(STOPPED_READING);
     expect(r.held).toBeLessThan(MAX_HELD);
   }, 30_000);
+
+  it.each([
+    ['imap', 'a NOOP\r\n'],
+    ['pop3', 'NOOP\r\n'],
+    ['smtp', 'NOOP\r\n'],
+  ])(
+    '%s: pipelined commands from a client that never reads the answers',
+    async (name, command) => {
+      const chunk = Buffer.from(command.repeat(Math.floor(CHUNK.length / command.length)));
+      const r = await attack(name, false, '', greeting, { chunk, read: false });
+      expect(Math.max(...r.sent)).toBeLessThan(STOPPED_READING);
+      expect(r.held).toBeLessThan(MAX_HELD);
+    },
+    30_000,
+  );
 
   it('POP3: after too many bad commands (closed), then a flood', async () => {
     const r = await attack('pop3', false, 'XXXX\r\n'.repeat(20), greeting);
