@@ -20,6 +20,11 @@ export function candidatesIn(text: string): string[] {
   return [...new Set(text.match(/[^\s,<>()]+@[^\s,<>()]+/g) ?? [])];
 }
 
+/** The MX resolver of the configuration: `dns.servers` (DELEGATO_DNS_SERVERS), or the system's when empty. */
+export function queueResolver(config: Pick<Config, 'dns'>): ReturnType<typeof createResolver> {
+  return createResolver(parseDnsServers(config.dns.servers));
+}
+
 const ACTION = { bounced: 'failed', delayed: 'delayed', delivered: 'delivered', relayed: 'relayed' } as const;
 
 export function startQueueWorker(opts: {
@@ -64,7 +69,7 @@ export function startQueueWorker(opts: {
   };
   const worker = new QueueWorker({
     queue,
-    resolver: createResolver(parseDnsServers(config.dns.servers)),
+    resolver: queueResolver(config),
     hostname: config.smtp.hostname,
     port: config.smtp.outboundPort,
     concurrencyPerDestination: config.queue.concurrencyPerDestination,

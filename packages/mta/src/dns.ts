@@ -1,8 +1,8 @@
 /**
  * DNS for outbound delivery: MX lookup with RFC 5321 §5.1 (implicit MX, preference order) and RFC 7505 (null
  * MX) semantics. The resolver is injected (CONVENTIONS "inject the world"); `createResolver` is the real one,
- * built on `node:dns/promises` and pointed at other servers by DELEGATO_DNS_SERVERS (`ip[:port]`, comma
- * separated) for labs and tests.
+ * built on `node:dns/promises` and pointed at other servers by the `servers` it is given (the appliance's
+ * `dns.servers`, DELEGATO_DNS_SERVERS: `ip[:port]`, comma separated) for labs and tests.
  */
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -43,7 +43,7 @@ export class DnsError extends Error {
 }
 
 /**
- * Parses DELEGATO_DNS_SERVERS: `ip`, `ip:port`, `[ipv6]:port` or a bare IPv6 address, comma separated.
+ * Parses a `dns.servers` value (DELEGATO_DNS_SERVERS): `ip`, `ip:port`, `[ipv6]:port` or a bare IPv6 address, comma separated.
  * Returns the entries in the form `Resolver#setServers` takes; throws on anything else.
  */
 export function parseDnsServers(value: string): string[] {
@@ -84,18 +84,15 @@ function classify(err: unknown, what: string): DnsError {
 }
 
 /**
- * The real resolver. `servers` (ip[:port]) replaces the system resolvers; without it DELEGATO_DNS_SERVERS
- * is used when set, else the system's.
+ * The real resolver. `servers` (ip[:port]) replaces the system resolvers; without it (or empty) the
+ * system's are used. The package reads no environment: the appliance passes its `dns.servers` in.
  */
 export function createResolver(
   servers?: string[],
   opts: { timeoutMs?: number; tries?: number } = {},
 ): MxResolver {
   const resolver = new Resolver({ timeout: opts.timeoutMs ?? 5_000, tries: opts.tries ?? 3 });
-  const list =
-    servers ??
-    (process.env.DELEGATO_DNS_SERVERS ? parseDnsServers(process.env.DELEGATO_DNS_SERVERS) : undefined);
-  if (list && list.length > 0) resolver.setServers(list);
+  if (servers && servers.length > 0) resolver.setServers(servers);
 
   const addresses = async (host: string, family: 4 | 6): Promise<string[]> => {
     try {

@@ -65,7 +65,7 @@ export interface QueueWorkerOptions {
   resolver: MxResolver;
   /** Our host name (EHLO). */
   hostname: string;
-  /** Port of remote MX hosts; default DELEGATO_SMTP_OUTBOUND_PORT or 25. */
+  /** Port of remote MX hosts; default 25 (the appliance passes `smtp.outboundPort`). */
   port?: number;
   /**
    * Opportunistic STARTTLS is used whenever offered; certificates are not verified unless `rejectUnauthorized`
@@ -226,7 +226,7 @@ export class QueueWorker {
 
   constructor(opts: QueueWorkerOptions) {
     this.#o = opts;
-    this.#port = opts.port ?? (Number(process.env.DELEGATO_SMTP_OUTBOUND_PORT) || 25);
+    this.#port = opts.port ?? 25;
     this.#perDestination = Math.max(1, opts.concurrencyPerDestination ?? 2);
     this.#max = Math.max(1, opts.maxConcurrency ?? 20);
     this.#schedule = opts.retrySchedule?.length ? opts.retrySchedule : DEFAULT_RETRY_SCHEDULE;
