@@ -35,6 +35,7 @@ export const EXTENSIONS = [
   'THREAD=ORDEREDSUBJECT', // RFC 5256
   'THREAD=REFERENCES', // RFC 5256
   'ESORT', // RFC 5267 §3
+  'CONTEXT=SEARCH', // RFC 5267 §4: UPDATE, CANCELUPDATE, PARTIAL
 ] as const;
 
 export interface CapabilityInput {

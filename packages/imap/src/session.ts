@@ -293,13 +293,18 @@ export class ImapSession implements ImapContext {
       this.end();
       return;
     }
-    if (!view.hasUpdates(expunge)) return;
+    const live = view.listeners;
+    if (!view.hasUpdates(expunge) && !live.some((l) => l.stale())) return;
+    // RFC 5267 §4.3: live searches drop the messages being expunged before the EXPUNGEs, and report
+    // what else changed in their results after the updates.
+    const before = live.flatMap((l) => l.before(expunge));
     const updates = view.takeUpdates({
       expunge,
       qresync: this.enabled.has('QRESYNC'),
       condstore: this.enabled.has('CONDSTORE'),
     });
-    for (const u of updates) await this.untagged(u);
+    for (const u of [...before, ...updates]) await this.untagged(u);
+    for (const l of live) for (const u of await l.after()) await this.untagged(u);
   }
 
   end(): void {

@@ -231,3 +231,58 @@ describe('\\Recent (RFC 3501 §2.3.2)', () => {
     c.close();
   });
 });
+
+describe('CONTEXT=SEARCH (RFC 5267 §4)', () => {
+  it('PARTIAL ranges; UPDATE reports ADDTO and REMOVEFROM until CANCELUPDATE', async () => {
+    await h.store.createFolder(ALICE.id, 'Live');
+    for (let i = 1; i <= 5; i++) {
+      await h.deliver(
+        ALICE,
+        mail({
+          from: 'a@example.test',
+          subject: `live ${i}`,
+          date: 'Mon, 2 Jan 2023 09:00:00 +0000',
+          id: `l${i}`,
+        }),
+        'Live',
+      );
+    }
+    const a = await ImapClient.connect(h.port);
+    await a.login(ALICE);
+    await a.cmd('SELECT Live');
+    expect((await a.cmd('SEARCH RETURN (PARTIAL 4:2) ALL', { tag: 'P1' })).untagged).toEqual([
+      '* ESEARCH (TAG "P1") PARTIAL (2:4 2:4)',
+    ]);
+    expect((await a.cmd('UID SEARCH RETURN (PARTIAL 5:9) 1:2,4:5', { tag: 'P2' })).untagged).toEqual([
+      '* ESEARCH (TAG "P2") UID PARTIAL (5:9 NIL)',
+    ]);
+    expect((await a.cmd('SEARCH RETURN (PARTIAL 1:*) ALL')).tagged).toMatch(/BAD/);
+    expect((await a.cmd('SEARCH RETURN (PARTIAL 1) ALL')).tagged).toMatch(/BAD/);
+
+    expect((await a.cmd('SEARCH RETURN (UPDATE ALL) SEEN', { tag: 'U1' })).untagged).toEqual([
+      '* ESEARCH (TAG "U1")',
+    ]);
+    expect((await a.cmd('STORE 1,2,4 +FLAGS.SILENT (\\Seen)')).untagged).toEqual([
+      '* ESEARCH (TAG "U1") ADDTO (0 1:2,4)',
+    ]);
+    // Another session's change reaches the live search too, with its FETCH.
+    const b = await ImapClient.connect(h.port);
+    await b.login(ALICE);
+    await b.cmd('SELECT Live');
+    await b.cmd('STORE 2 -FLAGS.SILENT (\\Seen)');
+    expect((await a.cmd('NOOP')).untagged).toEqual([
+      '* 2 FETCH (UID 2 FLAGS (\\Recent))',
+      '* ESEARCH (TAG "U1") REMOVEFROM (0 2)',
+    ]);
+    // An expunged match leaves the result before its EXPUNGE.
+    await b.cmd('STORE 4 +FLAGS.SILENT (\\Deleted)');
+    await b.cmd('EXPUNGE');
+    expect((await a.cmd('NOOP')).untagged).toEqual(['* ESEARCH (TAG "U1") REMOVEFROM (0 4)', '* 4 EXPUNGE']);
+    expect((await a.cmd('CANCELUPDATE "U1"')).tagged).toMatch(/OK/);
+    await b.cmd('STORE 3 +FLAGS.SILENT (\\Seen)');
+    expect((await a.cmd('NOOP')).untagged).toEqual(['* 3 FETCH (UID 3 FLAGS (\\Seen \\Recent))']);
+    expect((await a.cmd('CANCELUPDATE "U1"')).tagged).toMatch(/BAD/);
+    a.close();
+    b.close();
+  });
+});

@@ -370,7 +370,7 @@ async function fetchMessages(
   // gets its FLAGS response before a FETCH shows it (RFC 9051 §7.3.5, RFC 3501 §7.2.6).
   if (items.some((i) => i.kind === 'FLAGS') || flagsChanged.size > 0) {
     for (const m of metas.values()) view.noteFlags(m.flags);
-    await ctx.flushUpdates(false);
+    for (const line of view.takeFlagsAnnouncement()) await ctx.untagged(line);
   }
 
   // What the items need of each message: the summary (ENVELOPE, BODY, BODYSTRUCTURE; from the store's

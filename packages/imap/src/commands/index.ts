@@ -5,6 +5,7 @@
 import type { CommandSpec } from '../context.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
+import { cancelupdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { check } from './check.js';
 import { close } from './close.js';
@@ -41,6 +42,7 @@ import { unsubscribe } from './unsubscribe.js';
 export const COMMANDS = Object.freeze({
   APPEND: append,
   AUTHENTICATE: authenticate,
+  CANCELUPDATE: cancelupdate,
   CAPABILITY: capability,
   CHECK: check,
   CLOSE: close,

@@ -76,13 +76,14 @@ async function storeFlags(
         });
   const changed = new Map(result.changed.map((m) => [m.uid, m]));
   // Our own changes are reported below, not again as updates; a new keyword's FLAGS goes out first
-  // (RFC 9051 §7.3.5). Expunges wait for the end of the command even for UID STORE, so the FETCH
-  // responses carry the sequence numbers the client had when it sent the command (as Dovecot).
+  // (RFC 9051 §7.3.5). The other pending updates wait for the end of the command (even for UID STORE:
+  // the FETCH responses carry the sequence numbers the client had when it sent the command, as
+  // Dovecot, and a newer change of another session never precedes ours).
   for (const m of result.changed) {
     view.noteReported(m.uid, m.modSeq);
     view.noteFlags(m.flags);
   }
-  await ctx.flushUpdates(false);
+  for (const line of view.takeFlagsAnnouncement()) await ctx.untagged(line);
   const modified = new Set(result.modified);
   let current = new Map<number, MessageMeta>();
   if (!args.silent && changed.size + modified.size < targets.length && targets.length > 0) {
@@ -95,6 +96,8 @@ async function storeFlags(
     if (modified.has(t.uid)) continue;
     const meta = changed.get(t.uid) ?? current.get(t.uid);
     if (!meta) continue;
+    // Reported here: an older pending change of this message is not sent after it.
+    if (!args.silent) view.noteReported(t.uid, meta.modSeq);
     const uid = byUid ? `UID ${t.uid} ` : '';
     const modseq = condstore ? ` MODSEQ (${meta.modSeq})` : '';
     if (args.silent) {

@@ -22,6 +22,20 @@ import type { RecentTracker } from './recent.js';
 /** Recent messages are kept as UID ranges; beyond this many, the oldest ranges are forgotten. */
 export const MAX_RECENT_RANGES = 1024;
 
+/**
+ * Something kept up to date with the mailbox (SEARCH RETURN (UPDATE), RFC 5267 §4.3): asked by the
+ * session whenever it sends updates (after each command, during IDLE).
+ */
+export interface UpdateListener {
+  readonly tag: string;
+  /** The mailbox changed since the listener last looked (a new MODSEQ or another message count). */
+  stale(): boolean;
+  /** Responses to send before the pending updates (about messages being expunged now). */
+  before(expunge: boolean): Wire[];
+  /** Responses to send after them. */
+  after(): Promise<Wire[]>;
+}
+
 /** \Recent for an IMAP4rev1 session (RFC 3501 §2.3.2); absent with IMAP4rev2 (RFC 9051 dropped it). */
 export interface RecentOptions {
   tracker: RecentTracker;
@@ -44,6 +58,8 @@ export class SelectedMailbox {
   highestModSeq = 0;
   /** The folder was deleted (by another session): the session must end. */
   deleted = false;
+  /** Live searches on this view (RFC 5267 §4.2); they end with it. */
+  readonly listeners: UpdateListener[] = [];
 
   #uids: number[] = [];
   /**
@@ -165,6 +181,20 @@ export class SelectedMailbox {
    */
   noteFlags(flags: readonly string[]): void {
     this.#learnFlags(flags);
+  }
+
+  /**
+   * Only the FLAGS (and PERMANENTFLAGS) responses for keywords the client has not been told of, without
+   * the other pending updates: FETCH and STORE send them before their own responses, while flag changes
+   * of other sessions wait for the end of the command (sent earlier, a change newer than what the
+   * command read would precede it, and the client would see a MODSEQ go backwards).
+   */
+  takeFlagsAnnouncement(): Wire[] {
+    if (!this.#flagsChanged) return [];
+    this.#flagsChanged = false;
+    const out: Wire[] = [`FLAGS (${this.#flagsInUse.join(' ')})`];
+    if (!this.readOnly) out.push(`OK [PERMANENTFLAGS (${this.#flagsInUse.join(' ')} \\*)] Flags permitted.`);
+    return out;
   }
 
   /** Whether a known message was expunged in the store (not announced yet). */

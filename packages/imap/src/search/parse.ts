@@ -29,9 +29,27 @@ export type SearchKey =
   | { k: 'or'; a: SearchKey; b: SearchKey }
   | { k: 'and'; keys: SearchKey[] };
 
-/** ESEARCH result options (RFC 4731 §3.1, RFC 9051 §6.4.4) and SAVE (RFC 5182 §2.1). */
-export type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+/**
+ * ESEARCH result options (RFC 4731 §3.1, RFC 9051 §6.4.4), SAVE (RFC 5182 §2.1), and CONTEXT=SEARCH's
+ * UPDATE, CONTEXT and PARTIAL (RFC 5267 §4.1).
+ */
+export type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE' | 'CONTEXT' | 'PARTIAL';
+const RETURN_OPTIONS = new Set<string>([
+  'MIN',
+  'MAX',
+  'ALL',
+  'COUNT',
+  'SAVE',
+  'UPDATE',
+  'CONTEXT',
+  'PARTIAL',
+]);
+
+/** RFC 5267 §4.4: partial-range = number ":" number, 1-based positions in the result, low first. */
+export interface PartialRange {
+  low: number;
+  high: number;
+}
 
 export interface SearchQuery {
   key: SearchKey;
@@ -39,6 +57,16 @@ export interface SearchQuery {
   usesModSeq: boolean;
   /** RETURN (...) options; null without RETURN. `RETURN ()` means ALL. */
   returns: Set<ReturnOption> | null;
+  /** RETURN (PARTIAL low:high), RFC 5267 §4.4. */
+  partial: PartialRange | null;
+}
+
+function parsePartialRange(a: Arg | undefined): PartialRange {
+  const m = a?.kind === 'atom' ? /^(\d{1,10}):(\d{1,10})$/.exec(a.value) : null;
+  const x = m ? Number(m[1]) : 0;
+  const y = m ? Number(m[2]) : 0;
+  if (!m || x < 1 || y < 1 || x > 0xffffffff || y > 0xffffffff) throw badCommand('Invalid partial range');
+  return { low: Math.min(x, y), high: Math.max(x, y) };
 }
 
 /** Charsets SEARCH accepts (RFC 9051 §6.4.4: US-ASCII and UTF-8 are required). */
@@ -190,18 +218,22 @@ function parseAll(keys: Keys, depth: number, parent?: Keys): SearchKey {
 export function parseSearch(args: readonly Arg[]): SearchQuery {
   let rest = args;
   let returns: Set<ReturnOption> | null = null;
+  let partial: PartialRange | null = null;
   const head = rest[0];
   if (head?.kind === 'atom' && head.value.toUpperCase() === 'RETURN') {
     const opts = rest[1];
     if (opts?.kind !== 'list') throw badCommand('RETURN needs a list of options');
     returns = new Set();
-    for (const o of opts.items) {
+    for (let i = 0; i < opts.items.length; i++) {
+      const o = opts.items[i] as Arg;
       const name = o.kind === 'atom' ? o.value.toUpperCase() : '';
       if (!RETURN_OPTIONS.has(name)) throw badCommand('Invalid search return option');
+      if (name === 'PARTIAL') partial = parsePartialRange(opts.items[++i]);
       returns.add(name as ReturnOption);
     }
-    // RFC 4731 §3.1: RETURN () is RETURN (ALL).
+    // RFC 4731 §3.1: RETURN () is RETURN (ALL) (RETURN (UPDATE) alone asks for no result, RFC 5267 §4.2).
     if (returns.size === 0) returns.add('ALL');
+    if (returns.has('PARTIAL') && returns.has('ALL')) throw badCommand('PARTIAL and ALL together');
     rest = rest.slice(2);
   }
   const first = rest[0];
@@ -217,5 +249,5 @@ export function parseSearch(args: readonly Arg[]): SearchQuery {
   if (rest.length === 0) throw badCommand('Missing search keys');
   const keys = new Keys(rest);
   const key = parseAll(keys, 0);
-  return { key, usesModSeq: keys.usesModSeq, returns };
+  return { key, usesModSeq: keys.usesModSeq, returns, partial };
 }
