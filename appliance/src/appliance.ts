@@ -22,6 +22,7 @@ import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
@@ -100,10 +101,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   logEvent(logger, 'config.loaded', { region: config.region.id, dataDir: config.data.dir });
   ensureDataDir(config.data.dir);
   const paths = dataPaths(config.data.dir);
-  const directory = await openDirectory(config);
+  // The replication hub, in the hub region only: before the directory, which will sync with it.
+  const federation = await startFederationHub(config, logger);
+  const directory = await openDirectory(config).catch(async (err: unknown) => {
+    await federation?.hub.stop();
+    throw err;
+  });
   logEvent(logger, 'directory.open', { path: paths.directoryDb, standalone: !config.directory.syncUrl });
 
   const stack: Array<() => Promise<void>> = [() => directory.close()];
+  if (federation) stack.unshift(() => federation.hub.stop());
   let store: MailStore | undefined;
   let queue: OutboundQueue | undefined;
   let scheduler: Scheduler | undefined;
@@ -144,6 +151,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         for (const id of ids) await openStore.purgeUser(id);
       },
       queue: async () => openQueue,
+      handle: federationControl(config, federation),
     });
     stack.push(() => control.close());
 
@@ -263,6 +271,12 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     );
     stack.push(() => web.close());
     listeners.push({ name: 'web', host: config.listen, port: web.address.port });
+
+    if (federation) {
+      const gateway = await startFederationGateway(config, federation, logger);
+      stack.push(() => gateway.close());
+      listeners.push({ name: 'sync', host: gateway.host, port: gateway.port });
+    }
 
     for (const l of listeners) {
       stack.push(async () => logEvent(logger, 'listener.close', { name: l.name, port: l.port }));

@@ -597,6 +597,8 @@ export function usageText(): string {
     '  config show [--config <region file>]',
     '  config check [<region file>]',
     ...COMMANDS.map((c) => `  ${c.usage}`),
+    '  federation init | issue <region> --out <file> | join <bundle> | status | hub stop|start|status',
+    '  lab up | stop <region|hub> | start <region|hub> | down  --dir <dir>',
     '',
     'Every listing and creating command takes --json. See docs/cli.md.',
   ].join('\n');

@@ -184,6 +184,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'start') return await runStart(argv.filter((_, i) => i !== argv.indexOf('start')));
     if (command === 'config') return runConfig(argv);
+    if (command === 'federation') return await (await import('./federation.js')).runFederation(argv);
+    if (command === 'lab') return await (await import('./lab.js')).runLab(argv);
     return await runDirectoryCommand(argv);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) return fail(EXIT_USAGE, err.message);

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Directory } from '@delegato/directory';
 import type { OutboundQueue } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
-import { EXIT_USAGE, executeCommand } from '../cli/commands.js';
+import { type CommandResult, EXIT_USAGE, executeCommand } from '../cli/commands.js';
 import { type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES } from './protocol.js';
 
 export interface ControlServer {
@@ -33,6 +33,8 @@ export async function startControlServer(opts: {
   logger: Logger;
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
   queue?: () => Promise<OutboundQueue>;
+  /** Commands answered outside the directory command table (`federation hub ...`); undefined: not one. */
+  handle?: (argv: string[]) => Promise<CommandResult> | undefined;
 }): Promise<ControlServer> {
   const token = randomBytes(32).toString('base64url');
   writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600 });
@@ -77,13 +79,17 @@ export async function startControlServer(opts: {
         command: req.argv.filter((a) => !a.startsWith('-')).slice(0, 2),
         user,
       });
-      const work = executeCommand(req.argv.map(String), {
-        directory: opts.directory,
-        actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
-        stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
-        ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
-        ...(opts.queue ? { queue: opts.queue } : {}),
-      }).then((res) => respond(socket, res));
+      const argv = req.argv.map(String);
+      const work = (
+        opts.handle?.(argv) ??
+        executeCommand(argv, {
+          directory: opts.directory,
+          actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
+          stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
+          ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
+          ...(opts.queue ? { queue: opts.queue } : {}),
+        })
+      ).then((res) => respond(socket, res));
       inflight.add(work);
       void work.finally(() => inflight.delete(work));
     });
