@@ -39,6 +39,8 @@ export function smtpServerLogger(
         );
         return;
       }
+      // Connection events come several times per connection: nothing is built when the level is off.
+      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         { event: 'smtp.connection', cid: entry.cid, tnx, host: entry.host },
         String(message ?? '').split('%')[0],
