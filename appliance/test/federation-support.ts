@@ -1,0 +1,68 @@
+/** Shared by the federation-*.test.ts files: the real `delegato` command in a child process. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../bin/delegato.mjs', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `delegato <args>` as a real process in `cwd`; `env` is added to an environment without the caller's
+ * DELEGATO_* variables. Resolves when it has exited (killed after `timeoutMs`).
+ */
+export function runCli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('DELEGATO_')) env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env: { ...env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === null) reject(new Error(`delegato ${args.join(' ')} killed by ${signal}\n${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Expects the CLI's error style: exit `code`, nothing on stdout, one `delegato: ...` line on stderr. */
+export function refusal(result: CliResult): { code: number; line: string; lines: number; stdout: string } {
+  const lines = result.stderr.split('\n').filter(Boolean);
+  return { code: result.code, line: lines[0] ?? '', lines: lines.length, stdout: result.stdout };
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
