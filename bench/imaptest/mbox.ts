@@ -27,16 +27,9 @@ const WORDS = [
   'notes',
 ];
 
-/** A small deterministic generator (mulberry32), so two runs append the same mail. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Deterministic spread of `n` over [0, 1): Knuth's multiplicative hash (the same mail every run). */
+function spread(n: number): number {
+  return ((Math.imul(n + 1, 2654435761) >>> 0) % 1_000_003) / 1_000_003;
 }
 
 /** `Mon Jan  1 00:00:00 2024`, the date of an mbox `From ` line. */
@@ -47,7 +40,8 @@ function asctime(d: Date): string {
 
 /** Writes `count` messages to `path`; returns the file's size in octets. */
 export function generateMbox(path: string, count: number): number {
-  const rnd = random(12);
+  let draw = 0;
+  const rnd = () => spread(draw++);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const address = (name: string) => `${name.toLowerCase().replace(/\W+/g, '.')}@example.org`;
   const out: string[] = [];

@@ -10,16 +10,18 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { delegatoCli, startAppliance } from '../common/appliance.js';
+import { startAppliance } from '../common/appliance.js';
 import { benchRoot, deferCleanup, runBench } from '../common/cleanup.js';
 import { haveCommand, run } from '../common/proc.js';
 import { logger, printTable } from '../common/report.js';
 import { startDovecot } from '../imap/dovecot.js';
 import { fillMaildir } from '../pop3/dovecot.js';
+import { RECIPIENT } from '../pop3/messages.js';
+import { prepareOurs } from '../pop3/ours.js';
 import { generateMbox } from './mbox.js';
 
-const DOMAIN = 'imaptest.example';
-const LOGIN = `imap.test@${DOMAIN}`;
+/** The mailbox bench/pop3's `prepareOurs` creates. */
+const LOGIN = RECIPIENT;
 const PASSWORD = 'Imaptest-Pass-2024';
 /** Where Debian's dovecot-core keeps libdovecot.so, which an imaptest built against dovecot-dev needs. */
 const DOVECOT_LIBDIR = '/usr/lib/dovecot';
@@ -157,13 +159,7 @@ async function main(): Promise<number> {
 
   const targets: Target[] = [];
   const dataDir = join(root, 'var');
-  await delegatoCli(dataDir, ['domain', 'add', DOMAIN]);
-  const added = await delegatoCli(
-    dataDir,
-    ['mailbox', 'add', DOMAIN, '--first', 'Imap', '--last', 'Test', '--password-stdin'],
-    `${PASSWORD}\n`,
-  );
-  if (!added.stdout.includes(LOGIN)) throw new Error(`mailbox add did not create ${LOGIN}:\n${added.stdout}`);
+  await prepareOurs(dataDir, LOGIN, PASSWORD);
   const ours = await startAppliance(dataDir, { listener: 'imaps', nofile: 20_000 });
   deferCleanup('appliance', () => ours.stop());
   log(`appliance imaps 127.0.0.1:${ours.port}`);
