@@ -1,0 +1,42 @@
+/**
+ * Every kind of directory change, and the service function that applies it. This is the complete list of
+ * what can modify the directory: `DirectoryWriter.mutate` (writer.ts) takes `{ kind, input }` with a kind
+ * from here; inputs are plain JSON (strings, numbers, booleans, arrays, null), so a change can be sent to
+ * the writer region as it is. Inputs may carry a password: never log them.
+ */
+import { addAdmin, removeAdmin, setAdminAccess } from './admins.js';
+import { addAlias, removeAlias } from './aliases.js';
+import type { DirectoryContext } from './context.js';
+import { addDomain, removeDomain } from './domains.js';
+import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
+import { addForward, addListAlias } from './forwards.js';
+import { addMailbox, renameMailbox } from './mailboxes.js';
+import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
+import { addRegion, ensureRegion } from './regions.js';
+import type { ChangeContext } from './writer.js';
+
+export const CHANGES = {
+  'region.add': addRegion,
+  'region.ensure': ensureRegion,
+  'domain.add': addDomain,
+  'domain.remove': removeDomain,
+  'mailbox.add': addMailbox,
+  'mailbox.rename': renameMailbox,
+  'mailbox.passwd': setPassword,
+  'mailbox.expire': setExpiry,
+  'mailbox.remove': removeMailbox,
+  'mailbox.purge-due': purgeExpiredRemovals,
+  'alias.add': addAlias,
+  'alias.remove': removeAlias,
+  'forward.add': addForward,
+  'list.add': addListAlias,
+  'admin.add': addAdmin,
+  'admin.access': setAdminAccess,
+  'admin.passwd': setAdminPassword,
+  'admin.totp': setAdminTotpSecret,
+  'admin.remove': removeAdmin,
+} satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
+
+export type ChangeKind = keyof typeof CHANGES;
+export type ChangeInput<K extends ChangeKind> = Parameters<(typeof CHANGES)[K]>[2];
+export type ChangeResult<K extends ChangeKind> = Awaited<ReturnType<(typeof CHANGES)[K]>>;
