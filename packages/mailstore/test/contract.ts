@@ -430,6 +430,28 @@ export function backendContract(name: string, open: BackendFactory): void {
       expect((await backend.folderInfo(u, 'INBOX/Sub')).subscribed).toBe(true);
     });
 
+    it('keeps a subscription when its folder is deleted (RFC 3501 §6.3.6); a special use at creation', async () => {
+      const u = await user('u');
+      await backend.createFolder(u, 'Projects/Old');
+      await backend.setSubscribed(u, 'Projects/Old', true);
+      await backend.deleteFolder(u, 'Projects/Old');
+      expect(await backend.subscriptionsWithoutFolder(u)).toEqual(['Projects/Old']);
+      // A folder of that name is subscribed again, and the name is no longer listed apart.
+      await backend.createFolder(u, 'Projects/Old');
+      expect((await backend.folderInfo(u, 'Projects/Old')).subscribed).toBe(true);
+      expect(await backend.subscriptionsWithoutFolder(u)).toEqual([]);
+      await backend.deleteFolder(u, 'Projects/Old');
+      await backend.setSubscribed(u, 'Projects/Old', false);
+      expect(await backend.subscriptionsWithoutFolder(u)).toEqual([]);
+      await rejectsWith(backend.setSubscribed(u, 'Projects/Old', false), 'no-such-folder');
+      // An unsubscribed folder leaves nothing behind.
+      await backend.createFolder(u, 'Scratch');
+      await backend.deleteFolder(u, 'Scratch');
+      expect(await backend.subscriptionsWithoutFolder(u)).toEqual([]);
+      await backend.createFolder(u, 'Rubbish', { specialUse: '\\Trash' });
+      expect((await backend.folderInfo(u, 'Rubbish')).specialUse).toBe('\\Trash');
+    });
+
     it('reports quota usage over every folder', async () => {
       const u = await user('u');
       const other = await user('other');
