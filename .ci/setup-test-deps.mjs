@@ -18,6 +18,11 @@ const NEEDED = [
   },
   { check: 'command -v curl', pkg: 'curl', why: 'IMAP tests fetch with curl imap://' },
   { check: 'test -x /usr/bin/chromium', pkg: 'chromium', why: 'admin UI tests run headless Chromium' },
+  {
+    check: 'test -x /usr/sbin/dnsmasq',
+    pkg: 'dnsmasq-base',
+    why: 'outbound delivery is tested against a real DNS server that refuses AAAA',
+  },
 ];
 
 const missing = NEEDED.filter(
