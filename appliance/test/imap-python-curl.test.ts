@@ -158,7 +158,12 @@ print(json.dumps({'pre': pre, 'post': post, 'login': login, 'boxes': boxes, 'exi
     expect(out.rfc822).toMatch(/first body\r\n\.leading dot line\r\n$/);
     expect(out.hdr).toBe('Subject: second\r\n\r\n');
     // FETCH RFC822 set \Seen (RFC 3501 §6.4.5); BODY.PEEK did not.
-    expect(out.flags).toEqual(['1 (FLAGS (\\Seen))', '2 (FLAGS ())', '3 (FLAGS ())']);
+    // The SELECT saw them first: \Recent in this session (RFC 3501 §2.3.2).
+    expect(out.flags).toEqual([
+      '1 (FLAGS (\\Seen \\Recent))',
+      '2 (FLAGS (\\Recent))',
+      '3 (FLAGS (\\Recent))',
+    ]);
     expect(out.unseen_after_fetch).toEqual(['2', '3']);
     expect(out.store).toBe('OK');
     expect(out.unseen_after_store).toEqual(['3']);
