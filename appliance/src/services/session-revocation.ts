@@ -12,7 +12,7 @@
  * in with the new password) stays.
  */
 import type { Directory } from '@delegato/directory';
-import { type Logger, logEvent } from '@delegato/observability';
+import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 
 export const SESSION_SWEEP_INTERVAL_MS = 60_000;
 
@@ -60,7 +60,13 @@ export function startSessionRevocation(opts: {
       try {
         await check(id);
       } catch (err) {
-        logger.warn({ err, user: id }, 'session revocation check failed');
+        logEventAt(
+          logger,
+          'warn',
+          'session.revocation_failed',
+          { err, user: id },
+          'session revocation check failed',
+        );
       }
     }
   };

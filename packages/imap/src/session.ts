@@ -178,7 +178,7 @@ export class ImapSession implements ImapContext {
   }
 
   abort(reason: string): void {
-    this.log?.error({ reason }, 'imap connection aborted');
+    this.log?.error({ event: 'imap.error', reason }, 'imap connection aborted');
     this.#socket.destroy();
   }
 
@@ -208,7 +208,7 @@ export class ImapSession implements ImapContext {
     this.#reader.commandSizeLimit = null;
     this.#unsubscribe = this.services.backend.subscribe(user.id, this.#onStoreEvent);
     this.#socket.setTimeout(this.services.limits.idleTimeoutMs);
-    this.log?.info({ user: user.id }, 'imap login');
+    this.log?.info({ event: 'imap.auth', user: user.id, client: this.remoteAddress }, 'imap login');
   }
 
   async select(view: SelectedMailbox | null): Promise<void> {
@@ -245,7 +245,7 @@ export class ImapSession implements ImapContext {
     this.#socket = secure;
     this.#tls = true;
     this.#attach(secure);
-    this.log?.debug('imap STARTTLS done');
+    this.log?.debug({ event: 'imap.connection', what: 'starttls' }, 'imap STARTTLS done');
   }
 
   async logout(): Promise<void> {
@@ -338,7 +338,8 @@ export class ImapSession implements ImapContext {
         }
       }
     } catch (error) {
-      if (!isConnectionError(error)) this.log?.error({ err: error }, 'imap session failed');
+      if (!isConnectionError(error))
+        this.log?.error({ event: 'imap.error', err: error }, 'imap session failed');
       this.#socket.destroy();
     }
   }
@@ -383,7 +384,10 @@ export class ImapSession implements ImapContext {
     this.tag = cmd.tag;
     const spec = findCommand(name);
     // The command name only, never the arguments: they may be credentials.
-    this.log?.debug({ command: spec ? name : '(unknown)', state: this.state }, 'imap command');
+    this.log?.debug(
+      { event: 'imap.command', command: spec ? name : '(unknown)', state: this.state },
+      'imap command',
+    );
     this.#holdExpunges = spec?.holdExpunges === true;
     let completion: Completion | undefined;
     try {
@@ -417,13 +421,13 @@ export class ImapSession implements ImapContext {
   async #fail(tag: string, error: unknown): Promise<void> {
     if (this.#closed || isConnectionError(error)) {
       if (!isConnectionError(error) && toWire(error).internal) {
-        this.log?.error({ err: error }, 'imap command failed after the client left');
+        this.log?.error({ event: 'imap.error', err: error }, 'imap command failed after the client left');
       }
       if (isConnectionError(error)) this.#socket.destroy();
       return;
     }
     const wire = toWire(error);
-    if (wire.internal) this.log?.error({ err: error }, 'imap command failed');
+    if (wire.internal) this.log?.error({ event: 'imap.error', err: error }, 'imap command failed');
     try {
       await this.flushUpdates(!this.#holdExpunges);
     } catch {
@@ -459,7 +463,8 @@ export class ImapSession implements ImapContext {
     try {
       await this.flushUpdates(true);
     } catch (error) {
-      if (!isConnectionError(error)) this.log?.warn({ err: error }, 'imap IDLE update failed');
+      if (!isConnectionError(error))
+        this.log?.warn({ event: 'imap.error', err: error }, 'imap IDLE update failed');
     }
   }
 
@@ -505,12 +510,12 @@ export class ImapSession implements ImapContext {
   };
 
   readonly #onError = (error: Error): void => {
-    this.log?.debug({ err: error }, 'imap socket error');
+    this.log?.debug({ event: 'imap.connection', what: 'socket-error', err: error }, 'imap socket error');
   };
 
   /** RFC 9051 §5.4 autologout. */
   readonly #onTimeout = (): void => {
-    this.log?.debug('imap autologout');
+    this.log?.debug({ event: 'imap.connection', what: 'autologout' }, 'imap autologout');
     this.#write(line('* BYE Disconnected for inactivity.'));
     this.end();
   };
@@ -521,7 +526,7 @@ export class ImapSession implements ImapContext {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
     this.#wakeUp();
-    this.log?.debug('imap connection closed');
+    this.log?.debug({ event: 'imap.connection', what: 'closed' }, 'imap connection closed');
     this.#onCloseCallback?.();
   };
 

@@ -55,13 +55,15 @@ export async function listenForSessions<S extends ListenedSession>(
     const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeoutMs });
     tlsServer.on('secureConnection', serve);
     tlsServer.on('tlsClientError', (error) =>
-      o.logger?.debug({ err: error, proto: o.proto }, 'TLS handshake failed'),
+      o.logger?.debug({ event: 'tls.handshake_failed', err: error, proto: o.proto }, 'TLS handshake failed'),
     );
     server = tlsServer;
   } else {
     server = createNetServer(serve);
   }
-  server.on('error', (error) => o.logger?.error({ err: error, proto: o.proto }, 'listener error'));
+  server.on('error', (error) =>
+    o.logger?.error({ event: 'listener.error', err: error, proto: o.proto }, 'listener error'),
+  );
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
@@ -75,7 +77,11 @@ export async function listenForSessions<S extends ListenedSession>(
     });
   });
   const address = server.address() as AddressInfo;
-  o.logger?.info({ proto: o.proto, address: address.address, port: address.port }, 'listening');
+  // Debug: the appliance logs listener.open (info) for every listener it starts.
+  o.logger?.debug(
+    { event: 'listener.open', proto: o.proto, address: address.address, port: address.port },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -88,7 +94,7 @@ export async function listenForSessions<S extends ListenedSession>(
         for (const c of connections) c.destroy();
         await Promise.all(open.map((s) => s.settled()));
         await stopped;
-        o.logger?.info({ proto: o.proto, port: address.port }, 'listener closed');
+        o.logger?.debug({ event: 'listener.close', proto: o.proto, port: address.port }, 'listener closed');
       })();
       return closing;
     },

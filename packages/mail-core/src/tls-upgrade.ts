@@ -43,7 +43,10 @@ export async function upgradeToTls(raw: Socket, o: TlsUpgradeOptions): Promise<T
       });
     });
   } catch (error) {
-    o.log?.debug({ err: error }, `${o.name} handshake failed`);
+    o.log?.debug(
+      { event: 'tls.handshake_failed', err: error, upgrade: o.name },
+      `${o.name} handshake failed`,
+    );
     secure.destroy();
     raw.destroy();
     throw new ConnectionClosedError();

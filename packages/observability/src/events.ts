@@ -26,7 +26,7 @@ export const LOG_EVENTS = {
   'smtp.aborted': 'The client went away in the middle of a message; nothing was stored.',
   'smtp.auth': 'A client authenticated on a submission listener (user, client address, mechanism).',
   'smtp.auth_failed':
-    'A failed or rate-limited login on a submission listener (user, client; never the secret).',
+    'A failed or rate-limited login on a submission listener (user, client; never the secret; `reason: authzid` when AUTH PLAIN named someone else as authorization identity).',
   'smtp.dsn_failed': 'Sending a delivery status notification failed.',
   'queue.deferred': 'A delivery attempt was deferred (temporary failure); the next attempt is scheduled.',
   'queue.dns_partial':
@@ -52,14 +52,56 @@ export const LOG_EVENTS = {
     'A region certificate was issued by the federation CA (region, host names, serial, validity).',
   'federation.bundle_installed':
     'A region bundle was installed into the data directory (region, CA subject).',
+  'appliance.stop_failed': 'A shutdown step failed (error); the remaining steps still run.',
+  'listener.error': 'A network listener reported an error (protocol, error).',
+  'tls.handshake_failed':
+    'A TLS handshake failed: implicit TLS or STARTTLS/STLS (protocol, error); debug level.',
+  'session.revocation_failed':
+    'Checking whether the IMAP and POP3 sessions of a changed mailbox must end failed (user id, error).',
+  'imap.connection':
+    'IMAP connection-level event: STARTTLS done, autologout, socket error, closed; debug level.',
+  'imap.command': 'One IMAP command name and the session state (never its arguments); debug level.',
+  'imap.auth': 'An IMAP client logged in (user id, client address).',
+  'imap.auth_failed':
+    'A failed or rate-limited IMAP LOGIN or AUTHENTICATE (user name typed, client address, mechanism, reason; never the secret).',
+  'imap.error':
+    'An IMAP session, command or background update failed unexpectedly (error), or the connection was aborted (reason).',
+  'pop3.connection':
+    'POP3 connection-level event: STLS done, HTTP request on the port, autologout, socket error, closed; debug level.',
+  'pop3.command': 'One POP3 command keyword and the session state (never its arguments); debug level.',
+  'pop3.auth': 'A POP3 client logged in (user id, client address, number of messages).',
+  'pop3.auth_failed':
+    'A failed or rate-limited POP3 PASS or AUTH (user name typed, client address, mechanism, reason; never the password).',
+  'pop3.error': 'A POP3 session, command, response or UPDATE step failed unexpectedly (error).',
+  'admin.signin':
+    'A sign-in to the admin UI (form) or a token issued by the JSON API (`via: api`): actor, user name, client.',
+  'admin.signin_failed':
+    'A failed admin UI or API sign-in: the name typed, client, reason (password, totp, network, certificate); never the password or code.',
+  'admin.lockout':
+    'Failed sign-ins locked a name out at a client address for a while (name typed, client, retry after).',
+  'admin.signout': 'A sign-out from the admin UI, or an API token revoked (actor, client).',
+  'admin.action':
+    'A change made in the admin UI or JSON API succeeded: actor, method, path, status, client (never a body).',
+  'admin.error': 'The admin UI or JSON API hit an unexpected error (500): error.',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;
 
-/** Log `event` at info level with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
-export function logEvent(logger: Logger, event: LogEvent, fields?: object, msg?: string): void {
+/** Log `event` at `level` with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
+export function logEventAt(
+  logger: Logger,
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal',
+  event: LogEvent,
+  fields?: object,
+  msg?: string,
+): void {
   const entry: Record<string, unknown> = { event, ...fields };
   entry.event = event;
-  if (msg === undefined) logger.info(entry);
-  else logger.info(entry, msg);
+  if (msg === undefined) logger[level](entry);
+  else logger[level](entry, msg);
+}
+
+/** Log `event` at info level with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
+export function logEvent(logger: Logger, event: LogEvent, fields?: object, msg?: string): void {
+  logEventAt(logger, 'info', event, fields, msg);
 }

@@ -1,4 +1,4 @@
-export { LOG_EVENTS, type LogEvent, logEvent } from './events.js';
+export { LOG_EVENTS, type LogEvent, logEvent, logEventAt } from './events.js';
 export {
   type ChildBindings,
   type CreateLoggerOptions,

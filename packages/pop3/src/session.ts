@@ -228,7 +228,10 @@ export class Pop3Session implements Pop3Context {
     this.#user = user;
     this.state = 'TRANSACTION';
     const { count, size } = maildrop.stat();
-    this.log?.info({ user: user.id, messages: count }, 'pop3 login');
+    this.log?.info(
+      { event: 'pop3.auth', user: user.id, client: this.remoteAddress, messages: count },
+      'pop3 login',
+    );
     this.ok(TEXT.loggedIn(count, size));
   }
 
@@ -255,7 +258,7 @@ export class Pop3Session implements Pop3Context {
     this.#tls = true;
     this.#attach(secure);
     this.#midResponse = false;
-    this.log?.debug('pop3 STLS done');
+    this.log?.debug({ event: 'pop3.connection', what: 'stls' }, 'pop3 STLS done');
   }
 
   enterUpdate(): void {
@@ -287,7 +290,7 @@ export class Pop3Session implements Pop3Context {
         this.#busy = null;
       }
     } catch (error) {
-      this.log?.error({ err: error }, 'pop3 session failed');
+      this.log?.error({ event: 'pop3.error', err: error }, 'pop3 session failed');
       this.#socket.destroy();
     }
   }
@@ -295,7 +298,7 @@ export class Pop3Session implements Pop3Context {
   async #execute(line: Buffer): Promise<void> {
     const parsed = parseCommandLine(line);
     if (parsed.kind === 'http') {
-      this.log?.debug('pop3 HTTP request on the POP3 port');
+      this.log?.debug({ event: 'pop3.connection', what: 'http' }, 'pop3 HTTP request on the POP3 port');
       this.#write(err(null, TEXT.httpRefused));
       this.end();
       return;
@@ -306,7 +309,10 @@ export class Pop3Session implements Pop3Context {
     }
     const spec = findCommand(parsed.keyword);
     // The keyword only, never the arguments: they may be credentials.
-    this.log?.debug({ command: spec ? parsed.keyword : '(unknown)', state: this.state }, 'pop3 command');
+    this.log?.debug(
+      { event: 'pop3.command', command: spec ? parsed.keyword : '(unknown)', state: this.state },
+      'pop3 command',
+    );
     try {
       if (!spec) throw pop3Error('unknownCommand');
       if (!spec.states.includes(this.state)) throw pop3Error('wrongState');
@@ -326,20 +332,23 @@ export class Pop3Session implements Pop3Context {
     if (this.#closed) {
       // Nobody to answer; a server-side failure is still worth knowing about.
       if (!isConnectionError(error) && toWire(error).internal) {
-        this.log?.error({ err: error }, 'pop3 command failed after the client left');
+        this.log?.error({ event: 'pop3.error', err: error }, 'pop3 command failed after the client left');
       }
       return;
     }
     if (this.#midResponse) {
       // The client went away mid-response (its business), or the store failed mid-message (ours).
       if (isConnectionError(error))
-        this.log?.debug({ err: error }, 'pop3 response interrupted by the client');
-      else this.log?.warn({ err: error }, 'pop3 response interrupted');
+        this.log?.debug(
+          { event: 'pop3.connection', what: 'interrupted', err: error },
+          'pop3 response interrupted by the client',
+        );
+      else this.log?.warn({ event: 'pop3.error', err: error }, 'pop3 response interrupted');
       this.#socket.destroy();
       return;
     }
     const wire = toWire(error);
-    if (wire.internal) this.log?.error({ err: error }, 'pop3 command failed');
+    if (wire.internal) this.log?.error({ event: 'pop3.error', err: error }, 'pop3 command failed');
     this.#write(wire.line);
     if (wire.bad && ++this.#badCommands >= this.services.limits.maxBadCommands) {
       this.#write(err(null, TEXT.tooManyBad));
@@ -391,12 +400,12 @@ export class Pop3Session implements Pop3Context {
   };
 
   readonly #onError = (error: Error): void => {
-    this.log?.debug({ err: error }, 'pop3 socket error');
+    this.log?.debug({ event: 'pop3.connection', what: 'socket-error', err: error }, 'pop3 socket error');
   };
 
   /** RFC 1939 §3 autologout: close without a response and without entering UPDATE. */
   readonly #onTimeout = (): void => {
-    this.log?.debug('pop3 autologout');
+    this.log?.debug({ event: 'pop3.connection', what: 'autologout' }, 'pop3 autologout');
     this.#socket.destroy();
   };
 
@@ -406,7 +415,7 @@ export class Pop3Session implements Pop3Context {
     // In UPDATE the lock is released once the removal is done (#execute), not before.
     if (this.state !== 'UPDATE') this.#releaseLock();
     this.#wakeUp();
-    this.log?.debug('pop3 connection closed');
+    this.log?.debug({ event: 'pop3.connection', what: 'closed' }, 'pop3 connection closed');
     this.#onCloseCallback?.();
   };
 

@@ -63,10 +63,26 @@ export const authenticate = command({
     let user: AuthenticatedUser;
     for (let round = 1; ; round++) {
       if (step.kind === 'failure') {
-        if (step.retryAfterMs !== undefined) throw ERRORS.loginDelay();
+        if (step.retryAfterMs !== undefined) {
+          ctx.log?.info(
+            {
+              event: 'imap.auth_failed',
+              user: step.login,
+              client: ctx.remoteAddress,
+              mechanism: name,
+              reason: 'rate-limited',
+            },
+            'imap authentication refused',
+          );
+          throw ERRORS.loginDelay();
+        }
         if (step.reason === 'aborted') throw ERRORS.authAborted();
-        // Wrong credentials and malformed exchanges look the same to the client (no oracle).
-        ctx.log?.info({ mechanism: name }, 'imap authentication failed');
+        // Wrong credentials and malformed exchanges look the same to the client (no oracle). The log
+        // has the authentication identity the client claimed, never the secret.
+        ctx.log?.info(
+          { event: 'imap.auth_failed', user: step.login, client: ctx.remoteAddress, mechanism: name },
+          'imap authentication failed',
+        );
         throw ERRORS.authFailed();
       }
       if (round > limits.maxSaslSteps) throw ERRORS.authFailed();

@@ -403,7 +403,9 @@ async function fetchMessages(
     fresh = new Map();
     saving = saving
       .then(() => backend.setBlobAnnotations(userId, view.folder, SUMMARY_ANNOTATION, entries))
-      .catch((error: unknown) => ctx.log?.warn({ err: error }, 'imap summary cache update failed'));
+      .catch((error: unknown) =>
+        ctx.log?.warn({ event: 'imap.error', err: error }, 'imap summary cache update failed'),
+      );
   };
   const { cache } = ctx.services;
 

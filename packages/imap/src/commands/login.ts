@@ -21,11 +21,27 @@ export const login = command({
     if (!ctx.secure) throw ERRORS.plaintextDisallowed();
     const limiter = ctx.services.rateLimiter;
     const decision = limiter?.check(ctx.remoteAddress, user);
-    if (decision && !decision.allowed) throw ERRORS.loginDelay();
+    if (decision && !decision.allowed) {
+      ctx.log?.info(
+        {
+          event: 'imap.auth_failed',
+          user,
+          client: ctx.remoteAddress,
+          mechanism: 'LOGIN',
+          reason: 'rate-limited',
+        },
+        'imap login refused',
+      );
+      throw ERRORS.loginDelay();
+    }
     const account = await ctx.services.credentials.verifyPassword(user, password);
     if (!account) {
       limiter?.fail(ctx.remoteAddress, user);
-      ctx.log?.info('imap login failed');
+      // The name typed and the client; never the password.
+      ctx.log?.info(
+        { event: 'imap.auth_failed', user, client: ctx.remoteAddress, mechanism: 'LOGIN' },
+        'imap login failed',
+      );
       throw ERRORS.authFailed();
     }
     limiter?.succeed(ctx.remoteAddress, user);

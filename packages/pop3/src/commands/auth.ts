@@ -71,9 +71,26 @@ export const auth = command<AuthArgs>({
     let step: SaslStep = await sasl.start(initialResponse);
     for (let round = 1; ; round++) {
       if (step.kind === 'failure') {
-        if (step.retryAfterMs !== undefined) throw pop3Error('loginDelay');
+        if (step.retryAfterMs !== undefined) {
+          ctx.log?.info(
+            {
+              event: 'pop3.auth_failed',
+              user: step.login,
+              client: ctx.remoteAddress,
+              mechanism: name,
+              reason: 'rate-limited',
+            },
+            'pop3 authentication refused',
+          );
+          throw pop3Error('loginDelay');
+        }
         if (step.reason === 'aborted') throw pop3Error('authAborted');
-        // Wrong credentials and malformed exchanges look the same to the client (no oracle).
+        // Wrong credentials and malformed exchanges look the same to the client (no oracle). The log
+        // has the authentication identity the client claimed, never the secret.
+        ctx.log?.info(
+          { event: 'pop3.auth_failed', user: step.login, client: ctx.remoteAddress, mechanism: name },
+          'pop3 authentication failed',
+        );
         throw pop3Error('authFailed');
       }
       if (round > limits.maxSaslSteps) throw pop3Error('authFailed');

@@ -19,10 +19,27 @@ export const pass = command({
     if (!ctx.secure) throw pop3Error('plaintextDisallowed');
     const limiter = ctx.services.rateLimiter;
     const decision = limiter?.check(ctx.remoteAddress, login);
-    if (decision && !decision.allowed) throw pop3Error('loginDelay');
+    if (decision && !decision.allowed) {
+      ctx.log?.info(
+        {
+          event: 'pop3.auth_failed',
+          user: login,
+          client: ctx.remoteAddress,
+          mechanism: 'USER',
+          reason: 'rate-limited',
+        },
+        'pop3 login refused',
+      );
+      throw pop3Error('loginDelay');
+    }
     const user = await ctx.services.credentials.verifyPassword(login, password);
     if (!user) {
       limiter?.fail(ctx.remoteAddress, login);
+      // The name typed and the client; never the password.
+      ctx.log?.info(
+        { event: 'pop3.auth_failed', user: login, client: ctx.remoteAddress, mechanism: 'USER' },
+        'pop3 login failed',
+      );
       throw pop3Error('authFailed');
     }
     limiter?.succeed(ctx.remoteAddress, login);

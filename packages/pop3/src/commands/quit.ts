@@ -33,7 +33,7 @@ export const quit = command({
         await backend.storeFlags(userId, INBOX, deleted, 'add', ['\\Deleted']);
         await backend.expunge(userId, INBOX, deleted);
       } catch (error) {
-        ctx.log?.error({ err: error }, 'pop3 UPDATE: removing deleted messages failed');
+        ctx.log?.error({ event: 'pop3.error', err: error }, 'pop3 UPDATE: removing deleted messages failed');
         // RFC 1939 §6: "-ERR some deleted messages not removed"; the session closes after UPDATE anyway.
         throw pop3Error('updateFailed');
       }
@@ -42,7 +42,7 @@ export const quit = command({
     if (seen.length > 0) {
       // Best effort: the client has its messages; a flag not set is no reason to report failure.
       await backend.storeFlags(userId, INBOX, seen, 'add', ['\\Seen']).catch((error: unknown) => {
-        ctx.log?.warn({ err: error }, 'pop3 UPDATE: setting \\Seen failed');
+        ctx.log?.warn({ event: 'pop3.error', err: error }, 'pop3 UPDATE: setting \\Seen failed');
       });
     }
     ctx.ok(`${TEXT.bye} (${deleted.length} messages deleted)`);
