@@ -52,10 +52,11 @@ export class Directory {
   ) {
     this.#ctx = new DirectoryContext(engine.db, options);
     this.#recipients = new lookups.RecipientCache(this.#ctx);
-    this.#writer = new LocalWriter(engine, this.#ctx, {
+    const local = new LocalWriter(engine, this.#ctx, {
       events: this.#events,
       onWrite: () => this.#recipients.invalidate(),
     });
+    this.#writer = options.writer ? options.writer(local) : local;
   }
 
   /** Opens (and, as the writer, migrates) the directory database. */

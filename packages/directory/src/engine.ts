@@ -1,6 +1,6 @@
 /**
  * The directory's storage engine: a Turso database (`@tursodatabase/sync`) bridged to drizzle-orm through
- * drizzle's `sqlite-proxy` driver (drizzle 0.45 has no Turso driver; DESIGN.md).
+ * drizzle's `sqlite-proxy` driver: drizzle 0.45 has no driver for the Turso engine.
  *
  * A standalone appliance opens it without a sync URL and is its own writer; federation adds the URL.
  * The file is locked by the process that opens it, so exactly one process (the appliance, or the CLI when

@@ -28,3 +28,11 @@ export { isExpired, parseIsoDate, todayIn } from './expiry.js';
 export { type AliasTarget, type MailboxRow, mailboxAccountKey, type RecipientLookup } from './lookup.js';
 export { loadMigrations, MIGRATIONS_DIR } from './migrate.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
+export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
+export {
+  type Applied,
+  type ChangeContext,
+  type DirectoryChange,
+  type DirectoryWriter,
+  LocalWriter,
+} from './service/writer.js';

@@ -1,7 +1,8 @@
 /**
  * Applies the committed SQL migrations (migrations/*.sql) in file-name order, each in one transaction.
- * Only the directory's writer migrates; a replica waits for the writer's migration to reach it
- * (DESIGN.md: schema changes replicate only when additive, and a region never migrates itself).
+ * Only the directory's writer migrates; a replica waits for the writer's migration to reach it: schema
+ * changes replicate only when additive, and a region never migrates itself
+ * (docs/decisions/0002-directory-addresses-table.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,7 +47,10 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     }));
 }
 
-/** The statements the replication engine carries to other replicas (DESIGN.md, measured). */
+/**
+ * The statements the replication engine carries to other replicas (measured: a RENAME does not reach them,
+ * a table rebuild breaks the hub; docs/decisions/0002-directory-addresses-table.md).
+ */
 export const ADDITIVE_STATEMENT =
   /^(CREATE\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN)\b/i;
 

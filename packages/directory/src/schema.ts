@@ -1,7 +1,8 @@
 /**
  * The directory schema (drizzle-orm, SQLite dialect on the Turso engine).
  *
- * Replication rules (docs/decisions/0003-directory-keys.md, DESIGN.md "facts measured"):
+ * Replication rules (docs/decisions/0002-directory-addresses-table.md: the replication engine replays rows
+ * by primary key, last writer wins):
  * - every replicated table has a ULID text primary key: integer or address keys are silently
  *   overwritten when two replicas insert the same key;
  * - every address is `UNIQUE`, so a conflicting push fails instead of overwriting;

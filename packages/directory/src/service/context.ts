@@ -12,6 +12,7 @@ import { invalid, notFound } from '../errors.js';
 import type { LookupContext, MailboxRow } from '../lookup.js';
 import { domains, mailboxes, regions } from '../schema.js';
 import { type Actor, requireDomain } from '../scope.js';
+import type { DirectoryWriter, LocalWriter } from './writer.js';
 
 export interface DirectoryOptions {
   /** The directory database file. */
@@ -31,6 +32,11 @@ export interface DirectoryOptions {
   cramMd5: boolean;
   key: FederationKey;
   now?: () => Date;
+  /**
+   * How changes reach the writer (the write seam, writer.ts): given this appliance's own `LocalWriter`,
+   * returns the writer `Directory` sends every change to. Absent: changes are applied here.
+   */
+  writer?: (local: LocalWriter) => DirectoryWriter;
 }
 
 /** The reserved role address every domain has (RFC 5321 §4.5.1). */
