@@ -22,7 +22,14 @@
  * other sessions keep running during the sync. Concurrent commits share one fdatasync (`#walSync`).
  */
 import { randomFillSync } from 'node:crypto';
-import { close as closeCb, open as openCb, read as readCb } from 'node:fs';
+import {
+  close as closeCb,
+  fdatasync as fdatasyncCb,
+  fsync as fsyncCb,
+  open as openCb,
+  read as readCb,
+  write as writeCb,
+} from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -378,11 +385,11 @@ class Lock {
 }
 
 async function fsyncDir(path: string): Promise<void> {
-  const handle = await openFile(path, 'r');
+  const fd = await fsCall<number>((cb) => openCb(path, 'r', cb));
   try {
-    await handle.sync();
+    await fsCall<void>((cb) => fsyncCb(fd, cb));
   } finally {
-    await handle.close();
+    await fsCall<void>((cb) => closeCb(fd, cb));
   }
 }
 
@@ -400,18 +407,18 @@ async function writeBodyFile(
   path: string,
   limits: { maxBytes?: number | undefined; quotaBytes?: number | undefined },
 ): Promise<number> {
-  const handle = await openFile(path, 'wx', 0o600);
+  // Plain descriptors and the callback API: a FileHandle costs several times more per call (see openFd).
+  const fd = await fsCall<number>((cb) => openCb(path, 'wx', 0o600, cb));
   try {
     let size = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async (): Promise<void> => {
-      let buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      while (buf.length > 0) {
-        const { bytesWritten } = await handle.write(buf, 0, buf.length);
-        buf = buf.subarray(bytesWritten);
+      for (let off = 0; off < buf.length; ) {
+        off += await fsCall<number>((cb) => writeCb(fd, buf, off, buf.length - off, null, cb));
       }
     };
     for await (const chunk of source) {
@@ -433,11 +440,18 @@ async function writeBodyFile(
       if (pendingBytes >= WRITE_CHUNK) await flush();
     }
     if (pendingBytes > 0) await flush();
-    await handle.datasync();
+    await fsCall<void>((cb) => fdatasyncCb(fd, cb));
     return size;
   } finally {
-    await handle.close();
+    await fsCall<void>((cb) => closeCb(fd, cb));
   }
+}
+
+/** A node:fs callback call as a promise. */
+function fsCall<T>(call: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolveCall, reject) => {
+    call((err, value) => (err ? reject(err) : resolveCall(value as T)));
+  });
 }
 
 /**
