@@ -84,7 +84,7 @@ export class Directory {
       if ((options.role ?? 'writer') === 'writer') {
         const input = {
           name: options.regionId,
-          ...(options.regionTitle ? { title: options.regionTitle } : {}),
+          ...(options.regionTitle !== undefined ? { title: options.regionTitle } : {}),
         };
         await dir.#writer.mutate(APPLIANCE, { kind: 'region.ensure', input });
       }
