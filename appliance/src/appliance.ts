@@ -12,7 +12,7 @@ import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import { MailStore } from '@delegato/mailstore';
 import { createDsnSender, OutboundQueue } from '@delegato/mta';
-import { createLogger, type Logger, logEvent } from '@delegato/observability';
+import { createLogger, type Logger, logEvent, logEventAt } from '@delegato/observability';
 import { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from './config/schema.js';
 import { controlSocketPath } from './control/paths.js';
@@ -119,7 +119,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     while (stack.length > 0)
       await stack
         .pop()?.()
-        .catch((err) => logger.error({ err }, 'shutdown step failed'));
+        .catch((err) =>
+          logEventAt(logger, 'error', 'appliance.stop_failed', { err }, 'shutdown step failed'),
+        );
     logEvent(logger, 'appliance.stop', {});
   };
   try {
@@ -248,6 +250,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       // Sessions and API tokens survive restarts; TOTP secrets are in the directory (see admin-http.ts).
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
+      logger: logger.child({ proto: 'admin' }),
     });
     stack.push(() => adminUiApp.close());
     const admin: RunningHttps = await listenHttps(adminUiApp, {

@@ -15,8 +15,9 @@ import { HTTPException } from 'hono/http-exception';
 import { ipRestriction } from 'hono/ip-restriction';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { apiError, apiErrorFromException, apiRoutes } from './api/index.js';
+import { apiActorOf, apiError, apiErrorFromException, apiRoutes } from './api/index.js';
 import { ADMIN_CSS } from './assets.js';
+import { principalActor } from './auth-events.js';
 import { requireCsrfToken } from './csrf.js';
 import { type AdminOptions, type AppEnv, type Deps, resolveDeps } from './env.js';
 import { directoryStatus, statusTitle } from './errors.js';
@@ -38,13 +39,19 @@ import { SESSION_COOKIE } from './session.js';
 import { ErrorPage } from './views/error.js';
 
 const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
+/** POSTs that are sign-in or sign-out (logged as such), not actions. */
+const NOT_ACTIONS = new Set(['/login', '/login/totp', '/logout', '/api/v1/tokens', '/api/v1/tokens/current']);
 const isApi = (path: string) => path === '/api/v1' || path.startsWith('/api/');
 
 export function adminApp(
   opts: AdminOptions & { logError?: (err: unknown) => void },
 ): Hono<AppEnv> & { deps: Deps; close: () => Promise<void> } {
   const deps = resolveDeps(opts);
-  const logError = opts.logError ?? ((err: unknown) => console.error('admin: unexpected error', err));
+  const logError =
+    opts.logError ??
+    (opts.logger
+      ? (err: unknown) => deps.log.error({ event: 'admin.error', err }, 'admin: unexpected error')
+      : (err: unknown) => console.error('admin: unexpected error', err));
   const app = new Hono<AppEnv>();
 
   if (opts.allowedNetworks && opts.allowedNetworks.length > 0) {
@@ -77,6 +84,28 @@ export function adminApp(
     c.set('clientCert', deps.clientCertificate(c));
     c.set('session', null);
     await next();
+  });
+  // What an admin changed, once it succeeded: `admin.action` (who, method, path, status; never a body).
+  // Sign-in and sign-out have their own events; the directory's audit log has the details.
+  app.use('*', async (c, next) => {
+    await next();
+    if (SAFE_METHOD.test(c.req.method) || NOT_ACTIONS.has(c.req.path) || c.res.status >= 400) return;
+    const api = apiActorOf(c);
+    const principal = c.get('session')?.principal;
+    const actor = api
+      ? `${api.kind}:${api.name}`
+      : principal
+        ? (await principalActor(deps, principal)).actor
+        : null;
+    if (actor === null) return;
+    deps.log.info({
+      event: 'admin.action',
+      actor,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      client: c.get('clientIp'),
+    });
   });
   const originCheck = csrf();
   app.use('*', async (c, next) => {

@@ -1,7 +1,8 @@
 /**
  * Sign-in events in the directory's audit log (`Directory.recordAuthEvent`): successful and failed
  * sign-ins (form and API), sign-outs, and the start of a lockout, with who and the client address.
- * Never a password or a code: `details` holds only the reason and the channel.
+ * Never a password or a code: `details` holds only the reason and the channel. Each is also logged
+ * (`admin.signin`, `admin.signin_failed`, `admin.lockout`, `admin.signout`).
  */
 import type { AuthEventAction } from '@delegato/directory';
 import type { Deps } from './env.js';
@@ -25,6 +26,27 @@ export async function recordAuth(
     ...(who.domain ? { domain: who.domain } : {}),
     ...(details ? { details } : {}),
   });
+  logAuth(deps, action, { ...details, actor: who.actor, target: who.target, client: c.get('clientIp') });
+}
+
+/** The log line of an audited sign-in event (the same fields: who, the name typed, the client, why). */
+function logAuth(deps: Deps, action: AuthEventAction, fields: Record<string, unknown>): void {
+  switch (action) {
+    case 'auth.signin':
+    case 'auth.token':
+      // `via: 'api'`: a bearer token was issued (auth.token in the audit log).
+      deps.log.info({ event: 'admin.signin', ...fields });
+      break;
+    case 'auth.signin-failed':
+      deps.log.info({ event: 'admin.signin_failed', ...fields });
+      break;
+    case 'auth.lockout':
+      deps.log.warn({ event: 'admin.lockout', ...fields });
+      break;
+    case 'auth.signout':
+      deps.log.info({ event: 'admin.signout', ...fields });
+      break;
+  }
 }
 
 /**

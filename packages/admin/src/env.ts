@@ -32,6 +32,20 @@ export const STANDARD_PORTS: MailPorts = {
   submissions: 465,
 };
 
+/**
+ * What the admin UI logs through: the part of a pino Logger it uses (the appliance passes its own). Every
+ * line carries an `event` from the closed list (docs/log-events.md): `admin.signin`, `admin.signin_failed`,
+ * `admin.lockout`, `admin.signout`, `admin.action`, `admin.error`. Never a password, code or token.
+ */
+export interface AdminLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const SILENT: AdminLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export interface AdminOptions {
   directory: Directory;
   /** This appliance's region id. */
@@ -63,6 +77,8 @@ export interface AdminOptions {
    * the configured CA, else null; default read from the Node TLS socket under `@hono/node-server`.
    */
   clientCertificate?: (c: Context) => string | null;
+  /** Where sign-ins, actions and unexpected errors are logged; default nowhere. */
+  logger?: AdminLogger;
   /** Session timeouts (tests). */
   idleTimeoutMs?: number;
   absoluteTimeoutMs?: number;
@@ -84,6 +100,7 @@ export interface Deps {
   requireTotp: boolean;
   clientAddress: (c: Context) => string;
   clientCertificate: (c: Context) => string | null;
+  log: AdminLogger;
 }
 
 export type AppEnv = {
@@ -157,5 +174,6 @@ export function resolveDeps(opts: AdminOptions): Deps {
     requireTotp: opts.requireTotp ?? false,
     clientAddress: opts.clientAddress ?? nodeRemoteAddress,
     clientCertificate: opts.clientCertificate ?? nodeClientCertificate,
+    log: opts.logger ?? SILENT,
   };
 }

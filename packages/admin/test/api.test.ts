@@ -1,7 +1,7 @@
 /** The JSON API: token flow, the same permission checks as the pages, validation, OpenAPI. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTotpStore, totpCode } from '../src/index.js';
-import { operator, PASSWORD, world } from './helpers.js';
+import { apiRequest, operator, PASSWORD, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>>;
 const totpStore = new MemoryTotpStore();
@@ -12,18 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => w?.cleanup());
 
-async function call(method: string, path: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await w.app.request(`https://admin.test/api/v1${path}`, {
-    method,
-    headers: {
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, opts: { token?: string; body?: unknown } = {}) =>
+  apiRequest(w.app, method, path, opts);
 
 async function token(username: string, extra: Record<string, string> = {}) {
   const res = await call('POST', '/tokens', { body: { username, password: PASSWORD, ...extra } });

@@ -87,6 +87,25 @@ export async function world(overrides: Partial<AdminOptions> = {}) {
   };
 }
 
+/** A JSON API call (`/api/v1<path>`), with a bearer token and a JSON body when given. */
+export async function apiRequest(
+  app: FetchApp,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown } = {},
+) {
+  const res = await app.request(`https://admin.test/api/v1${path}`, {
+    method,
+    headers: {
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
+}
+
 type FetchApp = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
 
 /** A cookie jar and the CSRF token of the last page seen: what a browser does, in-process. */

@@ -1,0 +1,121 @@
+/**
+ * The dependency and size rules of docs/architecture.md that a text scan can check (issue 13):
+ *
+ * - packages read no `process.env` (the appliance passes configuration in): packages/*\/src, testkit
+ *   excluded (test-only);
+ * - no source file over 800 lines under packages/*\/src and appliance/src;
+ * - packages/imap and packages/pop3 do not import @delegato/mailstore (each protocol declares the storage
+ *   interface it needs in its own backend.ts; the appliance wires the mail store in).
+ *
+ * What breaks a rule today is listed below as a known exception, each with the issue that removes it. The
+ * lists only shrink: a new file breaking a rule fails, and so does a listed file that no longer breaks it
+ * (take it off the list).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAX_LINES = 800;
+
+/** Known exceptions to "no process.env in packages". */
+const ENV_EXCEPTIONS = [
+  // Issue 13 (item 5): the replication hub hands the environment on to tursodb (plus RUST_BACKTRACE=0);
+  // the appliance should pass the child's environment in.
+  'packages/federation/src/hub.ts',
+];
+
+/** Known exceptions to "no file over 800 lines" (issue 13, item 2: split along their seams). */
+const SIZE_EXCEPTIONS = ['packages/mailstore/src/store.ts', 'packages/mta/src/queue/worker.ts'];
+
+/**
+ * Known exceptions to "IMAP and POP3 do not import @delegato/mailstore" (issue 13, item 1: each protocol's
+ * own backend.ts). No file may be added here.
+ */
+const MAILSTORE_IMPORT_EXCEPTIONS = [
+  'packages/imap/src/commands/append.ts',
+  'packages/imap/src/commands/copy.ts',
+  'packages/imap/src/commands/create.ts',
+  'packages/imap/src/commands/fetch.ts',
+  'packages/imap/src/commands/getquota.ts',
+  'packages/imap/src/commands/list.ts',
+  'packages/imap/src/commands/lsub.ts',
+  'packages/imap/src/commands/namespace.ts',
+  'packages/imap/src/commands/rename.ts',
+  'packages/imap/src/commands/select.ts',
+  'packages/imap/src/commands/store.ts',
+  'packages/imap/src/context.ts',
+  'packages/imap/src/errors.ts',
+  'packages/imap/src/fetch/bodies.ts',
+  'packages/imap/src/mailbox/list.ts',
+  'packages/imap/src/mailbox/selected.ts',
+  'packages/imap/src/mailbox/status.ts',
+  'packages/imap/src/parser/args.ts',
+  'packages/imap/src/search/evaluate.ts',
+  'packages/imap/src/search/run.ts',
+  'packages/imap/src/server.ts',
+  'packages/imap/src/session.ts',
+  'packages/imap/src/sort/values.ts',
+  'packages/pop3/src/context.ts',
+  'packages/pop3/src/maildrop.ts',
+  'packages/pop3/src/replies.ts',
+];
+
+/** The `.ts`/`.tsx` files under `dir` (repository-relative paths, `/`-separated), declarations excluded. */
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = join(d, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (/\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts'))
+        out.push(relative(ROOT, path).split('\\').join('/'));
+    }
+  };
+  walk(join(ROOT, dir));
+  return out.sort();
+}
+
+const packages = readdirSync(join(ROOT, 'packages'));
+const packageSources = packages.flatMap((p) => sources(`packages/${p}/src`));
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+/** Files breaking a rule, against the known exceptions: what is new, and what is listed but fixed. */
+function against(breaking: string[], exceptions: string[]) {
+  return {
+    notListed: breaking.filter((f) => !exceptions.includes(f)),
+    listedButFixed: exceptions.filter((f) => !breaking.includes(f)),
+  };
+}
+
+describe('architecture rules', () => {
+  it('packages read no process.env (the appliance passes configuration in)', () => {
+    const breaking = packageSources
+      .filter((f) => !f.startsWith('packages/testkit/'))
+      .filter((f) => /\bprocess\.env\b/.test(read(f)));
+    expect(against(breaking, ENV_EXCEPTIONS)).toEqual({ notListed: [], listedButFixed: [] });
+  });
+
+  it(`no source file is over ${MAX_LINES} lines`, () => {
+    const files = [...packageSources, ...sources('appliance/src')];
+    expect(files.length).toBeGreaterThan(100);
+    const lines = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    const breaking = files.filter((f) => lines(read(f)) > MAX_LINES);
+    expect(against(breaking, SIZE_EXCEPTIONS)).toEqual({ notListed: [], listedButFixed: [] });
+  });
+
+  it('packages/imap and packages/pop3 do not import @delegato/mailstore', () => {
+    const imports = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]@delegato\/mailstore(?:\/[^'"]*)?['"]/;
+    const breaking = packageSources
+      .filter((f) => f.startsWith('packages/imap/') || f.startsWith('packages/pop3/'))
+      .filter((f) => imports.test(read(f)));
+    expect(against(breaking, MAILSTORE_IMPORT_EXCEPTIONS)).toEqual({ notListed: [], listedButFixed: [] });
+  });
+});
