@@ -8,8 +8,8 @@
  *   interface it needs in its own backend.ts; the appliance wires the mail store in).
  *
  * What breaks a rule today is listed below as a known exception, each with the issue that removes it. The
- * lists only shrink: a new file breaking a rule fails, and so does a listed file that no longer breaks it
- * (take it off the list).
+ * lists only shrink: a new file breaking a rule fails, and so (but for the mail store imports, see there)
+ * does a listed file that no longer breaks it (take it off the list).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,7 +31,9 @@ const SIZE_EXCEPTIONS = ['packages/mailstore/src/store.ts', 'packages/mta/src/qu
 
 /**
  * Known exceptions to "IMAP and POP3 do not import @delegato/mailstore" (issue 13, item 1: each protocol's
- * own backend.ts). No file may be added here.
+ * own backend.ts). No file may be added here. The imports are being removed while this list is written, so
+ * a listed file that no longer imports it does not fail the test (unlike the lists above): delete the
+ * list when item 1 lands.
  */
 const MAILSTORE_IMPORT_EXCEPTIONS = [
   'packages/imap/src/commands/append.ts',
@@ -116,6 +118,6 @@ describe('architecture rules', () => {
     const breaking = packageSources
       .filter((f) => f.startsWith('packages/imap/') || f.startsWith('packages/pop3/'))
       .filter((f) => imports.test(read(f)));
-    expect(against(breaking, MAILSTORE_IMPORT_EXCEPTIONS)).toEqual({ notListed: [], listedButFixed: [] });
+    expect(against(breaking, MAILSTORE_IMPORT_EXCEPTIONS).notListed).toEqual([]);
   });
 });
