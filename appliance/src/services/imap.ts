@@ -1,7 +1,7 @@
 /** The IMAP listeners: `port.imap` (STARTTLS, LOGINDISABLED before TLS) and `port.imaps` (implicit TLS). */
 import type { Directory } from '@delegato/directory';
-import { ImapServer } from '@delegato/imap';
-import type { MailStore } from '@delegato/mailstore';
+import { type ImapBackend, ImapServer, type StoreErrorCode } from '@delegato/imap';
+import type { MailStore, StoreErrorCode as MailStoreErrorCode } from '@delegato/mailstore';
 import type { Logger } from '@delegato/observability';
 import { type LoginRateLimiter, supportedMechanisms } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
@@ -19,7 +19,7 @@ export async function startImap(opts: {
   const server = new ImapServer({
     hostname: config.smtp.hostname,
     tls: opts.tls,
-    backend: opts.store,
+    backend: opts.store satisfies ImapBackend,
     credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
@@ -31,3 +31,14 @@ export async function startImap(opts: {
   const implicit = await server.listen(config.port.imaps, config.listen, { implicitTls: true });
   return { plain, implicit, server, close: () => server.close() };
 }
+
+/**
+ * The mail store's error codes are exactly those the protocols map to the wire (`StoreError` of
+ * `@delegato/mail-core`, re-exported by IMAP and POP3): checked here, where the two meet.
+ */
+export const STORE_ERROR_CODES_AGREE: [MailStoreErrorCode, StoreErrorCode] extends [
+  StoreErrorCode,
+  MailStoreErrorCode,
+]
+  ? true
+  : never = true;

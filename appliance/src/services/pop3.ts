@@ -2,7 +2,7 @@
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
 import type { Logger } from '@delegato/observability';
-import { MaildropLocks, Pop3Server } from '@delegato/pop3';
+import { MaildropLocks, type Pop3Backend, Pop3Server } from '@delegato/pop3';
 import { type LoginRateLimiter, supportedMechanisms } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
 import { directoryCredentials } from './credentials.js';
@@ -21,7 +21,7 @@ export async function startPop3(opts: {
   const server = new Pop3Server({
     hostname: config.smtp.hostname,
     tls: opts.tls,
-    backend: opts.store,
+    backend: opts.store satisfies Pop3Backend,
     credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,

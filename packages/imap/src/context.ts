@@ -2,9 +2,10 @@
  * What a command handler sees of its session (`ImapContext`) and the shape of a command (`CommandSpec`).
  * Commands depend on this file, never on the session class.
  */
-import type { MailBackend } from '@delegato/mailstore';
+
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
+import type { ImapBackend } from './backend.js';
 import type { SummaryCache } from './fetch/summary.js';
 import type { ImapLimits } from './limits.js';
 import type { RecentTracker } from './mailbox/recent.js';
@@ -23,7 +24,7 @@ export type Extension = 'CONDSTORE' | 'QRESYNC' | 'IMAP4rev2';
 /** Everything shared by the sessions of one server. */
 export interface ImapServices {
   hostname: string;
-  backend: MailBackend;
+  backend: ImapBackend;
   credentials: CredentialStore;
   /** Mechanisms configured for AUTHENTICATE, in the order to advertise them. */
   mechanisms: readonly SaslMechanismName[];

@@ -6,10 +6,10 @@
  *   invalid arguments. Counts as a bad command; too many and the connection is closed.
  * - `NO` (RFC 9051 §7.1.2): a well-formed command that could not be done, with a response code
  *   (RFC 5530, RFC 9051 §7.1) when one applies.
- * - `StoreError` from the mail store maps to NO (or BAD for an invalid flag) with its response code.
+ * - `StoreError` from the backend (`isStoreError`) maps to NO (or BAD for an invalid flag) with its response code.
  * - anything else thrown by a handler is a server error: logged, answered `NO [SERVERBUG]`.
  */
-import { StoreError, type StoreErrorCode } from '@delegato/mailstore';
+import { isStoreError, type StoreErrorCode } from './backend.js';
 
 /** Response codes the server sends (RFC 9051 §7.1, RFC 5530, RFC 4315, RFC 7162, RFC 4469, RFC 6154). */
 export type ResponseCode =
@@ -107,7 +107,7 @@ export function toWire(error: unknown): WireError {
   if (error instanceof ImapError) {
     return { status: error.status, code: error.code, text: sanitize(error.message), internal: false };
   }
-  if (error instanceof StoreError) {
+  if (isStoreError(error)) {
     const r = STORE_ERRORS[error.code];
     if (r) return { ...r, internal: false };
   }

@@ -1,4 +1,20 @@
 /** `@delegato/imap`: the IMAP / IMAPS server (RFC 9051, RFC 3501 and extensions) — see README.md. */
+export {
+  type BodyReader,
+  type CopyResult,
+  canonicalFolderName,
+  type FlagOperation,
+  FOLDER_DELIMITER,
+  type FolderInfo,
+  type FolderView,
+  type ImapBackend,
+  type MessageMeta,
+  type QuotaInfo,
+  type SpecialUse,
+  type StoreErrorCode,
+  type StoreEvent,
+  type StoreFlagsResult,
+} from './backend.js';
 export { capabilities, EXTENSIONS, PLAINTEXT_MECHANISMS } from './capabilities.js';
 export { COMMANDS, type CommandName, findCommand } from './commands/index.js';
 export type {

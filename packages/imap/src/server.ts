@@ -1,12 +1,12 @@
 /**
  * `ImapServer`: IMAP (RFC 9051 / RFC 3501) with STARTTLS and IMAPS (implicit TLS, RFC 8314 §3.3)
- * listeners over one set of services. Protocol only: storage is the `MailBackend` it is given,
+ * listeners over one set of services. Protocol only: storage is the `ImapBackend` (backend.ts) it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
 import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';
-import type { MailBackend } from '@delegato/mailstore';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
+import type { ImapBackend } from './backend.js';
 import type { ImapServices } from './context.js';
 import { SummaryCache } from './fetch/summary.js';
 import { type ImapLimits, resolveLimits } from './limits.js';
@@ -19,7 +19,7 @@ export interface ImapServerOptions {
   hostname: string;
   /** PEM key and certificate (chain) for STARTTLS and implicit TLS. */
   tls: { key: string; cert: string };
-  backend: MailBackend;
+  backend: ImapBackend;
   credentials: CredentialStore;
   /** SASL mechanisms for AUTHENTICATE, in the order to advertise (PLAIN and LOGIN hidden before TLS). */
   mechanisms: SaslMechanismName[];

@@ -18,9 +18,9 @@ import {
   type SessionTransport,
   upgradeToTls,
 } from '@delegato/mail-core';
-import type { StoreEvent } from '@delegato/mailstore';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
+import type { StoreEvent } from './backend.js';
 import { capabilities } from './capabilities.js';
 import { findCommand } from './commands/index.js';
 import type { Completion, Extension, ImapContext, ImapServices, SessionState } from './context.js';

@@ -20,4 +20,5 @@ export {
   type SessionSocketListeners,
 } from './session-socket.js';
 export { drained } from './socket-drain.js';
+export { isStoreError, StoreError, type StoreErrorCode } from './store-error.js';
 export { type TlsUpgradeOptions, upgradeToTls } from './tls-upgrade.js';

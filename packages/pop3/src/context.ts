@@ -2,9 +2,9 @@
  * What a command handler sees of its session (`Pop3Context`) and the shape of a command (`CommandSpec`).
  * Commands depend on this file only, never on the session class.
  */
-import type { MailBackend } from '@delegato/mailstore';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
+import type { Pop3Backend } from './backend.js';
 import type { Pop3Limits } from './limits.js';
 import type { DropMessage, Maildrop } from './maildrop.js';
 import type { MaildropLocks } from './maildrop-lock.js';
@@ -12,10 +12,7 @@ import type { MaildropLocks } from './maildrop-lock.js';
 /** RFC 1939 §3: AUTHORIZATION → TRANSACTION → UPDATE. */
 export type SessionState = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
-export type Pop3Backend = Pick<
-  MailBackend,
-  'snapshot' | 'openMessage' | 'readBody' | 'storeFlags' | 'expunge' | 'ensureUser'
->;
+export type { Pop3Backend };
 
 /** Everything shared by the sessions of one server. */
 export interface Pop3Services {

@@ -1,6 +1,7 @@
 /** `@delegato/pop3`: the POP3 / POP3S server (RFC 1939, 2449, 2595, 3206, 5034) — see README.md. */
+export type { FolderSnapshot, MessageMeta, Pop3Backend, StoreErrorCode } from './backend.js';
 export { COMMANDS, type CommandName, findCommand } from './commands/index.js';
-export type { CommandSpec, Pop3Backend, Pop3Context, Pop3Services, SessionState } from './context.js';
+export type { CommandSpec, Pop3Context, Pop3Services, SessionState } from './context.js';
 export { DotStuffer, type DotStuffOptions, dotStuff, dotStuffBuffer } from './dot-stuff.js';
 export {
   DEFAULT_LIMITS,

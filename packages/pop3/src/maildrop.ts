@@ -3,7 +3,7 @@
  * during the session are not shown before the next one), message numbers 1..n, deletion marks (DELE,
  * RSET), and what QUIT's UPDATE state must do. Pure: the session applies the result to the store.
  */
-import type { FolderSnapshot } from '@delegato/mailstore';
+import type { FolderSnapshot } from './backend.js';
 import { pop3Error } from './replies.js';
 
 export interface DropMessage {

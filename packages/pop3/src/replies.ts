@@ -9,7 +9,7 @@
  * - `temporary`: a server-side condition that may go away; always carries [SYS/TEMP] (RFC 3206 §4).
  * - anything else thrown by a handler is a server error: logged, answered with [SYS/TEMP].
  */
-import { StoreError } from '@delegato/mailstore';
+import { isStoreError } from './backend.js';
 import { ArgumentError } from './parser.js';
 
 /**
@@ -124,7 +124,7 @@ export function toWire(error: unknown): WireError {
     return { line: err(error.code, error.message), bad: error.kind === 'syntax', internal: false };
   }
   if (error instanceof ArgumentError) return { line: err(null, error.message), bad: true, internal: false };
-  if (error instanceof StoreError && error.code === 'no-such-message') {
+  if (isStoreError(error, 'no-such-message')) {
     // Expunged by another client (IMAP) since the session's snapshot.
     return { line: err(null, ERRORS.noSuchMessage.text), bad: false, internal: false };
   }

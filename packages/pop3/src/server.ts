@@ -1,6 +1,6 @@
 /**
  * `Pop3Server`: POP3 (RFC 1939) with STLS (RFC 2595) and POP3S (implicit TLS, RFC 8314 §3.3) listeners
- * over one set of services. Protocol only: storage is the `MailBackend` subset it is given, credentials
+ * over one set of services. Protocol only: storage is the `Pop3Backend` (backend.ts) it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
 import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';

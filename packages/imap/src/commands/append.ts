@@ -4,7 +4,7 @@
  * is the reader's (`NO [TOOBIG]` before the literal is sent) and the store's; quota `NO [OVERQUOTA]`.
  */
 import { Readable } from 'node:stream';
-import { StoreError } from '@delegato/mailstore';
+import { isStoreError } from '../backend.js';
 import { command } from '../context.js';
 import { badCommand, refused } from '../errors.js';
 import { parseFlagList } from '../flags.js';
@@ -51,7 +51,7 @@ export const append = command<AppendArgs>({
       });
       return { code: `APPENDUID ${r.uidValidity} ${r.uid}`, text: 'Append completed.' };
     } catch (error) {
-      if (error instanceof StoreError && error.code === 'no-such-folder') {
+      if (isStoreError(error, 'no-such-folder')) {
         // RFC 9051 §6.3.12: the client may CREATE it and try again.
         throw refused('TRYCREATE', "Mailbox doesn't exist");
       }

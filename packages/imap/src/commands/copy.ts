@@ -2,7 +2,7 @@
  * COPY / UID COPY sequence-set mailbox: RFC 9051 §6.4.7 with UIDPLUS (RFC 4315 §3: `[COPYUID uidvalidity
  * source-uids destination-uids]`). A missing destination answers `NO [TRYCREATE]`; quota `[OVERQUOTA]`.
  */
-import { type CopyResult, StoreError } from '@delegato/mailstore';
+import { type CopyResult, isStoreError } from '../backend.js';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { refused } from '../errors.js';
 import { resolveTargets } from '../mailbox/resolve.js';
@@ -34,7 +34,7 @@ export async function transfer(run: () => Promise<CopyResult>): Promise<CopyResu
   try {
     return await run();
   } catch (error) {
-    if (error instanceof StoreError && error.code === 'no-such-folder') {
+    if (isStoreError(error, 'no-such-folder')) {
       throw refused('TRYCREATE', "Mailbox doesn't exist");
     }
     throw error;

@@ -5,7 +5,7 @@
  * attribute the store cannot keep (it keeps one of \Sent, \Drafts, \Trash, \Junk per folder) is
  * `NO [USEATTR]` (RFC 6154 §3), and nothing is created.
  */
-import { FOLDER_DELIMITER, type SpecialUse, StoreError } from '@delegato/mailstore';
+import { FOLDER_DELIMITER, isStoreError, type SpecialUse } from '../backend.js';
 import { command } from '../context.js';
 import { badCommand, refused } from '../errors.js';
 import { ArgReader } from '../parser/args.js';
@@ -67,7 +67,7 @@ export const create = command<CreateArgs>({
       try {
         await backend.createFolder(userId, parent);
       } catch (error) {
-        if (!(error instanceof StoreError && error.code === 'folder-exists')) throw error;
+        if (!isStoreError(error, 'folder-exists')) throw error;
       }
     }
     await backend.createFolder(userId, mailbox, specialUse ? { specialUse } : {});

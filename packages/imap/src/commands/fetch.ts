@@ -9,7 +9,7 @@
  *   non-UID FETCH then ends with `NO [EXPUNGEISSUED]` (RFC 5530 §3), as Dovecot does.
  * - No EXPUNGE is sent during a non-UID FETCH (RFC 9051 §7.5.1); the session holds them.
  */
-import { type BodyReader, type MessageMeta, StoreError } from '@delegato/mailstore';
+import { type BodyReader, type MessageMeta, StoreError } from '../backend.js';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, refused } from '../errors.js';
 import { loadMessage, Prefetcher, readBody, readHead } from '../fetch/bodies.js';

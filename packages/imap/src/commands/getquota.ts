@@ -1,5 +1,5 @@
 /** GETQUOTA root: RFC 9208 §4.2. The only root is "" (and only when the user has a limit). */
-import type { QuotaInfo } from '@delegato/mailstore';
+import type { QuotaInfo } from '../backend.js';
 import { command } from '../context.js';
 import { refused } from '../errors.js';
 import { ArgReader } from '../parser/args.js';

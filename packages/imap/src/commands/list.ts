@@ -6,7 +6,7 @@
  * only exists as a parent is \Noselect (\NonExistent with the extended syntax, RFC 5258 §3.4).
  * `LIST "" ""` returns the hierarchy delimiter (RFC 9051 §6.3.9).
  */
-import { FOLDER_DELIMITER } from '@delegato/mailstore';
+import { FOLDER_DELIMITER } from '../backend.js';
 import { command } from '../context.js';
 import { badCommand, ImapError } from '../errors.js';
 import { folderTree, joinReference, patternMatcher } from '../mailbox/list.js';

@@ -3,7 +3,7 @@
  * matching; a parent that is not subscribed but has subscribed children matching a `%` is returned with
  * \Noselect.
  */
-import { FOLDER_DELIMITER } from '@delegato/mailstore';
+import { FOLDER_DELIMITER } from '../backend.js';
 import { command } from '../context.js';
 import { folderTree, joinReference, patternMatcher } from '../mailbox/list.js';
 import { ArgReader, decodeMailboxName } from '../parser/args.js';

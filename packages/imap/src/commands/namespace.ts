@@ -1,5 +1,5 @@
 /** NAMESPACE: RFC 2342 / RFC 9051 §6.3.10. One personal namespace with prefix "" and delimiter "/". */
-import { FOLDER_DELIMITER } from '@delegato/mailstore';
+import { FOLDER_DELIMITER } from '../backend.js';
 import { command } from '../context.js';
 import { ArgReader } from '../parser/args.js';
 import { quoted } from '../wire.js';

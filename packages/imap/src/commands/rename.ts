@@ -2,7 +2,7 @@
  * RENAME existing new: RFC 9051 §6.3.6. Inferiors move along; renaming INBOX moves its messages to the
  * new mailbox and leaves INBOX empty (the store does both). Missing parents of the new name are created.
  */
-import { FOLDER_DELIMITER, StoreError } from '@delegato/mailstore';
+import { FOLDER_DELIMITER, isStoreError } from '../backend.js';
 import { command } from '../context.js';
 import { ArgReader } from '../parser/args.js';
 
@@ -28,7 +28,7 @@ export const rename = command({
       try {
         await backend.createFolder(userId, parent);
       } catch (error) {
-        if (!(error instanceof StoreError && error.code === 'folder-exists')) throw error;
+        if (!isStoreError(error, 'folder-exists')) throw error;
       }
     }
     await backend.renameFolder(userId, from, to);

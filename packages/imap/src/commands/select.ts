@@ -9,7 +9,7 @@
  * store keeps MODSEQs, RFC 7162 §3.1.2.1); with QRESYNC and a matching UIDVALIDITY, VANISHED (EARLIER) for
  * what was expunged since the client's MODSEQ and FETCH (UID FLAGS MODSEQ) for what changed.
  */
-import type { FolderView } from '@delegato/mailstore';
+import type { FolderView } from '../backend.js';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand } from '../errors.js';
 import { SelectedMailbox } from '../mailbox/selected.js';

@@ -7,7 +7,7 @@
  * messages still get a FETCH with their new MODSEQ (RFC 7162 §3.1.3). Messages failing UNCHANGEDSINCE are
  * left alone and listed in `[MODIFIED]` (sequence numbers for STORE, UIDs for UID STORE).
  */
-import type { FlagOperation, MessageMeta } from '@delegato/mailstore';
+import type { FlagOperation, MessageMeta } from '../backend.js';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, ERRORS } from '../errors.js';
 import { parseFlagList } from '../flags.js';

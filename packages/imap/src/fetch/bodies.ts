@@ -1,9 +1,9 @@
 /**
- * Reading message bodies for FETCH and SEARCH: by body id (`MailBackend.openBody`, no metadata query per
+ * Reading message bodies for FETCH and SEARCH: by body id (`ImapBackend.openBody`, no metadata query per
  * message once the range is listed), whole for the shared cache, the first octets for a header, or in
  * chunks for a literal streamed to the client.
  */
-import type { MailBackend, MessageMeta } from '@delegato/mailstore';
+import type { ImapBackend, MessageMeta } from '../backend.js';
 import type { ImapContext } from '../context.js';
 import type { CachedMessage } from '../mime/cache.js';
 
@@ -11,7 +11,7 @@ import type { CachedMessage } from '../mime/cache.js';
  * The whole body. Reads one octet more than the metadata's size, so a body longer than announced is still
  * read to its end (the size is the file's by construction; this only guards).
  */
-export async function readBody(backend: MailBackend, userId: string, meta: MessageMeta): Promise<Buffer> {
+export async function readBody(backend: ImapBackend, userId: string, meta: MessageMeta): Promise<Buffer> {
   const first = await backend.readBody(userId, meta.blobId, meta.size + 1);
   if (first.length <= meta.size) return first;
   const reader = await backend.openBody(userId, meta.blobId);
@@ -32,7 +32,7 @@ export async function readBody(backend: MailBackend, userId: string, meta: Messa
 
 /** The first `length` octets of a body (fewer when it is shorter). */
 export function readHead(
-  backend: MailBackend,
+  backend: ImapBackend,
   userId: string,
   meta: MessageMeta,
   length: number,

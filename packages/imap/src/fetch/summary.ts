@@ -1,7 +1,7 @@
 /**
  * The per-body summary kept in the mail store (like Dovecot's dovecot.index.cache): the wire text of
  * ENVELOPE, BODY and BODYSTRUCTURE (RFC 9051 §7.5.2) and the length of the message header, computed once
- * from a body's bytes and stored as an opaque annotation of the body (`MailBackend.setBlobAnnotations`).
+ * from a body's bytes and stored as an opaque annotation of the body (`ImapBackend.setBlobAnnotations`).
  * A body never changes, and none of these values depend on the session (IMAP4rev2 or not: ENVELOPE and
  * BODYSTRUCTURE carry the raw header bytes either way), so one summary serves every session and every copy
  * of the message. `FETCH 1:* (FLAGS UID RFC822.SIZE ENVELOPE)` then reads one query for the whole range.

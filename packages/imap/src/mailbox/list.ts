@@ -5,7 +5,7 @@
  * A name that does not exist but has descendants (`a` of `a/b`) is listed as `\Noselect` (`\NonExistent`
  * with LIST-EXTENDED), so clients can draw the tree.
  */
-import { canonicalFolderName, FOLDER_DELIMITER, type FolderInfo } from '@delegato/mailstore';
+import { canonicalFolderName, FOLDER_DELIMITER, type FolderInfo } from '../backend.js';
 
 /** Joins reference and pattern (RFC 3501 §6.3.8: the reference is a prefix of the pattern). */
 export function joinReference(reference: string, pattern: string): string {

@@ -14,7 +14,7 @@
  * the snapshot already includes (MODSEQ at most its HIGHESTMODSEQ: every change gets a new MODSEQ,
  * RFC 7162 §3.1).
  */
-import type { FolderView, StoreEvent } from '@delegato/mailstore';
+import type { FolderView, StoreEvent } from '../backend.js';
 import { formatSequenceSet } from '../parser/sequence.js';
 import type { Wire } from '../wire.js';
 import type { RecentTracker } from './recent.js';

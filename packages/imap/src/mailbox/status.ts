@@ -2,7 +2,7 @@
  * STATUS data items (RFC 9051 §6.3.11, RFC 7162 §3.1.3 HIGHESTMODSEQ, RFC 8438 SIZE), shared by STATUS
  * and LIST-STATUS (RFC 5819).
  */
-import type { FolderInfo, MailBackend } from '@delegato/mailstore';
+import type { FolderInfo, ImapBackend } from '../backend.js';
 import { badCommand } from '../errors.js';
 import type { Arg } from '../parser/types.js';
 import type { RecentTracker } from './recent.js';
@@ -30,7 +30,7 @@ export function parseStatusItems(items: readonly Arg[]): StatusItem[] {
 
 /** `MESSAGES 3 UIDNEXT 5 ...` for a folder. */
 export async function statusValues(
-  backend: MailBackend,
+  backend: ImapBackend,
   userId: string,
   info: FolderInfo,
   items: readonly StatusItem[],

@@ -2,7 +2,7 @@
  * Reading typed arguments from the generic tree (`Arg[]`) in a command's pure `parse`. Every failure
  * throws a BAD `ImapError` naming what was expected.
  */
-import { canonicalFolderName } from '@delegato/mailstore';
+import { canonicalFolderName } from '../backend.js';
 import { badCommand, ImapError } from '../errors.js';
 import { decodeMutf7 } from '../mutf7.js';
 import { parseSequenceSet, SAVED, type SetArg } from './sequence.js';

@@ -4,7 +4,7 @@
  * String keys match case-insensitively as substrings of the decoded text (RFC 9051 §6.4.4): encoded words
  * and transfer encodings decoded, charsets converted.
  */
-import type { MessageMeta } from '@delegato/mailstore';
+import type { MessageMeta } from '../backend.js';
 import { Prefetcher } from '../fetch/bodies.js';
 import { MISSING_HOST, parseAddressList } from '../mime/address.js';
 import type { CachedMessage } from '../mime/cache.js';

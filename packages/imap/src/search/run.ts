@@ -2,7 +2,7 @@
  * SEARCH keys over the selected mailbox (SEARCH, SORT, THREAD): the messages the client knows, with
  * their metadata, filtered by `search` (metadata first, content read only where needed).
  */
-import type { MessageMeta } from '@delegato/mailstore';
+import type { MessageMeta } from '../backend.js';
 import type { ImapContext } from '../context.js';
 import { loadMessage } from '../fetch/bodies.js';
 import { type Candidate, search } from './evaluate.js';

@@ -3,7 +3,7 @@
  * header block only: at most `HEADER_READ` octets of a message, read in groups of `READ_GROUP` messages
  * (memory bounded whatever the message sizes).
  */
-import type { MessageMeta } from '@delegato/mailstore';
+import type { MessageMeta } from '../backend.js';
 import type { ImapContext } from '../context.js';
 import { HEADER_READ } from '../fetch/summary.js';
 import { MISSING_HOST, parseAddressList } from '../mime/address.js';
