@@ -12,6 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import {
   type AuthenticatedUser,
   authzidMatches,
@@ -126,6 +127,32 @@ export interface MxServerOptions {
    * hosted domain that `hostname` is or is under (mx1.iat.example: mx1.iat.example, then iat.example).
    */
   postmaster?: string;
+  /** A listener with rules of its own on this pipeline: the federation listener (federation-inbound.ts). */
+  channel?: InboundChannel;
+}
+
+/** Who the client of a channel is, verified at the TLS handshake; named in `Received:`. */
+export interface ChannelPeer {
+  /** The `from` name in `Received:` (never the EHLO argument). */
+  name: string;
+  /** The comment after it, before the client address: how the identity was established. */
+  comment: string;
+}
+
+/**
+ * Rules a channel adds to the MX pipeline (policy, durability, trace and DSNs stay the same): a client
+ * certificate asked for and verified at the handshake, the client identified from it, recipients checked
+ * before the recipient policy. A channel never relays on its own behalf (no AUTH, no internal networks).
+ */
+export interface InboundChannel {
+  /** TLS server options added to the listener's: the CA the client certificate must chain to. */
+  tls: { ca: string; requestCert: true; rejectUnauthorized: true; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
+  /** Under TLS, before the greeting: who the client is, or an Error that refuses the connection. */
+  identify(socket: TLSSocket): ChannelPeer | Error;
+  /** At RCPT, before the recipient policy: throws an SmtpReplyError to refuse the recipient. */
+  checkRecipient(address: string, peer: ChannelPeer): Promise<void>;
+  /** Errors of the listener (failed TLS handshakes among them), instead of the `smtp.error` line. */
+  onError?(err: Error & { meta?: { remoteAddress?: string } }): void;
 }
 
 interface Transaction {
@@ -196,6 +223,7 @@ export class MxServer {
   readonly #now: () => Date;
   readonly #sockets = new Set<Socket>();
   readonly #log: DeliveryLogBuffer;
+  readonly #peers = new WeakMap<SMTPServerSession, ChannelPeer>();
 
   constructor(private readonly opts: MxServerOptions) {
     adaptSmtpServer();
@@ -215,6 +243,7 @@ export class MxServer {
       banner: 'Delegato ESMTP',
       key: opts.tls.key,
       cert: opts.tls.cert,
+      ...(opts.channel ? opts.channel.tls : {}),
       size: this.limits.maxMessageBytes,
       maxClients: this.limits.maxClients,
       maxRecipients: this.limits.maxRecipients,
@@ -238,7 +267,12 @@ export class MxServer {
       disableReverseLookup: true,
       logger: smtpServerLogger(opts.logger.child({ proto: 'smtp' })),
       onConnect: (session, cb) => this.#onConnect(session, cb),
-      onSecure: (_socket, session, cb) => {
+      onSecure: (socket, session, cb) => {
+        if (opts.channel) {
+          const peer = opts.channel.identify(socket as TLSSocket);
+          if (peer instanceof Error) return cb(peer);
+          this.#peers.set(session, peer);
+        }
         // Under TLS, AUTH becomes available (it was hidden from EHLO and refused before).
         if (opts.submission) (session as { disabledCommands?: string[] }).disabledCommands = [];
         cb();
@@ -271,7 +305,9 @@ export class MxServer {
     (options as Record<symbol, unknown>)[GREET_AT_ONCE] = true;
     this.#server = new SMTPServer(options);
     this.#server.on('error', (err) =>
-      opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
+      opts.channel?.onError
+        ? opts.channel.onError(err)
+        : opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
     );
     // Slowloris: an idle timeout alone lets a client trickle one byte a minute for ever.
     this.#server.server.on('connection', (socket: Socket) => {
@@ -409,14 +445,20 @@ export class MxServer {
         ? (from.args as Record<string, unknown>).SIZE
         : 0) ?? 0,
     );
+    const peer = this.#peers.get(session);
     try {
+      if (this.opts.channel) {
+        if (!peer) throw replyError('relayDenied');
+        await this.opts.channel.checkRecipient(rcpt, peer);
+      }
       const dests = await resolveRecipient(rcpt, {
         region: this.opts.region,
         // A configured postmaster outside our domains is the operator's choice, like an alias target.
         relayAllowed:
-          Boolean(session.user) ||
-          inNetworks(session.remoteAddress, this.#networks) ||
-          (domainless && this.opts.postmaster !== undefined),
+          !this.opts.channel &&
+          (Boolean(session.user) ||
+            inNetworks(session.remoteAddress, this.#networks) ||
+            (domainless && this.opts.postmaster !== undefined)),
         directory: this.opts.directory,
         quota: async (id) => {
           await this.opts.store.ensureUser(id);
@@ -483,9 +525,12 @@ export class MxServer {
     const cipher = session.secure
       ? (session as unknown as { tlsOptions?: { name?: string; version?: string } }).tlsOptions
       : undefined;
+    // A channel's client is named by its verified identity, never by its EHLO.
+    const peer = this.#peers.get(session);
     const header = traceHeaders({
       sender,
-      helo: session.hostNameAppearsAs ?? '',
+      helo: peer ? peer.name : (session.hostNameAppearsAs ?? ''),
+      ...(peer ? { clientHostname: peer.comment } : {}),
       clientAddress: session.remoteAddress,
       by: this.opts.hostname,
       id,
@@ -640,7 +685,14 @@ export class MxServer {
       );
     }
     this.opts.logger.info(
-      { event: 'smtp.received', id, local: local.length, queued: queued.length, sender: sender || '<>' },
+      {
+        event: 'smtp.received',
+        id,
+        local: local.length,
+        queued: queued.length,
+        sender: sender || '<>',
+        ...(peer ? { peer: peer.name } : {}),
+      },
       'message accepted',
     );
     return `2.6.0 Message accepted as ${id}`;

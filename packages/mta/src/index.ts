@@ -12,7 +12,16 @@ export {
 } from './dns.js';
 export * from './dsn/index.js';
 export {
+  createFederationInbound,
+  type FederationInboundOptions,
+  federationChannel,
+  federationPeer,
+  handshakeRefusal,
+} from './federation-inbound.js';
+export {
+  type ChannelPeer,
   DEFAULT_MX_LIMITS,
+  type InboundChannel,
   type MxLimits,
   MxServer,
   type MxServerOptions,

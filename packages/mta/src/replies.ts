@@ -30,6 +30,13 @@ export const REPLIES = {
   tooManyRecipients: r(452, '4.5.3', 'Too many recipients'),
   /** X.7.1: delivery not authorized: relaying denied. */
   relayDenied: r(554, '5.7.1', 'Relay access denied'),
+  /**
+   * X.7.1: on the federation channel, a recipient whose domain is not homed in this region (a peer routes
+   * only its home region's mail here; nothing is relayed further).
+   */
+  notHomedHere: r(550, '5.7.1', 'Not accepted on the federation channel: domain not homed in region'),
+  /** X.7.0: a certificate of the federation CA that names no region (refused before the greeting). */
+  notARegion: r(554, '5.7.0', 'Federation certificate names no region'),
   /** X.3.0: local error in processing (storage failed; the client retries). */
   localError: r(451, '4.3.0', 'Local error in processing, try again later'),
   /** X.3.0: the recipient's region could not be queued. */

@@ -19,6 +19,8 @@ export interface SessionOptions {
   requireTls: boolean;
   /** Do not even try STARTTLS (the retry after a failed opportunistic handshake). */
   ignoreTls?: boolean;
+  /** TLS from the first byte (the federation channel), not STARTTLS. */
+  implicitTls?: boolean;
   /** tls.connect options: servername (the MX host name), rejectUnauthorized, ca, client certificates. */
   tls: ConnectionOptions;
   connectionTimeoutMs: number;
@@ -121,7 +123,7 @@ export class SmtpSession {
       host: o.address,
       port: o.port,
       name: o.name,
-      secure: false,
+      secure: Boolean(o.implicitTls),
       requireTLS: o.requireTls,
       opportunisticTLS: !o.requireTls,
       ignoreTLS: !o.requireTls && Boolean(o.ignoreTls),

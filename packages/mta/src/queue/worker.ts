@@ -58,6 +58,8 @@ export interface RegionRoute {
   port: number;
   /** tls.connect options for the federation channel (client certificate, federation CA). */
   tls: ConnectionOptions;
+  /** TLS from the first byte (the federation listener, decision 0008); default: STARTTLS, required. */
+  implicitTls?: boolean;
 }
 
 export interface QueueWorkerOptions {
@@ -194,6 +196,8 @@ interface Target {
   /** The host name (MX exchange, federation host): TLS server name, remote host in replies. */
   host: string;
   requireTls: boolean;
+  /** TLS from the first byte instead of STARTTLS. */
+  implicitTls?: boolean;
   tls: ConnectionOptions;
   /** REQUIRETLS on MAIL FROM (RFC 8689): set for REQUIRETLS messages. */
   requireTlsExtension: boolean;
@@ -501,6 +505,7 @@ export class QueueWorker {
       port: route.port,
       host: route.host,
       requireTls: true,
+      ...(route.implicitTls ? { implicitTls: true } : {}),
       tls: {
         rejectUnauthorized: true,
         ...(isIP(route.host) ? {} : { servername: route.host }),
@@ -586,6 +591,7 @@ export class QueueWorker {
         name: this.#o.hostname,
         requireTls: target.requireTls,
         ignoreTls: plain,
+        ...(target.implicitTls ? { implicitTls: true } : {}),
         tls: target.tls,
         connectionTimeoutMs: t.connectMs ?? 30_000,
         greetingTimeoutMs: t.greetingMs ?? 300_000,
