@@ -76,6 +76,20 @@ export async function recordFailure(
   }
 }
 
+/**
+ * A sign-in refused by the rate limiter before any check: logged (not audited: a flood would fill the
+ * audit log), with the name typed and the client.
+ */
+export function logRateLimited(c: Ctx, deps: Deps, account: string, via: 'form' | 'api'): void {
+  deps.log.info({
+    event: 'admin.signin_failed',
+    target: account,
+    client: c.get('clientIp'),
+    reason: 'rate-limited',
+    via,
+  });
+}
+
 /** The audit actor of a signed-in principal: `operator:root`, `domain-admin:alice`, `mailbox:rose@...`. */
 export async function principalActor(
   deps: Deps,

@@ -40,6 +40,14 @@ describe('admin log events', () => {
     expect(events('admin.lockout')).toEqual([
       expect.objectContaining({ level: 'warn', target: 'alice', client: '198.51.100.7' }),
     ]);
+    // Locked out: the next attempt is refused before any check, and logged as such.
+    expect((await b.signIn('alice', SECRET)).status).toBe(429);
+    expect(events('admin.signin_failed').at(-1)).toMatchObject({
+      target: 'alice',
+      client: '198.51.100.7',
+      reason: 'rate-limited',
+      via: 'form',
+    });
 
     const root = w.browser('198.51.100.8');
     expect(location(await root.signIn('root'))).toBe('/');

@@ -76,7 +76,7 @@ export const LOG_EVENTS = {
   'admin.signin':
     'A sign-in to the admin UI (form) or a token issued by the JSON API (`via: api`): actor, user name, client.',
   'admin.signin_failed':
-    'A failed admin UI or API sign-in: the name typed, client, reason (password, totp, network, certificate); never the password or code.',
+    'A failed admin UI or API sign-in: the name typed, client, reason (password, totp, network, certificate, rate-limited); never the password or code.',
   'admin.lockout':
     'Failed sign-ins locked a name out at a client address for a while (name typed, client, retry after).',
   'admin.signout': 'A sign-out from the admin UI, or an API token revoked (actor, client).',

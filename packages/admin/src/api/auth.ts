@@ -5,7 +5,7 @@
  */
 import { type Actor, AdminAccessDenied } from '@delegato/directory';
 import { Hono } from 'hono';
-import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
+import { logRateLimited, principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { checkSignIn, secondFactorKey } from '../rate-limit.js';
 import { apiTokenRequest } from '../schemas.js';
@@ -20,6 +20,7 @@ export function tokenApi(deps: Deps): Hono<AppEnv> {
     const req = await body(c, apiTokenRequest);
     const decision = checkSignIn(deps.limiter, ip, req.username);
     if (!decision.allowed) {
+      logRateLimited(c, deps, req.username, 'api');
       c.header('Retry-After', String(Math.ceil(decision.retryAfterMs / 1000)));
       return apiError(c, 429, 'rate-limited', 'too many failed attempts; try again later');
     }

@@ -4,7 +4,7 @@
 import { type Actor, AdminAccessDenied, mailboxAccountKey } from '@delegato/directory';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { principalActor, recordAuth, recordFailure } from '../auth-events.js';
+import { logRateLimited, principalActor, recordAuth, recordFailure } from '../auth-events.js';
 import type { AppEnv, Deps } from '../env.js';
 import { one, readForm, validate, withoutSecrets } from '../forms.js';
 import { type Ctx, freshAdminActor } from '../guard.js';
@@ -93,7 +93,10 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
       if (mb) deps.limiter.bind(username, mailboxAccountKey(mb.id));
     }
     const decision = checkSignIn(deps.limiter, ip, username);
-    if (!decision.allowed) return tooMany(c, deps, decision.retryAfterMs);
+    if (!decision.allowed) {
+      logRateLimited(c, deps, username, 'form');
+      return tooMany(c, deps, decision.retryAfterMs);
+    }
 
     let actor: Actor | null = null;
     let refused: AdminAccessDenied | null = null;
@@ -167,6 +170,7 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     // only password failures, so "password, some codes" cannot be repeated for ever.
     const decision = checkSignIn(deps.limiter, ip, username);
     if (!decision.allowed) {
+      logRateLimited(c, deps, username, 'form');
       await deps.sessions.destroy(session.id);
       return tooMany(c, deps, decision.retryAfterMs);
     }
