@@ -13,6 +13,7 @@ import {
   LineClient,
   listenOnLoopback,
   type MailServerTestOptions,
+  MemoryBackend,
   mailServerTestOptions,
   type TestAccount,
   tempDir,
@@ -24,7 +25,8 @@ import { ImapServer } from '../src/server.js';
 export const HOSTNAME = 'imap.example.test';
 
 export interface Harness {
-  store: MailStore;
+  /** The mail store, or testkit's in-memory backend (`backend: 'memory'`). */
+  store: MailStore | MemoryBackend;
   server: ImapServer;
   port: number;
   tlsPort: number;
@@ -37,12 +39,18 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export type HarnessOptions = MailServerTestOptions<ImapLimits>;
+export interface HarnessOptions extends MailServerTestOptions<ImapLimits> {
+  /** `memory`: testkit's in-memory backend instead of a `MailStore` in a temp dir (no quota limits). */
+  backend?: 'mail-store' | 'memory';
+}
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const temp = tempDir('delegato-imap-');
   const quotas = new Map<string, number>();
-  const store = await MailStore.open({ dir: temp.path, quotaLimit: async (id) => quotas.get(id) ?? null });
+  const store =
+    opts.backend === 'memory'
+      ? new MemoryBackend()
+      : await MailStore.open({ dir: temp.path, quotaLimit: async (id) => quotas.get(id) ?? null });
   for (const a of HARNESS_ACCOUNTS) await store.ensureUser(a.id);
   const { options, problems } = mailServerTestOptions(HOSTNAME, opts);
   const server = new ImapServer({ ...options, backend: store });

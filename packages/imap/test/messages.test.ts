@@ -11,7 +11,7 @@ import { type Harness, message, selectedSession, startHarness } from './helpers.
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ backend: 'memory' }); // message commands, not storage: no files
 });
 afterAll(async () => {
   await h.cleanup();

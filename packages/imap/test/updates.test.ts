@@ -10,7 +10,7 @@ let h: Harness;
 let n = 0;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ backend: 'memory' }); // session updates, not storage: no files
 });
 afterAll(async () => {
   await h.cleanup();

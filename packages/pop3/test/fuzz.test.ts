@@ -13,7 +13,10 @@ let h: Harness;
 
 beforeAll(async () => {
   // Short idle timeout: a run that leaves a session waiting (e.g. mid-AUTH) must not keep it forever.
-  h = await startHarness({ limits: { idleTimeoutMs: 2_000, tlsHandshakeTimeoutMs: 1_000 } });
+  h = await startHarness({
+    backend: 'memory',
+    limits: { idleTimeoutMs: 2_000, tlsHandshakeTimeoutMs: 1_000 },
+  });
   for (let i = 0; i < 3; i++) await h.deliver(ALICE, `Subject: ${i}\r\n\r\n.body ${i}\r\n`);
 });
 

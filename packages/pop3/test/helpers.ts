@@ -12,6 +12,7 @@ import {
   LineClient,
   listenOnLoopback,
   type MailServerTestOptions,
+  MemoryBackend,
   mailServerTestOptions,
   type TestAccount,
   tempDir,
@@ -24,7 +25,8 @@ import { Pop3Server } from '../src/server.js';
 export const HOSTNAME = 'pop.example.test';
 
 export interface Harness {
-  store: MailStore;
+  /** The mail store, or testkit's in-memory backend (`backend: 'memory'`). */
+  store: MailStore | MemoryBackend;
   server: Pop3Server;
   port: number;
   tlsPort: number;
@@ -42,12 +44,14 @@ export interface Harness {
 export interface HarnessOptions extends MailServerTestOptions<Pop3Limits> {
   /** Reuse a store directory (restart tests). */
   dir?: string;
+  /** `memory`: testkit's in-memory backend instead of a `MailStore` (no files). */
+  backend?: 'mail-store' | 'memory';
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const temp = opts.dir === undefined ? tempDir('delegato-pop3-') : undefined;
   const dir = opts.dir ?? (temp?.path as string);
-  const store = await MailStore.open({ dir });
+  const store = opts.backend === 'memory' ? new MemoryBackend() : await MailStore.open({ dir });
   for (const a of HARNESS_ACCOUNTS) await store.ensureUser(a.id);
   const { options, problems } = mailServerTestOptions(HOSTNAME, opts);
   const locks = new MaildropLocks();

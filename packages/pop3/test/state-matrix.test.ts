@@ -61,7 +61,7 @@ const MATRIX: Array<[string, Record<State, Outcome>]> = [
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ backend: 'memory' }); // states, not storage: no files
   await h.deliver(ALICE, 'Subject: matrix\r\n\r\nbody\r\n');
 });
 

@@ -15,6 +15,7 @@ export {
   type MailServerTestOptions,
   mailServerTestOptions,
 } from './mail-server-harness.js';
+export { MemoryBackend, type MemoryMessage, type MemoryStoreEvent } from './memory-backend.js';
 export { ALL_MECHANISMS, memoryCredentials } from './memory-credentials.js';
 export { recordingLogger } from './recording-logger.js';
 export {
