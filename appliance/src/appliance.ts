@@ -23,6 +23,7 @@ import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { openDirectory } from './open-directory.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
+import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
@@ -178,12 +179,15 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       store: openStore,
       queue: openQueue,
     });
+    // This region's federation certificate (installed bundle), for mail between regions both ways.
+    const regionTls = await regionTlsIfInstalled(config);
     const worker = startQueueWorker({
       config,
       queue: openQueue,
       logger,
       srsSecret: directory.options.key.derive('srs'),
       dsn,
+      routeRegion: federationRoutes(config, regionTls),
     });
     stack.push(() => worker.stop());
 
@@ -274,6 +278,20 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     );
     stack.push(() => web.close());
     listeners.push({ name: 'web', host: config.listen, port: web.address.port });
+
+    const federationSmtp = await startFederationSmtp({
+      config,
+      tls: regionTls,
+      directory,
+      store: openStore,
+      queue: openQueue,
+      logger,
+      dsn,
+    });
+    if (federationSmtp) {
+      stack.push(() => federationSmtp.close());
+      listeners.push({ name: 'federation', host: config.listen, port: federationSmtp.address.port });
+    }
 
     if (federation) {
       const gateway = await startFederationGateway(config, federation, logger);

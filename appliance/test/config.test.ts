@@ -73,7 +73,7 @@ describe('configuration schema', () => {
         delayNotifyAfterSeconds: 14400,
         concurrencyPerDestination: 2,
       },
-      federation: { hub: false, hubPort: 0 },
+      federation: { hub: false, hubPort: 0, peers: [] },
       log: { level: 'info' },
     });
   });
@@ -140,6 +140,7 @@ describe('listSettings and envVarFor', () => {
       'federation.hubRegion',
       'federation.hubUrl',
       'federation.hubPort',
+      'federation.peers',
       'log.level',
       'log.file',
     ]);
@@ -364,6 +365,50 @@ log:
       const error = configError(() => loadConfig({ file, env: {}, cwd: work }));
       expect(error.message).toContain(`${file}: the region file must be a mapping`);
     });
+  });
+});
+
+describe('federation.peers', () => {
+  const central = { region: 'central', host: '127.0.2.1', port: 2466 };
+  const south = { region: 'south', host: 'south.example.net', port: 2500 };
+
+  it('reads the environment string, a YAML list and a YAML map into one list (port 2466 by default)', () => {
+    const fromEnv = loadConfig({
+      env: { DELEGATO_FEDERATION_PEERS: ' central=127.0.2.1 , south=south.example.net:2500,east=[::1]:2470' },
+      cwd: work,
+    });
+    expect(fromEnv.federation.peers).toEqual([central, south, { region: 'east', host: '::1', port: 2470 }]);
+    const list = regionFile(
+      'federation:\n  peers:\n    - { region: central, host: 127.0.2.1 }\n    - region: south\n      host: south.example.net\n      port: 2500\n',
+    );
+    expect(loadConfig({ file: list, env: {}, cwd: work }).federation.peers).toEqual([central, south]);
+    const map = regionFile(
+      'federation:\n  peers:\n    central: 127.0.2.1\n    south: { host: south.example.net, port: 2500 }\n',
+    );
+    expect(loadConfig({ file: map, env: {}, cwd: work }).federation.peers).toEqual([central, south]);
+    // The environment wins over the file, as for every setting.
+    expect(
+      loadConfig({ file: map, env: { DELEGATO_FEDERATION_PEERS: 'south=10.0.0.3' }, cwd: work }).federation
+        .peers,
+    ).toEqual([{ region: 'south', host: '10.0.0.3', port: 2466 }]);
+  });
+
+  it('refuses malformed entries, naming the key and where the value came from', () => {
+    const env = (value: string) =>
+      configError(() => loadConfig({ env: { DELEGATO_FEDERATION_PEERS: value }, cwd: work })).message;
+    expect(env('central')).toMatch(
+      /^federation\.peers: Expected region=host:port pairs .*\(from DELEGATO_FEDERATION_PEERS\)$/,
+    );
+    expect(env('central=a:b')).toMatch(/Expected host or host:port for region central/);
+    expect(env('Central=127.0.2.1')).toMatch(/^federation\.peers\.0\.region: Expected a region id/);
+    expect(env('central=127.0.2.1:70000')).toMatch(/^federation\.peers\.0\.port: /);
+    expect(env('central=1.2.3.4,central=1.2.3.5')).toMatch(
+      /^federation\.peers\.1\.region: Expected one entry per region, central is listed twice \(from DELEGATO_FEDERATION_PEERS\)$/,
+    );
+    const file = regionFile('federation:\n  peers:\n    - { region: central, host: 127.0.2.1, tls: off }\n');
+    expect(configError(() => loadConfig({ file, env: {}, cwd: work })).message).toMatch(
+      /federation\.peers\.0\.tls: Unknown setting/,
+    );
   });
 });
 

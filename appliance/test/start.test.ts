@@ -137,7 +137,7 @@ describe('delegato start', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(password);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(DATA, 'federation.key')).mode & 0o777).toBe(0o600);
-    // Only services that exist are opened (no federation listener yet).
+    // Only services that exist are opened (no federation listener without a federation certificate).
     const listenerLines = out.split('\n').filter((l) => /^\w+ \S+:\d+$/.test(l));
     expect(listenerLines.map((l) => l.split(' ')[0])).toEqual([
       'smtp',

@@ -131,6 +131,11 @@ function describeType(
     }
     case 'enum':
       return { kind: 'string', type: Object.values(def.entries ?? {}).join(' | ') };
+    case 'pipe':
+      // A setting with written forms of its own (federation.peers): the environment's string goes to the
+      // schema as it is.
+      if (label) return { kind: 'string', type: label };
+      break;
     case 'string': {
       const format = (core as z.ZodString).format;
       if (format === 'url') return { kind: 'string', type: 'url' };
@@ -178,7 +183,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    throw issuesError(parsed.error.issues, (key) => fromEnv.get(key) ?? opts.file);
+    // An issue inside a list setting (federation.peers.1.region) comes from that setting's source.
+    const envOf = (key: string) =>
+      [...fromEnv].find(([path]) => key === path || key.startsWith(`${path}.`))?.[1];
+    throw issuesError(parsed.error.issues, (key) => envOf(key) ?? opts.file);
   }
   const config = parsed.data;
 

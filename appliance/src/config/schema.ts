@@ -12,7 +12,9 @@ import { z } from 'zod';
  * `path` also tells the loader to make the value absolute (relative to the working directory, or to the
  * region file's directory for values written in the file).
  */
-export const settingTypes = z.registry<{ type: 'path' | 'IP address' | 'IANA time zone' }>();
+export const settingTypes = z.registry<{
+  type: 'path' | 'IP address' | 'IANA time zone' | 'peer list';
+}>();
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -53,6 +55,69 @@ function isServerList(value: string): boolean {
       return isIP(m[1] ?? '') !== 0 && p >= 1 && p <= 65535;
     });
 }
+
+/** The default `port.federation`, and the port of a `federation.peers` entry that names none. */
+export const FEDERATION_PORT = 2466;
+
+const REGION_ID = /^[a-z0-9-]{1,32}$/;
+const HOST_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i;
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`; null when malformed. */
+function parseEndpoint(text: string): { host: string; port?: number } | null {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]]+)(?::(\d+))?$/.exec(text);
+  if (!m) return isIP(text) === 6 ? { host: text } : null;
+  return { host: m[1] ?? '', ...(m[2] === undefined ? {} : { port: Number(m[2]) }) };
+}
+
+/**
+ * `federation.peers` in any of its written forms, as the list the schema checks: the environment's
+ * `central=127.0.2.1:2466,south=[::1]`, a YAML list of `{region, host, port}`, or a YAML map
+ * `region: host[:port]` / `region: {host, port}`.
+ */
+function peersInput(value: unknown, context: z.core.$RefinementCtx<unknown>): unknown {
+  const endpoint = (region: string, text: string) => {
+    const parsed = parseEndpoint(text.trim());
+    if (parsed) return { region, ...parsed };
+    context.addIssue({
+      code: 'custom',
+      message: `Expected host or host:port for region ${region}, got "${text}"`,
+    });
+    return z.NEVER;
+  };
+  if (typeof value === 'string') {
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0)
+      .map((item) => {
+        const eq = item.indexOf('=');
+        if (eq > 0) return endpoint(item.slice(0, eq).trim(), item.slice(eq + 1));
+        context.addIssue({
+          code: 'custom',
+          message: `Expected region=host:port pairs such as central=127.0.2.1:2466, got "${item}"`,
+        });
+        return z.NEVER;
+      });
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).map(([region, target]) =>
+      typeof target === 'string'
+        ? endpoint(region, target)
+        : { region, ...(target !== null && typeof target === 'object' ? target : { host: target }) },
+    );
+  }
+  return value;
+}
+
+const federationPeer = z
+  .object({
+    region: z.string().regex(REGION_ID, 'Expected a region id: 1 to 32 characters among a-z, 0-9 and -'),
+    host: z
+      .string()
+      .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), 'Expected a host name or an IP address'),
+    port: z.int().min(1).max(65535).default(FEDERATION_PORT),
+  })
+  .strict();
 
 const port = (fallback: number, what: string) =>
   z
@@ -111,7 +176,10 @@ export const configSchema = z
           8444,
           "the public web listener: mail client autoconfiguration and the users' home page (HTTPS)",
         ),
-        federation: port(2466, 'federation between regions (TLS)'),
+        federation: port(
+          FEDERATION_PORT,
+          'mail between regions: SMTP over implicit TLS with federation client certificates (decision 0008), opened only where this region has its federation certificate',
+        ),
         sync: port(
           2467,
           'the directory sync gateway (HTTPS with federation client certificates), opened only where federation.hub is true',
@@ -339,6 +407,25 @@ export const configSchema = z
           .describe(
             'Loopback TCP port of the hub (tursodb) where federation.hub is true; 0: a free port chosen at each start. Never reachable from other hosts.',
           ),
+        peers: z
+          .preprocess(peersInput, z.array(federationPeer))
+          .superRefine((peers, context) => {
+            const seen = new Set<string>();
+            for (const [i, peer] of peers.entries()) {
+              if (seen.has(peer.region))
+                context.addIssue({
+                  code: 'custom',
+                  path: [i, 'region'],
+                  message: `Expected one entry per region, ${peer.region} is listed twice`,
+                });
+              seen.add(peer.region);
+            }
+          })
+          .default([])
+          .describe(
+            "How to reach the other regions' federation SMTP listeners (their port.federation) for mail to domains homed there: region=host[:port] pairs separated by commas in the environment (central=127.0.2.1:2466,south=[::1]:2466); in the region file a YAML list of {region, host, port} or a map region: host[:port]. The port defaults to 2466. An entry for this region itself is ignored, so every region may carry the same list; mail for a region not listed stays queued (451 4.4.4 No route).",
+          )
+          .register(settingTypes, { type: 'peer list' }),
       })
       .strict()
       .superRefine((federation, context) => {

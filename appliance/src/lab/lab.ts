@@ -83,9 +83,13 @@ export async function labUp(dir: string, say: Say): Promise<LabFile> {
   }
   const hubUrl = `https://${LAB_HOSTS[LAB_HUB_REGION]}:${regions[LAB_HUB_REGION].ports.sync}`;
   const lab: LabFile = { hub: { url: hubUrl, pid: null }, writer: LAB_HUB_REGION, regions };
+  // Mail between regions: every region file lists every region's federation listener (its own is ignored).
+  const peers = Object.fromEntries(
+    LAB_REGIONS.map((r) => [r, `${LAB_HOSTS[r]}:${regions[r].ports.federation}`]),
+  );
   for (const region of LAB_REGIONS) {
     mkdirSync(regionDir(dir, region), { recursive: true, mode: 0o700 });
-    writeFileSync(regionFile(dir, region), regionYaml(region, regions[region].ports, hubUrl));
+    writeFileSync(regionFile(dir, region), regionYaml(region, regions[region].ports, hubUrl, peers));
   }
   writeLab(dir, lab);
 

@@ -103,8 +103,16 @@ export function randomLabPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** The region file of a lab region: its address, ports, data dir (the file's own directory) and federation keys. */
-export function regionYaml(region: LabRegion, ports: LabPorts, hubUrl: string): string {
+/**
+ * The region file of a lab region: its address, ports, data dir (the file's own directory) and federation
+ * keys; `peers` (every region's federation listener, region -> host:port) becomes `federation.peers`.
+ */
+export function regionYaml(
+  region: LabRegion,
+  ports: LabPorts,
+  hubUrl: string,
+  peers: Record<string, string> = {},
+): string {
   const isHub = region === LAB_HUB_REGION;
   const lines = [
     '# Written by `delegato lab up`: one region of the local lab (docs/federation.md).',
@@ -123,6 +131,9 @@ export function regionYaml(region: LabRegion, ports: LabPorts, hubUrl: string): 
     ...(isHub
       ? ['  hub: true', `  hubRegion: ${region}`]
       : [`  hubRegion: ${LAB_HUB_REGION}`, `  hubUrl: ${hubUrl}`]),
+    ...(Object.keys(peers).length > 0
+      ? ['  peers:', ...Object.entries(peers).map(([name, target]) => `    ${name}: ${target}`)]
+      : []),
     'log:',
     '  level: info',
     '',

@@ -1,7 +1,9 @@
 /**
  * The outbound queue's delivery worker: MX lookup (dns.servers), next hop on smtp.outboundPort,
  * retries by queue.retrySchedule, give-up after queue.giveUpAfterSeconds, a delay notice after
- * queue.delayNotifyAfterSeconds; every outcome that calls for a DSN (RFC 3461) gets one.
+ * queue.delayNotifyAfterSeconds; every outcome that calls for a DSN (RFC 3461) gets one. Recipients homed in
+ * another region go to that region's federation listener (`routeRegion`, federation-smtp.ts); the peer takes
+ * DSN parameters, so a delivery there is `delivered` + passed on, never `relayed`.
  */
 import { createReadStream } from 'node:fs';
 import {
@@ -11,6 +13,7 @@ import {
   type OutboundQueue,
   parseDnsServers,
   QueueWorker,
+  type RegionRoute,
 } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
@@ -33,6 +36,8 @@ export function startQueueWorker(opts: {
   logger: Logger;
   srsSecret: Buffer;
   dsn: DsnSender;
+  /** How to reach a peer region's federation listener (federation-smtp.ts); absent: no route. */
+  routeRegion?: (region: string) => RegionRoute | null;
 }): QueueWorker {
   const { config, queue, dsn } = opts;
   const giveUpAfterMs = config.queue.giveUpAfterSeconds * 1000;
@@ -79,6 +84,7 @@ export function startQueueWorker(opts: {
     logger: opts.logger.child({ proto: 'queue' }),
     onOutcome,
     srs: { secret: opts.srsSecret, domain: config.smtp.hostname },
+    ...(opts.routeRegion ? { routeRegion: opts.routeRegion } : {}),
   });
   worker.start();
   return worker;

@@ -4,11 +4,24 @@
  */
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
-import { type DsnSender, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import { type DsnSender, type MxLimits, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
 import { directoryCredentials } from './credentials.js';
+
+/**
+ * The `smtp.*` limits of the listeners whose clients are known parties (submission, the federation
+ * listener): no greeting delay, which is for strangers on the MX.
+ */
+export function clientLimits(config: Config): Partial<MxLimits> {
+  return {
+    maxMessageBytes: config.smtp.maxMessageBytes,
+    maxRecipients: config.smtp.maxRecipients,
+    idleTimeoutMs: config.smtp.idleTimeoutMs,
+    sessionTimeoutMs: config.smtp.sessionTimeoutMs,
+  };
+}
 
 export async function startSubmission(opts: {
   config: Config;
@@ -35,12 +48,7 @@ export async function startSubmission(opts: {
         rateLimiter: opts.rateLimiter,
         sendersOf: (id) => opts.directory.sendersOf(id),
       },
-      limits: {
-        maxMessageBytes: config.smtp.maxMessageBytes,
-        maxRecipients: config.smtp.maxRecipients,
-        idleTimeoutMs: config.smtp.idleTimeoutMs,
-        sessionTimeoutMs: config.smtp.sessionTimeoutMs,
-      },
+      limits: clientLimits(config),
       directory: opts.directory,
       store: opts.store,
       queue: opts.queue,

@@ -52,6 +52,12 @@ export const LOG_EVENTS = {
     'A region certificate was issued by the federation CA (region, host names, serial, validity).',
   'federation.bundle_installed':
     'A region bundle was installed into the data directory (region, CA subject).',
+  'federation.smtp_refused':
+    'The federation SMTP listener (port.federation) refused a client before the greeting: clear text, no client certificate, one not issued by the federation CA, or one naming no region (peer address, reason).',
+  'federation.smtp_not_homed':
+    'A peer region sent a recipient whose domain is not homed in this region on the federation channel; refused with 550 5.7.1 (peer region, recipient, its home region).',
+  'federation.smtp_disabled':
+    'The federation SMTP listener was not opened: this region has no federation certificate (run delegato federation init or join); mail for other regions stays queued.',
   'appliance.stop_failed': 'A shutdown step failed (error); the remaining steps still run.',
   'listener.error': 'A network listener reported an error (protocol, error).',
   'tls.handshake_failed':
