@@ -267,10 +267,7 @@ const SPOOFED: Array<[string, string]> = [
     'encoded word inside quotes',
     'From: "=?utf-8?b?cG9zdG1hc3RlckBiLmV4YW1wbGU=?=" <rose.pinkcheeks@iat.example>',
   ],
-  [
-    'full-width at sign in the display name',
-    'From: "postmaster＠b.example" <rose.pinkcheeks@iat.example>',
-  ],
+  ['full-width at sign in the display name', 'From: "postmaster＠b.example" <rose.pinkcheeks@iat.example>'],
   ['two addresses', 'From: rose.pinkcheeks@iat.example, postmaster@b.example'],
   [
     'own first, foreign second, in angle form',
