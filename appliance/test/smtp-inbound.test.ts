@@ -10,7 +10,13 @@ import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Actor } from '@delegato/directory';
 import { createLogger } from '@delegato/observability';
-import { ALL_PORTS_ZERO, LineClient, tempDir } from '@delegato/testkit';
+import {
+  ALL_PORTS_ZERO,
+  LineClient,
+  type RunningDnsServer,
+  startDnsServer,
+  tempDir,
+} from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningAppliance, startAppliance } from '../src/appliance.js';
 import { loadConfig } from '../src/config/load.js';
@@ -19,6 +25,7 @@ const run = promisify(execFile);
 const OP: Actor = { kind: 'operator', name: 'test', from: '127.0.0.1' };
 const dir = tempDir('delegato-smtp-');
 let app: RunningAppliance;
+let dns: RunningDnsServer;
 let port = 0;
 const ids: Record<string, string> = {};
 
@@ -50,11 +57,21 @@ async function session(localAddress?: string): Promise<LineClient> {
 }
 
 beforeAll(async () => {
+  // The queue worker runs while the tests look at the queue: its DNS is a loopback server that fails
+  // temporarily for the remote domains, so their mail stays queued (deferred) whatever the machine's own
+  // resolver answers (NXDOMAIN at once would bounce it and queue DSNs beside it).
+  const servfail = { rcode: 'SERVFAIL' } as const;
+  dns = await startDnsServer({
+    'outside.example': servfail,
+    'elsewhere.example': servfail,
+    'lists.example': servfail,
+  });
   const config = loadConfig({
     env: {
       ...ALL_PORTS_ZERO,
       DELEGATO_DATA_DIR: join(dir.path, 'var'),
       DELEGATO_INTERNAL_NETWORKS: '127.0.0.2/32',
+      DELEGATO_DNS_SERVERS: dns.server,
     },
     cwd: dir.path,
   });
@@ -94,6 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
+  await dns?.close();
   dir.remove();
 });
 
