@@ -3,7 +3,7 @@
  * listeners over one set of services. Protocol only: storage is the `ImapBackend` (backend.ts) it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';
+import { type SessionListener, SessionServer } from '@delegato/mail-core';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { ImapBackend } from './backend.js';
@@ -41,33 +41,16 @@ export interface ImapServerOptions {
 /** An IMAP or IMAPS listener: `close()` stops accepting and cuts its connections. */
 export type ImapListener = SessionListener;
 
-export class ImapServer {
-  readonly #services: ImapServices;
-  readonly #listeners: ProtocolListeners<ImapSession>;
-  /** Open sessions, to end the sessions of an account that may no longer use them. */
-  readonly #open = new OpenSessions<ImapSession>(userIdOf, (s) => {
-    // RFC 9051 §7.1.5: an untagged BYE, then the connection closes.
-    void s
-      .untagged('BYE Your account was changed; please log in again.')
-      .catch(() => undefined)
-      .finally(() => s.end());
-  });
-
+/**
+ * The listeners, the open sessions and their ending from outside are `SessionServer`'s (mail-core, shared
+ * with POP3): `listen(port, host, { implicitTls })`, `users()`, `endSessionsOf(userId, openedBefore?)`,
+ * `close()`.
+ */
+export class ImapServer extends SessionServer<ImapSession> {
   constructor(opts: ImapServerOptions) {
     if (!opts.hostname) throw new TypeError('ImapServer: hostname is required');
-    this.#listeners = new ProtocolListeners({
-      protocols: { plain: 'imap', implicitTls: 'imaps' },
-      tls: opts.tls,
-      trustLocalConnections: opts.trustLocalConnections,
-      logger: opts.logger,
-      createSession: (transport) =>
-        this.#open.add(
-          (onClose) => new ImapSession({ ...transport, services: this.#services, onClose }),
-          transport.onClose,
-        ),
-    });
     const limits = resolveLimits(opts.limits);
-    this.#services = {
+    const services: ImapServices = {
       hostname: opts.hostname,
       backend: opts.backend,
       credentials: opts.credentials,
@@ -79,36 +62,25 @@ export class ImapServer {
       recent: new RecentTracker(),
       implementation: opts.implementation ?? 'Delegato',
     };
-  }
-
-  /** Listens on `host:port` (port 0: any free port). `implicitTls`: IMAPS, else IMAP with STARTTLS. */
-  async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<ImapListener> {
-    return this.#listeners.listen(port, host, {
-      implicitTls: opts.implicitTls,
-      handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
+    super({
+      protocols: { plain: 'imap', implicitTls: 'imaps' },
+      tls: opts.tls,
+      trustLocalConnections: opts.trustLocalConnections,
+      logger: opts.logger,
+      tlsHandshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+      createSession: (transport) => new ImapSession({ ...transport, services }),
+      userOf: userIdOf,
+      endSession: (s) => {
+        // RFC 9051 §7.1.5: an untagged BYE, then the connection closes.
+        void s
+          .untagged('BYE Your account was changed; please log in again.')
+          .catch(() => undefined)
+          .finally(() => s.end());
+      },
     });
-  }
-
-  /** The mail store user ids of the authenticated sessions. */
-  users(): Set<string> {
-    return this.#open.users();
-  }
-
-  /**
-   * Ends the sessions of `userId` whose connection began before `openedBefore` (ms; default all): the
-   * account was removed, disabled or its password changed. Returns how many.
-   */
-  endSessionsOf(userId: string, openedBefore?: number): number {
-    return this.#open.endSessionsOf(userId, openedBefore);
-  }
-
-  /** Closes every listener and cuts every connection. */
-  async close(): Promise<void> {
-    await this.#listeners.closeAll();
   }
 }
 
-/** The user of an authenticated session, else null. */
 function userIdOf(s: ImapSession): string | null {
   return s.state === 'authenticated' || s.state === 'selected' ? s.user.id : null;
 }

@@ -4,19 +4,11 @@
  * untagged responses, mailbox updates (RFC 9051 §7.5.1, IDLE RFC 2177), and the transport (STARTTLS,
  * back-pressure, timeouts). Commands are executed strictly one after the other, in the order received.
  */
-import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import {
-  attachSessionSocket,
   ConnectionClosedError,
-  detachPlainSocket,
-  drained,
-  endGracefully,
   isConnectionError,
-  isLocalConnection,
-  normalizeAddress,
+  LineConnection,
   type SessionTransport,
-  upgradeToTls,
 } from '@delegato/mail-core';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -44,47 +36,57 @@ export class ImapSession implements ImapContext {
   readonly enabled = new Set<Extension>();
   savedSearch: readonly number[] = [];
 
-  #socket: Socket;
-  #tls: boolean;
-  readonly #local: boolean;
-  readonly #trustLocal: boolean;
-  readonly #secureContext: SecureContext;
+  /**
+   * The transport (socket, TLS upgrade, timeouts, pausing, back-pressure, corking), shared with POP3. A
+   * command's responses go out together when it completes (or earlier, before waiting for the client: a
+   * drain, a literal, IDLE, STARTTLS), not one segment each.
+   */
+  readonly #conn: LineConnection;
   readonly #reader: CommandReader;
-  readonly #onCloseCallback: (() => void) | undefined;
-  #wake: (() => void) | null = null;
-  #paused = false;
-  #closed = false;
-  #ending = false;
   #badCommands = 0;
   #user: AuthenticatedUser | null = null;
   #selected: SelectedMailbox | null = null;
   #unsubscribe: (() => void) | null = null;
-  /** The command being executed. */
-  #busy: Promise<void> | null = null;
   /** IDLE in progress: updates are sent as they happen. */
   #idling = false;
   #idleFlushScheduled = false;
   #flushChain: Promise<void> = Promise.resolve();
   /** A command is being executed whose responses must not include EXPUNGE. */
   #holdExpunges = false;
-  /**
-   * The socket corked for the command being executed: its responses go out together when it completes
-   * (or earlier, before waiting for the client: a drain, a literal, IDLE, STARTTLS), not one segment each.
-   */
-  #corked: Socket | null = null;
 
   constructor(opts: SessionOptions) {
-    this.#socket = opts.socket;
-    this.#tls = opts.tls;
     this.services = opts.services;
-    this.#secureContext = opts.secureContext;
-    this.#trustLocal = opts.trustLocalConnections;
-    this.#onCloseCallback = opts.onClose;
-    this.log = opts.log;
-    this.#reader = new CommandReader(opts.services.limits);
-    this.#reader.commandSizeLimit = opts.services.limits.maxCommandSizeBeforeLogin;
-    this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
-    this.#local = isLocalConnection(opts.socket);
+    const limits = opts.services.limits;
+    this.#reader = new CommandReader(limits);
+    this.#reader.commandSizeLimit = limits.maxCommandSizeBeforeLogin;
+    this.#conn = new LineConnection({
+      ...opts,
+      name: 'imap',
+      events: { connection: 'imap.connection', error: 'imap.error' },
+      input: this.#reader,
+      maxBufferedInput: limits.maxBufferedInput,
+      tlsHandshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+      idleTimeoutMs: () =>
+        this.state === 'not-authenticated' ? limits.loginTimeoutMs : limits.idleTimeoutMs,
+      // A literal may be large: a full buffer pauses the client only while a command runs.
+      pauseOnlyWhileBusy: true,
+      // RFC 9051 §5.4 autologout.
+      timeoutLine: line('* BYE Disconnected for inactivity.'),
+      onGone: () => {
+        this.#unsubscribe?.();
+        this.#unsubscribe = null;
+      },
+    });
+    this.log = this.#conn.log;
+    this.remoteAddress = this.#conn.remoteAddress;
+  }
+
+  get #closed(): boolean {
+    return this.#conn.closed;
+  }
+
+  get #ending(): boolean {
+    return this.#conn.ending;
   }
 
   get rev2(): boolean {
@@ -96,12 +98,12 @@ export class ImapSession implements ImapContext {
   }
 
   get tls(): boolean {
-    return this.#tls;
+    return this.#conn.tls;
   }
 
   /** TLS, or a client on the server's own address when `trustLocalConnections` (as Dovecot does). */
   get secure(): boolean {
-    return this.#tls || (this.#trustLocal && this.#local);
+    return this.#conn.secure;
   }
 
   get user(): AuthenticatedUser {
@@ -120,24 +122,24 @@ export class ImapSession implements ImapContext {
 
   /** Greets and serves the connection until it closes. */
   start(): void {
-    this.#attach(this.#socket);
+    this.#conn.attach();
     // RFC 9051 §7.1.1: the greeting may carry the capabilities, saving a round trip.
     this.#write(
       line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.services.implementation} ready.`),
     );
-    void this.#run();
+    void this.#conn.serve(() => this.#step());
   }
 
   /** Cuts the connection (server shutdown), with a BYE (RFC 9051 §7.1.5). */
   destroy(): void {
-    this.#uncorkOutput();
+    this.#conn.uncork();
     this.#write(line('* BYE Server shutting down.'));
-    this.#socket.destroy();
+    this.#conn.destroy();
   }
 
   /** Resolves once the command being executed (if any) is done. */
   async settled(): Promise<void> {
-    await this.#busy?.catch(() => undefined);
+    await this.#conn.settled();
   }
 
   // ---- ImapContext -------------------------------------------------------------------------------
@@ -152,7 +154,7 @@ export class ImapSession implements ImapContext {
   capabilities(): string[] {
     return capabilities({
       state: this.state,
-      tls: this.#tls,
+      tls: this.#conn.tls,
       secure: this.secure,
       mechanisms: this.services.mechanisms,
     });
@@ -164,7 +166,7 @@ export class ImapSession implements ImapContext {
 
   async sendRaw(chunks: readonly Buffer[], written?: () => void): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    const socket = this.#socket;
+    const socket = this.#conn.socket;
     // Corked: the chunks go out in one writev rather than one syscall each.
     socket.cork();
     try {
@@ -174,12 +176,12 @@ export class ImapSession implements ImapContext {
     } finally {
       socket.uncork();
     }
-    if (socket.writableNeedDrain) await this.#drained();
+    if (socket.writableNeedDrain) await this.#conn.drained();
   }
 
   abort(reason: string): void {
     this.log?.error({ event: 'imap.error', reason }, 'imap connection aborted');
-    this.#socket.destroy();
+    this.#conn.destroy();
   }
 
   async continuation(text: string): Promise<void> {
@@ -196,7 +198,7 @@ export class ImapSession implements ImapContext {
       const ev = this.#reader.nextLine(maxLength);
       if (ev.kind === 'line') return ev.line.toString('utf8');
       if (ev.kind === 'too-long') throw badCommand('Line too long');
-      await this.#waitForData();
+      await this.#conn.waitForData();
     }
   }
 
@@ -207,7 +209,7 @@ export class ImapSession implements ImapContext {
     this.state = 'authenticated';
     this.#reader.commandSizeLimit = null;
     this.#unsubscribe = this.services.backend.subscribe(user.id, this.#onStoreEvent);
-    this.#socket.setTimeout(this.services.limits.idleTimeoutMs);
+    this.#conn.setTimeout(this.services.limits.idleTimeoutMs);
     this.log?.info({ event: 'imap.auth', user: user.id, client: this.remoteAddress }, 'imap login');
   }
 
@@ -224,28 +226,10 @@ export class ImapSession implements ImapContext {
   }
 
   async startTls(): Promise<void> {
-    // The tagged OK must reach the client before the handshake.
-    this.#uncorkOutput();
-    const raw = this.#socket;
-    // Nothing received before the handshake may run after it (RFC 9051 §6.2.1, CVE-2011-0411): stop
-    // reading and drop what the reader buffered.
-    detachPlainSocket(raw, { onData: this.#onData, onTimeout: this.#onTimeout });
-    this.#reader.clear();
-    if (this.#paused) {
-      this.#paused = false;
-      raw.resume();
-    }
-    const secure = await upgradeToTls(raw, {
-      secureContext: this.#secureContext,
-      handshakeTimeoutMs: this.services.limits.tlsHandshakeTimeoutMs,
-      onError: this.#onError,
-      log: this.log,
-      name: 'imap STARTTLS',
-    });
-    this.#socket = secure;
-    this.#tls = true;
-    this.#attach(secure);
-    this.log?.debug({ event: 'imap.connection', what: 'starttls' }, 'imap STARTTLS done');
+    // The tagged OK reaches the client before the handshake (the connection uncorks first). Nothing
+    // received before the handshake may run after it (RFC 9051 §6.2.1, CVE-2011-0411): the connection
+    // stops reading and drops what the reader buffered.
+    await this.#conn.startTls('STARTTLS');
   }
 
   async logout(): Promise<void> {
@@ -257,7 +241,7 @@ export class ImapSession implements ImapContext {
     const limits = this.services.limits;
     await this.continuation('idling');
     this.#idling = true;
-    const socket = this.#socket;
+    const socket = this.#conn.socket;
     socket.setTimeout(0);
     const keepalive = setInterval(() => this.#write(line('* OK Still here')), limits.idleKeepaliveMs);
     const timeout = setTimeout(() => {
@@ -308,56 +292,31 @@ export class ImapSession implements ImapContext {
   }
 
   end(): void {
-    this.#uncorkOutput();
-    if (this.#ending) return;
-    this.#ending = true;
-    endGracefully(this.#socket);
-    this.#wakeUp();
+    this.#conn.end();
   }
 
   // ---- the loop ----------------------------------------------------------------------------------
 
-  async #run(): Promise<void> {
-    try {
-      while (!this.#closed && !this.#ending) {
-        // Back-pressure: no new command while the client is not reading the answers of the last ones.
-        if (this.#socket.writableNeedDrain) await this.#drained().catch(() => undefined);
-        const ev = await this.#nextEvent();
-        if (!ev || this.#ending) return;
-        if (ev.kind === 'error') {
-          await this.#readerError(ev);
-          continue;
-        }
-        this.#corkOutput();
-        try {
-          this.#busy = this.#execute(ev.command);
-          await this.#busy;
-        } finally {
-          this.#busy = null;
-          this.#uncorkOutput();
-        }
-      }
-    } catch (error) {
-      if (!isConnectionError(error))
-        this.log?.error({ event: 'imap.error', err: error }, 'imap session failed');
-      this.#socket.destroy();
-    }
+  /** One command of the loop (`LineConnection.serve`: back-pressure before each); false: stop. */
+  async #step(): Promise<boolean> {
+    const ev = await this.#nextEvent();
+    if (!ev || this.#ending) return false;
+    if (ev.kind === 'error') await this.#readerError(ev);
+    else await this.#conn.execute(() => this.#execute(ev.command), { cork: true });
+    return true;
   }
 
   /** The next command or reader error; continuation requests for literals are answered here. */
-  async #nextEvent(): Promise<Exclude<ReaderEvent, { kind: 'needs-more' | 'continue' }> | null> {
-    for (;;) {
-      if (this.#closed) return null;
-      const ev = this.#reader.next();
-      if (ev.kind === 'continue') {
+  #nextEvent(): Promise<Exclude<ReaderEvent, { kind: 'needs-more' | 'continue' }> | null> {
+    return this.#conn.next(() => {
+      for (;;) {
+        const ev = this.#reader.next();
+        if (ev.kind === 'needs-more') return undefined;
+        if (ev.kind !== 'continue') return ev;
         // RFC 9051 §7.5: the server is ready for the literal's octets.
         this.#write(line('+ Ready for literal data'));
-        continue;
       }
-      if (ev.kind !== 'needs-more') return ev;
-      if (this.#ending) return null;
-      await this.#waitForData();
-    }
+    });
   }
 
   async #readerError(ev: Extract<ReaderEvent, { kind: 'error' }>): Promise<void> {
@@ -423,7 +382,7 @@ export class ImapSession implements ImapContext {
       if (!isConnectionError(error) && toWire(error).internal) {
         this.log?.error({ event: 'imap.error', err: error }, 'imap command failed after the client left');
       }
-      if (isConnectionError(error)) this.#socket.destroy();
+      if (isConnectionError(error)) this.#conn.destroy();
       return;
     }
     const wire = toWire(error);
@@ -470,104 +429,13 @@ export class ImapSession implements ImapContext {
 
   // ---- transport ---------------------------------------------------------------------------------
 
-  async #waitForData(): Promise<void> {
-    // Whatever the client is to see before it sends more (a continuation request, IDLE's updates).
-    this.#uncorkOutput();
-    if (this.#paused) {
-      this.#paused = false;
-      this.#socket.resume();
-    }
-    await new Promise<void>((resolve) => {
-      this.#wake = resolve;
-    });
-  }
-
-  #attach(socket: Socket): void {
-    // Responses are coalesced by corking (one write per command's answer, ~128 KiB FETCH batches).
-    const limits = this.services.limits;
-    attachSessionSocket(
-      socket,
-      { onData: this.#onData, onError: this.#onError, onClose: this.#onClose, onTimeout: this.#onTimeout },
-      this.state === 'not-authenticated' ? limits.loginTimeoutMs : limits.idleTimeoutMs,
-    );
-  }
-
-  readonly #onData = (chunk: Buffer): void => {
-    // After a fatal error, a BYE or LOGOUT nothing more is read (RFC 9051 §7.1.5): what the client still
-    // sends is dropped and the socket paused, so a client that keeps sending (the rest of a refused
-    // `{n+}` literal) costs no memory until the connection is gone (END_GRACE_MS at most).
-    if (this.#ending || this.#closed) {
-      this.#paused = true;
-      this.#socket.pause();
-      return;
-    }
-    this.#reader.push(chunk);
-    if (this.#reader.buffered > this.services.limits.maxBufferedInput && !this.#paused && this.#busy) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
-    this.#wakeUp();
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.log?.debug({ event: 'imap.connection', what: 'socket-error', err: error }, 'imap socket error');
-  };
-
-  /** RFC 9051 §5.4 autologout. */
-  readonly #onTimeout = (): void => {
-    this.log?.debug({ event: 'imap.connection', what: 'autologout' }, 'imap autologout');
-    this.#write(line('* BYE Disconnected for inactivity.'));
-    this.end();
-  };
-
-  readonly #onClose = (): void => {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
-    this.#wakeUp();
-    this.log?.debug({ event: 'imap.connection', what: 'closed' }, 'imap connection closed');
-    this.#onCloseCallback?.();
-  };
-
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
   #write(data: Buffer, written?: () => void): void {
-    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) {
-      if (written) this.#socket.write(data, () => written());
-      else this.#socket.write(data);
-    }
+    this.#conn.write(data, written);
   }
 
   /** Writes, then waits while the client is not reading (rejects when the connection closed). */
-  async #send(data: Buffer): Promise<void> {
-    if (this.#closed) throw new ConnectionClosedError();
-    this.#write(data);
-    if (this.#socket.writableNeedDrain) await this.#drained();
-  }
-
-  #corkOutput(): void {
-    if (this.#corked || this.#closed) return;
-    this.#corked = this.#socket;
-    this.#corked.cork();
-  }
-
-  #uncorkOutput(): void {
-    const socket = this.#corked;
-    if (!socket) return;
-    this.#corked = null;
-    socket.uncork();
-  }
-
-  /** Resolves on 'drain'; rejects when the connection closes first. */
-  #drained(): Promise<void> {
-    // Nothing drains while corked.
-    this.#uncorkOutput();
-    return drained(this.#socket);
+  #send(data: Buffer): Promise<void> {
+    return this.#conn.send(data);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Shared plumbing of the line-based mail protocol servers. See README.md. */
 export { ConnectionClosedError, isConnectionError } from './connection-errors.js';
 export { END_GRACE_MS, endGracefully } from './graceful-end.js';
+export { LineConnection, type LineConnectionOptions, type LineInput } from './line-connection.js';
 export {
   type ListenedSession,
   type ListenOptions,
@@ -14,6 +15,7 @@ export {
   type ProtocolListenersOptions,
   type SessionTransport,
 } from './protocol-listeners.js';
+export { SessionServer, type SessionServerOptions } from './session-server.js';
 export {
   attachSessionSocket,
   detachPlainSocket,

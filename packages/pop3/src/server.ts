@@ -3,7 +3,7 @@
  * over one set of services. Protocol only: storage is the `Pop3Backend` (backend.ts) it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { OpenSessions, ProtocolListeners, type SessionListener } from '@delegato/mail-core';
+import { type SessionListener, SessionServer } from '@delegato/mail-core';
 import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
@@ -40,33 +40,15 @@ export interface Pop3ServerOptions {
 /** A POP3 or POP3S listener: `close()` stops accepting and cuts its connections (nothing is deleted: no UPDATE). */
 export type Pop3Listener = SessionListener;
 
-export class Pop3Server {
-  readonly #services: Pop3Services;
-  readonly #listeners: ProtocolListeners<Pop3Session>;
-  /**
-   * Open sessions, to end the sessions of an account that may no longer use them. Only TRANSACTION
-   * counts (an UPDATE under way finishes). POP3 has no unsolicited responses: the connection just closes,
-   * and RFC 1939 §6 says a session that ends without QUIT does not enter UPDATE, so nothing is deleted.
-   */
-  readonly #open = new OpenSessions<Pop3Session>(
-    (s) => (s.state === 'TRANSACTION' ? s.user.id : null),
-    (s) => s.end(),
-  );
-
+/**
+ * The listeners, the open sessions and their ending from outside are `SessionServer`'s (mail-core, shared
+ * with IMAP): `listen(port, host, { implicitTls })`, `users()`, `endSessionsOf(userId, openedBefore?)`,
+ * `close()`.
+ */
+export class Pop3Server extends SessionServer<Pop3Session> {
   constructor(opts: Pop3ServerOptions) {
     if (!opts.hostname) throw new TypeError('Pop3Server: hostname is required');
-    this.#listeners = new ProtocolListeners({
-      protocols: { plain: 'pop3', implicitTls: 'pop3s' },
-      tls: opts.tls,
-      trustLocalConnections: opts.trustLocalConnections,
-      logger: opts.logger,
-      createSession: (transport) =>
-        this.#open.add(
-          (onClose) => new Pop3Session({ ...transport, services: this.#services, onClose }),
-          transport.onClose,
-        ),
-    });
-    this.#services = {
+    const services: Pop3Services = {
       hostname: opts.hostname,
       backend: opts.backend,
       credentials: opts.credentials,
@@ -76,31 +58,18 @@ export class Pop3Server {
       limits: resolveLimits(opts.limits),
       implementation: opts.implementation ?? 'Delegato',
     };
-  }
-
-  /** Listens on `host:port` (port 0: any free port). `implicitTls`: POP3S, else POP3 with STLS. */
-  async listen(port: number, host: string, opts: { implicitTls: boolean }): Promise<Pop3Listener> {
-    return this.#listeners.listen(port, host, {
-      implicitTls: opts.implicitTls,
-      handshakeTimeoutMs: this.#services.limits.tlsHandshakeTimeoutMs,
+    super({
+      protocols: { plain: 'pop3', implicitTls: 'pop3s' },
+      tls: opts.tls,
+      trustLocalConnections: opts.trustLocalConnections,
+      logger: opts.logger,
+      tlsHandshakeTimeoutMs: services.limits.tlsHandshakeTimeoutMs,
+      createSession: (transport) => new Pop3Session({ ...transport, services }),
+      // Only TRANSACTION counts (an UPDATE under way finishes). POP3 has no unsolicited responses: the
+      // connection just closes, and RFC 1939 §6 says a session that ends without QUIT does not enter
+      // UPDATE, so nothing is deleted.
+      userOf: (s) => (s.state === 'TRANSACTION' ? s.user.id : null),
+      endSession: (s) => s.end(),
     });
-  }
-
-  /** The mail store user ids of the authenticated sessions. */
-  users(): Set<string> {
-    return this.#open.users();
-  }
-
-  /**
-   * Ends the sessions of `userId` whose connection began before `openedBefore` (ms; default all): the
-   * account was removed, disabled or its password changed. Returns how many.
-   */
-  endSessionsOf(userId: string, openedBefore?: number): number {
-    return this.#open.endSessionsOf(userId, openedBefore);
-  }
-
-  /** Closes every listener and cuts every connection. */
-  async close(): Promise<void> {
-    await this.#listeners.closeAll();
   }
 }

@@ -7,19 +7,11 @@
  * Nothing touches the store outside QUIT's UPDATE state: an abrupt disconnect or an autologout
  * (RFC 1939 §3) deletes nothing and leaves every flag as it was.
  */
-import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import {
-  attachSessionSocket,
   ConnectionClosedError,
-  detachPlainSocket,
-  drained,
-  endGracefully,
   isConnectionError,
-  isLocalConnection,
-  normalizeAddress,
+  LineConnection,
   type SessionTransport,
-  upgradeToTls,
 } from '@delegato/mail-core';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
@@ -52,45 +44,48 @@ export class Pop3Session implements Pop3Context {
   readonly remoteAddress: string;
   readonly log: Logger | undefined;
 
-  #socket: Socket;
-  #tls: boolean;
-  readonly #local: boolean;
-  readonly #trustLocal: boolean;
-  readonly #secureContext: SecureContext;
+  /** The transport (socket, TLS upgrade, timeouts, pausing, back-pressure), shared with IMAP. */
+  readonly #conn: LineConnection;
   readonly #framer = new LineFramer();
-  readonly #onCloseCallback: (() => void) | undefined;
-  #wake: (() => void) | null = null;
-  #paused = false;
-  #closed = false;
-  #ending = false;
   /** A multi-line response is being written: an error now cannot be answered, only the connection cut. */
   #midResponse = false;
   #badCommands = 0;
   #maildrop: Maildrop | null = null;
   #user: AuthenticatedUser | null = null;
   #release: Release | null = null;
-  /** The command being executed. */
-  #busy: Promise<void> | null = null;
 
   constructor(opts: SessionOptions) {
-    this.#socket = opts.socket;
-    this.#tls = opts.tls;
     this.services = opts.services;
-    this.#secureContext = opts.secureContext;
-    this.#trustLocal = opts.trustLocalConnections;
-    this.#onCloseCallback = opts.onClose;
-    this.log = opts.log;
-    this.remoteAddress = normalizeAddress(opts.socket.remoteAddress ?? '');
-    this.#local = isLocalConnection(opts.socket);
+    const limits = opts.services.limits;
+    this.#conn = new LineConnection({
+      ...opts,
+      name: 'pop3',
+      events: { connection: 'pop3.connection', error: 'pop3.error' },
+      input: this.#framer,
+      maxBufferedInput: limits.maxBufferedInput,
+      tlsHandshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+      idleTimeoutMs: () => limits.idleTimeoutMs,
+      // RFC 1939 §3 autologout: closed without a response and without entering UPDATE (no timeoutLine).
+      // In UPDATE the lock is released once the removal is done (#execute), not before.
+      onGone: () => {
+        if (this.state !== 'UPDATE') this.#releaseLock();
+      },
+    });
+    this.log = this.#conn.log;
+    this.remoteAddress = this.#conn.remoteAddress;
   }
 
   get tls(): boolean {
-    return this.#tls;
+    return this.#conn.tls;
   }
 
   /** TLS, or a client on the server's own address when `trustLocalConnections` (as Dovecot does). */
   get secure(): boolean {
-    return this.#tls || (this.#trustLocal && this.#local);
+    return this.#conn.secure;
+  }
+
+  get #closed(): boolean {
+    return this.#conn.closed;
   }
 
   get maildrop(): Maildrop {
@@ -105,14 +100,14 @@ export class Pop3Session implements Pop3Context {
 
   /** Greets and serves the connection until it closes. */
   start(): void {
-    this.#attach(this.#socket);
+    this.#conn.attach();
     this.#write(ok(TEXT.greeting(this.services.hostname)));
-    void this.#run();
+    void this.#conn.serve(() => this.#step());
   }
 
   /** Cuts the connection (server shutdown). Like any abrupt disconnect, nothing is deleted. */
   destroy(): void {
-    this.#socket.destroy();
+    this.#conn.destroy();
   }
 
   /**
@@ -120,7 +115,7 @@ export class Pop3Session implements Pop3Context {
    * still completes (the client did say QUIT), everything else ends at once.
    */
   async settled(): Promise<void> {
-    await this.#busy?.catch(() => undefined);
+    await this.#conn.settled();
   }
 
   // ---- Pop3Context -------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ export class Pop3Session implements Pop3Context {
       return;
     }
     this.#midResponse = true;
-    const socket = this.#socket;
+    const socket = this.#conn.socket;
     // A plain loop rather than stream.pipeline: one pipeline per message (its AbortController and
     // teardown) was a measurable share of RETR time. The +OK line goes out with the first body chunk.
     let pending: string | null = ok(first);
@@ -172,7 +167,7 @@ export class Pop3Session implements Pop3Context {
             : socket.write(Buffer.concat([Buffer.from(pending, 'latin1'), chunk]));
         pending = null;
         if (this.#closed) break;
-        if (!more) await this.#drained();
+        if (!more) await this.#conn.drained();
       }
       if (pending !== null) this.#write(pending);
     } finally {
@@ -187,7 +182,7 @@ export class Pop3Session implements Pop3Context {
     if (this.#closed) return;
     const stuffer = new DotStuffer();
     const body = stuffer.push(bytes);
-    const socket = this.#socket;
+    const socket = this.#conn.socket;
     socket.cork();
     socket.write(ok(first), 'latin1');
     socket.write(body);
@@ -195,7 +190,7 @@ export class Pop3Session implements Pop3Context {
     socket.uncork();
     if (!more && !this.#closed) {
       this.#midResponse = true;
-      await this.#drained();
+      await this.#conn.drained();
       this.#midResponse = false;
     }
   }
@@ -236,29 +231,11 @@ export class Pop3Session implements Pop3Context {
   }
 
   async startTls(): Promise<void> {
-    const raw = this.#socket;
     this.#midResponse = true;
-    // Nothing received before the handshake may run after it (RFC 2595 §4, CVE-2011-0411): stop
-    // reading and drop what the framer holds.
-    detachPlainSocket(raw, { onData: this.#onData, onTimeout: this.#onTimeout });
-    this.#framer.clear();
-    if (this.#paused) {
-      this.#paused = false;
-      raw.resume();
-    }
-    raw.write(ok(TEXT.beginTls));
-    const secure = await upgradeToTls(raw, {
-      secureContext: this.#secureContext,
-      handshakeTimeoutMs: this.services.limits.tlsHandshakeTimeoutMs,
-      onError: this.#onError,
-      log: this.log,
-      name: 'pop3 STLS',
-    });
-    this.#socket = secure;
-    this.#tls = true;
-    this.#attach(secure);
+    // Nothing received before the handshake may run after it (RFC 2595 §4, CVE-2011-0411): the
+    // connection stops reading and drops what the framer holds, then the +OK goes out.
+    await this.#conn.startTls('STLS', (raw) => raw.write(ok(TEXT.beginTls)));
     this.#midResponse = false;
-    this.log?.debug({ event: 'pop3.connection', what: 'stls' }, 'pop3 STLS done');
   }
 
   enterUpdate(): void {
@@ -266,33 +243,18 @@ export class Pop3Session implements Pop3Context {
   }
 
   end(): void {
-    if (this.#ending) return;
-    this.#ending = true;
-    endGracefully(this.#socket);
-    this.#wakeUp();
+    this.#conn.end();
   }
 
   // ---- the loop ----------------------------------------------------------------------------------
 
-  async #run(): Promise<void> {
-    try {
-      while (!this.#closed && !this.#ending) {
-        // Back-pressure: no new command while the client is not reading the answers of the last ones.
-        if (this.#socket.writableNeedDrain) await this.#drained().catch(() => undefined);
-        const frame = await this.#nextFrame(this.services.limits.maxLineLength);
-        if (!frame || this.#ending) return;
-        if (frame.kind === 'too-long') {
-          this.#fail(pop3Error('lineTooLong'));
-          continue;
-        }
-        this.#busy = this.#execute(frame.line);
-        await this.#busy;
-        this.#busy = null;
-      }
-    } catch (error) {
-      this.log?.error({ event: 'pop3.error', err: error }, 'pop3 session failed');
-      this.#socket.destroy();
-    }
+  /** One command of the loop (`LineConnection.serve`: back-pressure before each); false: stop. */
+  async #step(): Promise<boolean> {
+    const frame = await this.#nextFrame(this.services.limits.maxLineLength);
+    if (!frame || this.#conn.ending) return false;
+    if (frame.kind === 'too-long') this.#fail(pop3Error('lineTooLong'));
+    else await this.#conn.execute(() => this.#execute(frame.line));
+    return true;
   }
 
   async #execute(line: Buffer): Promise<void> {
@@ -344,7 +306,7 @@ export class Pop3Session implements Pop3Context {
           'pop3 response interrupted by the client',
         );
       else this.log?.warn({ event: 'pop3.error', err: error }, 'pop3 response interrupted');
-      this.#socket.destroy();
+      this.#conn.destroy();
       return;
     }
     const wire = toWire(error);
@@ -356,68 +318,14 @@ export class Pop3Session implements Pop3Context {
     }
   }
 
-  async #nextFrame(maxLength: number): Promise<Exclude<Frame, { kind: 'needs-more' }> | null> {
-    for (;;) {
-      if (this.#closed) return null;
+  #nextFrame(maxLength: number): Promise<Exclude<Frame, { kind: 'needs-more' }> | null> {
+    return this.#conn.next(() => {
       const frame = this.#framer.next(maxLength);
-      if (frame.kind !== 'needs-more') return frame;
-      if (this.#ending) return null;
-      if (this.#paused) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
+      return frame.kind === 'needs-more' ? undefined : frame;
+    });
   }
 
   // ---- transport ---------------------------------------------------------------------------------
-
-  #attach(socket: Socket): void {
-    // Every answer is written whole (RETR in one corked write).
-    attachSessionSocket(
-      socket,
-      { onData: this.#onData, onError: this.#onError, onClose: this.#onClose, onTimeout: this.#onTimeout },
-      this.services.limits.idleTimeoutMs,
-    );
-  }
-
-  readonly #onData = (chunk: Buffer): void => {
-    // After a fatal error or QUIT nothing more is read: what the client still sends is dropped and the
-    // socket paused until the connection is gone (END_GRACE_MS at most).
-    if (this.#ending || this.#closed) {
-      this.#paused = true;
-      this.#socket.pause();
-      return;
-    }
-    this.#framer.push(chunk);
-    if (this.#framer.buffered > this.services.limits.maxBufferedInput && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
-    this.#wakeUp();
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.log?.debug({ event: 'pop3.connection', what: 'socket-error', err: error }, 'pop3 socket error');
-  };
-
-  /** RFC 1939 §3 autologout: close without a response and without entering UPDATE. */
-  readonly #onTimeout = (): void => {
-    this.log?.debug({ event: 'pop3.connection', what: 'autologout' }, 'pop3 autologout');
-    this.#socket.destroy();
-  };
-
-  readonly #onClose = (): void => {
-    if (this.#closed) return;
-    this.#closed = true;
-    // In UPDATE the lock is released once the removal is done (#execute), not before.
-    if (this.state !== 'UPDATE') this.#releaseLock();
-    this.#wakeUp();
-    this.log?.debug({ event: 'pop3.connection', what: 'closed' }, 'pop3 connection closed');
-    this.#onCloseCallback?.();
-  };
 
   #releaseLock(): void {
     const release = this.#release;
@@ -425,23 +333,12 @@ export class Pop3Session implements Pop3Context {
     release?.();
   }
 
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
   #write(data: string): void {
-    if (!this.#closed && !this.#socket.destroyed && this.#socket.writable) this.#socket.write(data);
+    this.#conn.write(data);
   }
 
   async #writeAndDrain(data: string): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    if (!this.#socket.write(data)) await this.#drained();
-  }
-
-  /** Resolves on 'drain'; rejects when the connection closes first. */
-  #drained(): Promise<void> {
-    return drained(this.#socket);
+    if (!this.#conn.socket.write(data)) await this.#conn.drained();
   }
 }
