@@ -608,8 +608,16 @@ export class MxServer {
         const uid = result.uids.get(first) ?? 0;
         original = () => {
           const out = new PassThrough();
+          // The DSN builder destroys `out` once it has what it needs (RET=HDRS: the header block); the
+          // store's stream goes with it, or its file handle would stay open until garbage collection.
           this.opts.store.openMessage(first, 'INBOX', uid).then(
-            (s) => s.pipe(out),
+            (s) => {
+              if (out.destroyed) s.destroy();
+              else {
+                out.once('close', () => s.destroy());
+                s.pipe(out);
+              }
+            },
             (err) => out.destroy(err),
           );
           return out;
