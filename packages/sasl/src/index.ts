@@ -11,6 +11,15 @@ export {
   type ParsedAddress,
   parseAddressList,
 } from './address-list.js';
+export {
+  decodeBase64Strict,
+  type LoginAttempt,
+  type LoginFailure,
+  type LoginOutcome,
+  passwordLogin,
+  type SaslExchange,
+  saslExchange,
+} from './login.js';
 export { LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT } from './mechanisms/login.js';
 export { SCRAM_SERVER_NONCE_LENGTH } from './mechanisms/scram-sha-256.js';
 export {

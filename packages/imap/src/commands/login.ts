@@ -3,9 +3,11 @@
  * `NO [PRIVACYREQUIRED]`), rate limited (`NO [UNAVAILABLE]`), `NO [AUTHENTICATIONFAILED]` on wrong
  * credentials; the tagged OK carries the new capabilities (RFC 9051 §6.2.3).
  */
+import { passwordLogin } from '@delegato/sasl';
 import { command } from '../context.js';
 import { ERRORS } from '../errors.js';
 import { ArgReader } from '../parser/args.js';
+import { completeLogin, logAuthFailure } from './login-outcome.js';
 
 export const login = command({
   name: 'LOGIN',
@@ -19,33 +21,16 @@ export const login = command({
   },
   async handle(ctx, { user, password }) {
     if (!ctx.secure) throw ERRORS.plaintextDisallowed();
-    const limiter = ctx.services.rateLimiter;
-    const decision = limiter?.check(ctx.remoteAddress, user);
-    if (decision && !decision.allowed) {
-      ctx.log?.info(
-        {
-          event: 'imap.auth_failed',
-          user,
-          client: ctx.remoteAddress,
-          mechanism: 'LOGIN',
-          reason: 'rate-limited',
-        },
-        'imap login refused',
-      );
-      throw ERRORS.loginDelay();
-    }
-    const account = await ctx.services.credentials.verifyPassword(user, password);
-    if (!account) {
-      limiter?.fail(ctx.remoteAddress, user);
-      // The name typed and the client; never the password.
-      ctx.log?.info(
-        { event: 'imap.auth_failed', user, client: ctx.remoteAddress, mechanism: 'LOGIN' },
-        'imap login failed',
-      );
-      throw ERRORS.authFailed();
-    }
-    limiter?.succeed(ctx.remoteAddress, user);
-    await ctx.login(account);
-    return { code: `CAPABILITY ${ctx.capabilities().join(' ')}`, text: 'Logged in' };
+    const { credentials, rateLimiter } = ctx.services;
+    const outcome = await passwordLogin({
+      mechanism: 'LOGIN',
+      login: user,
+      password,
+      credentials,
+      rateLimiter,
+      address: ctx.remoteAddress,
+      onFailure: logAuthFailure(ctx, 'login'),
+    });
+    return completeLogin(ctx, outcome);
   },
 });

@@ -1,7 +1,9 @@
 /** PASS string: RFC 1939 §7. Only right after a successful USER. */
+import { passwordLogin } from '@delegato/sasl';
 import { command } from '../context.js';
 import { ArgumentError } from '../parser.js';
 import { pop3Error } from '../replies.js';
+import { completeLogin, logAuthFailure } from './login-outcome.js';
 
 export const pass = command({
   name: 'PASS',
@@ -17,32 +19,16 @@ export const pass = command({
     // RFC 1939 §7: after a failed PASS the client starts again with USER.
     ctx.pendingUser = null;
     if (!ctx.secure) throw pop3Error('plaintextDisallowed');
-    const limiter = ctx.services.rateLimiter;
-    const decision = limiter?.check(ctx.remoteAddress, login);
-    if (decision && !decision.allowed) {
-      ctx.log?.info(
-        {
-          event: 'pop3.auth_failed',
-          user: login,
-          client: ctx.remoteAddress,
-          mechanism: 'USER',
-          reason: 'rate-limited',
-        },
-        'pop3 login refused',
-      );
-      throw pop3Error('loginDelay');
-    }
-    const user = await ctx.services.credentials.verifyPassword(login, password);
-    if (!user) {
-      limiter?.fail(ctx.remoteAddress, login);
-      // The name typed and the client; never the password.
-      ctx.log?.info(
-        { event: 'pop3.auth_failed', user: login, client: ctx.remoteAddress, mechanism: 'USER' },
-        'pop3 login failed',
-      );
-      throw pop3Error('authFailed');
-    }
-    limiter?.succeed(ctx.remoteAddress, login);
-    await ctx.login(user);
+    const { credentials, rateLimiter } = ctx.services;
+    const outcome = await passwordLogin({
+      mechanism: 'USER',
+      login,
+      password,
+      credentials,
+      rateLimiter,
+      address: ctx.remoteAddress,
+      onFailure: logAuthFailure(ctx, 'login'),
+    });
+    await completeLogin(ctx, outcome);
   },
 });
