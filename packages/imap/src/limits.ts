@@ -14,8 +14,9 @@ export interface ImapLimits {
   maxCommandSize: number;
   /**
    * Largest command, literals included, before login (APPEND too): what a client that has not logged in
-   * can make the server hold for one command. LOGIN with the longest identity and password fits. Never
-   * more than `maxCommandSize`.
+   * can make the server hold for one command. LOGIN with the longest identity and password fits, and so
+   * does the largest ID an RFC 2971 §3.3 client may send (30 field-value pairs of 1,024-octet strings,
+   * about 62 KiB quoted; imaptest's `id` group sends exactly that). Never more than `maxCommandSize`.
    */
   maxCommandSizeBeforeLogin: number;
   /** Deepest nesting of parenthesised lists in a command. */
@@ -59,7 +60,7 @@ export const DEFAULT_LIMITS: Readonly<ImapLimits> = Object.freeze({
   maxLineLength: 64 * 1024,
   maxLiteralSize: 50 * 1024 * 1024,
   maxCommandSize: 1024 * 1024,
-  maxCommandSizeBeforeLogin: 16 * 1024,
+  maxCommandSizeBeforeLogin: 64 * 1024,
   maxNesting: 32,
   maxArguments: 10_000,
   maxBadCommands: 20,
