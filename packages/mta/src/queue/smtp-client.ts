@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { supportedExtensions } from '../nodemailer-internals.js';
 
 export interface SessionOptions {
   /** The address to connect to (already resolved). */
@@ -164,11 +165,11 @@ export class SmtpSession {
 
   /**
    * The EHLO keywords the server advertised, as far as nodemailer tracks them (SMTPUTF8, DSN, 8BITMIME,
-   * REQUIRETLS, PIPELINING, SIZE). nodemailer keeps them in a private field; null when it is not there.
+   * REQUIRETLS, PIPELINING, SIZE). nodemailer keeps them in a private field, read in nodemailer-internals.ts;
+   * null when it is not there.
    */
   get extensions(): string[] | null {
-    const ext = (this.conn as unknown as { _supportedExtensions?: unknown })._supportedExtensions;
-    return Array.isArray(ext) ? ext.map(String) : null;
+    return supportedExtensions(this.conn);
   }
 
   get closed(): boolean {
