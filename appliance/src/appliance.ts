@@ -20,9 +20,14 @@ import { type ControlServer, startControlServer } from './control/server.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
 import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
-import { openDirectory } from './open-directory.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
+import {
+  openFederatedDirectory,
+  registerReplication,
+  replicationState,
+  writerRoutes,
+} from './services/federation-directory.js';
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
@@ -104,13 +109,23 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   const paths = dataPaths(config.data.dir);
   // The replication hub, in the hub region only: before the directory, which will sync with it.
   const federation = await startFederationHub(config, logger);
-  const directory = await openDirectory(config).catch(async (err: unknown) => {
+  // A replica of the hub when federated (services/federation-directory.ts), standalone otherwise.
+  const fed = await openFederatedDirectory(config, {
+    ...(federation ? { hubUrl: federation.hub.url } : {}),
+    logger,
+  }).catch(async (err: unknown) => {
     await federation?.hub.stop();
     throw err;
   });
-  logEvent(logger, 'directory.open', { path: paths.directoryDb, standalone: !config.directory.syncUrl });
+  const directory = fed.directory;
+  registerReplication(fed);
+  logEvent(logger, 'directory.open', {
+    path: paths.directoryDb,
+    standalone: !fed.replication,
+    ...(fed.replication ? { role: fed.replication.role, writer: fed.replication.writer } : {}),
+  });
 
-  const stack: Array<() => Promise<void>> = [() => directory.close()];
+  const stack: Array<() => Promise<void>> = [() => fed.close()];
   if (federation) stack.unshift(() => federation.hub.stop());
   let store: MailStore | undefined;
   let queue: OutboundQueue | undefined;
@@ -154,7 +169,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         for (const id of ids) await openStore.purgeUser(id);
       },
       queue: async () => openQueue,
-      handle: federationControl(config, federation),
+      handle: federationControl(config, federation, () => replicationState(fed)),
     });
     stack.push(() => control.close());
 
@@ -229,6 +244,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       logger,
     });
     stack.push(async () => revocation.stop());
+    // A replicated change (a password, a removal in another region) ends sessions here promptly too.
+    fed.onPulled.add(() => void revocation.sweep());
 
     // The set-up sheet shows the ports users really connect to (the config may say 0).
     const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
@@ -294,7 +311,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     }
 
     if (federation) {
-      const gateway = await startFederationGateway(config, federation, logger);
+      const gateway = await startFederationGateway(config, federation, logger, writerRoutes(fed, logger));
       stack.push(() => gateway.close());
       listeners.push({ name: 'sync', host: gateway.host, port: gateway.port });
     }

@@ -1,9 +1,13 @@
 /** Opens the directory of a data dir with the settings of the config (appliance and local CLI alike). */
-import { Directory, FederationKey } from '@delegato/directory';
+import { Directory, type DirectoryOptions, FederationKey } from '@delegato/directory';
 import type { Config } from './config/schema.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
 
-export async function openDirectory(config: Config): Promise<Directory> {
+/** `extra`: the federation's options (sync remote, role, writer; services/federation-directory.ts). */
+export async function openDirectory(
+  config: Config,
+  extra: Partial<Pick<DirectoryOptions, 'sync' | 'role' | 'waitForSchema' | 'writer'>> = {},
+): Promise<Directory> {
   ensureDataDir(config.data.dir);
   const paths = dataPaths(config.data.dir);
   try {
@@ -16,6 +20,7 @@ export async function openDirectory(config: Config): Promise<Directory> {
       retentionDays: config.directory.retentionDays,
       cramMd5: config.directory.cramMd5,
       key: FederationKey.loadOrCreate(paths.federationKey),
+      ...extra,
     });
   } catch (err) {
     if (err instanceof Error && /locked/i.test(err.message)) {

@@ -139,6 +139,7 @@ describe('listSettings and envVarFor', () => {
       'federation.hub',
       'federation.hubRegion',
       'federation.hubUrl',
+      'federation.writer',
       'federation.hubPort',
       'federation.peers',
       'log.level',

@@ -121,7 +121,7 @@ describe('delegato federation init, issue, join, status', () => {
     // Text form: one line per fact.
     const text = (await cli(['status'], 'south')).stdout;
     expect(text).toContain('region certificate: south, valid until');
-    expect(text).toContain('replication: not replicated yet');
+    expect(text).toContain('replication: appliance not running');
 
     // The hub commands need the running appliance of the hub region: 1 when none runs.
     const hub = refusal(await cli(['hub', 'status'], 'north'));

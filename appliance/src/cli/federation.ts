@@ -332,7 +332,13 @@ export interface FederationStatus {
   config: RunningFederationState['config'];
   appliance: { running: boolean };
   hub: RunningFederationState['hub'] | { state: 'not this region' } | { state: 'appliance not running' };
-  replication: { state: string; lastPull: null; lagMs: null; writerReachable: null };
+  replication: {
+    /** `replicating`, `hub unreachable`, `waiting for the writer's schema`, `standalone`, `appliance not running` */
+    state: string;
+    lastPull: string | null;
+    lagMs: number | null;
+    writerReachable: boolean | null;
+  } & Partial<NonNullable<RunningFederationState['replication']>>;
 }
 
 /** What exists now: CA, region certificate, federation key, configuration, the hub when this region runs it. */
@@ -402,13 +408,25 @@ export async function federationStatus(config: Config): Promise<FederationStatus
       : configured.hub
         ? { state: 'appliance not running' }
         : { state: 'not this region' },
-    replication: {
-      state: 'not replicated yet (the directory integration is to come)',
-      lastPull: null,
-      lagMs: null,
-      writerReachable: null,
-    },
+    replication: replicationStatus(running),
   };
+}
+
+/** The running appliance's replication state (services/federation-directory.ts), for `federation status`. */
+function replicationStatus(running: RunningFederationState | undefined): FederationStatus['replication'] {
+  const none = { lastPull: null, lagMs: null, writerReachable: null };
+  if (!running) return { state: 'appliance not running', ...none };
+  const r = running.replication;
+  if (!r) return { state: 'standalone (no replication configured)', ...none };
+  const state =
+    r.waitingForSchema.length > 0
+      ? `waiting for the writer's schema (missing ${r.waitingForSchema.join(', ')})`
+      : r.pullError
+        ? `hub unreachable (${r.pullError})`
+        : r.lastPullAt
+          ? 'replicating'
+          : 'starting';
+  return { state, ...r, lastPull: r.lastPullAt };
 }
 
 function statusText(s: FederationStatus): string {
@@ -437,5 +455,11 @@ function statusText(s: FederationStatus): string {
       : `  hub: ${hub.state}`,
   );
   lines.push(`  replication: ${s.replication.state}`);
+  const r = s.replication;
+  if (r.role) {
+    lines.push(
+      `    ${r.role === 'writer' ? 'this region is the writer' : `writer ${r.writer}`}; last pull ${r.lastPull ?? 'never'}${r.lagMs !== null ? ` (${(r.lagMs / 1000).toFixed(1)} s ago)` : ''}; writer reachable ${r.writerReachable === null ? 'not asked yet' : r.writerReachable ? 'yes' : 'no'}; pending local changes ${r.pendingLocalChanges ?? 0}`,
+    );
+  }
   return lines.join('\n');
 }

@@ -399,6 +399,13 @@ export const configSchema = z
           .describe(
             "The hub region's sync gateway, https://<host>:<port.sync of that region>, for the other regions' directory replicas; needs hubRegion.",
           ),
+        writer: z
+          .string()
+          .regex(/^[a-z0-9-]{1,32}$/, 'Expected a region id: 1 to 32 characters among a-z, 0-9 and -')
+          .optional()
+          .describe(
+            'Region id of the directory writer: every directory change of every region is applied there, pushed, then confirmed (decision 0009); absent: the hub region (federation.hubRegion, or this region when federation.hub is true). For now it must be the hub region.',
+          ),
         hubPort: z
           .int()
           .min(0)

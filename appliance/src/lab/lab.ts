@@ -67,6 +67,7 @@ export async function labUp(dir: string, say: Say): Promise<LabFile> {
 
   // Ports: free on each region's own address; north also gets the sync gateway's.
   const regions = {} as LabFile['regions'];
+  const operatorPassword = randomLabPassword();
   for (const region of LAB_REGIONS) {
     const host = LAB_HOSTS[region];
     const wanted = MAIL_PORTS.length + (region === LAB_HUB_REGION ? 1 : 0);
@@ -78,7 +79,8 @@ export async function labUp(dir: string, say: Say): Promise<LabFile> {
       pid: null,
       ports,
       dataDir: regionDir(dir, region),
-      operator: { username: 'operator', password: randomLabPassword() },
+      // One directory for the whole federation: the operator north creates is everyone's.
+      operator: { username: 'operator', password: operatorPassword },
     };
   }
   const hubUrl = `https://${LAB_HOSTS[LAB_HUB_REGION]}:${regions[LAB_HUB_REGION].ports.sync}`;

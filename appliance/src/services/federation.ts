@@ -10,6 +10,7 @@
  * follows the spawning thread (packages/federation/src/hub.ts).
  */
 import { join } from 'node:path';
+import type { ReplicationState } from '@delegato/directory';
 import {
   HubSupervisor,
   loadRegionTls,
@@ -74,6 +75,8 @@ export async function startFederationGateway(
   config: Config,
   federation: FederationHub,
   logger: Logger,
+  /** The writer region's `/directory/mutate` (federation-directory.ts `writerRoutes`). */
+  routes?: Parameters<typeof startSyncGateway>[0]['routes'],
 ): Promise<SyncGateway> {
   const gateway = await startSyncGateway({
     tls: federation.tls,
@@ -81,6 +84,7 @@ export async function startFederationGateway(
     logger,
     host: config.listen,
     port: config.port.sync,
+    ...(routes ? { routes } : {}),
   });
   federation.gateway = gateway;
   return gateway;
@@ -98,9 +102,15 @@ export interface RunningFederationState {
     restarts: number;
     gateway: string | null;
   };
+  /** The directory's replication (federation-directory.ts); null when standalone. */
+  replication: ReplicationState | null;
 }
 
-export function runningFederationState(config: Config, federation: FederationHub | undefined) {
+export function runningFederationState(
+  config: Config,
+  federation: FederationHub | undefined,
+  replication: ReplicationState | null = null,
+) {
   const state: RunningFederationState = {
     region: config.region.id,
     config: {
@@ -119,6 +129,7 @@ export function runningFederationState(config: Config, federation: FederationHub
           gateway: federation.gateway?.url ?? null,
         }
       : null,
+    replication,
   };
   return state;
 }
@@ -135,6 +146,7 @@ export function runningFederationState(config: Config, federation: FederationHub
 export function federationControl(
   config: Config,
   federation: FederationHub | undefined,
+  replication: () => Promise<ReplicationState | null> = async () => null,
 ): (argv: string[]) => Promise<CommandResult> | undefined {
   return (argv) => {
     const words = argv.filter((a) => !a.startsWith('-'));
@@ -154,7 +166,7 @@ export function federationControl(
       if (words[1] === 'state' && words.length === 2) {
         return {
           code: EXIT_OK,
-          stdout: `${JSON.stringify(runningFederationState(config, federation))}\n`,
+          stdout: `${JSON.stringify(runningFederationState(config, federation, await replication()))}\n`,
           stderr: '',
         };
       }

@@ -64,13 +64,21 @@ export class Directory {
     const engine = await Engine.open({
       path: options.path,
       ...(options.syncUrl ? { syncUrl: options.syncUrl } : {}),
+      ...(options.sync ? { sync: options.sync } : {}),
     });
     try {
       const now = options.now ?? (() => new Date());
       if ((options.role ?? 'writer') === 'writer') {
         await migrate(engine, now);
       } else {
-        const pending = await pendingMigrations(engine);
+        let pending = await pendingMigrations(engine);
+        // A replica never migrates itself: it waits for the writer's migrations to reach it.
+        for (const wait = options.waitForSchema; wait && pending.length > 0; ) {
+          wait.onWait(pending);
+          await new Promise((r) => setTimeout(r, wait.intervalMs ?? 1000));
+          if (engine.replicated) await engine.pull().catch(() => false);
+          pending = await pendingMigrations(engine);
+        }
         if (pending.length > 0) {
           throw new DirectoryError(
             'unavailable',

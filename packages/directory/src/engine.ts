@@ -8,6 +8,7 @@
  */
 import { connect, type Database } from '@tursodatabase/sync';
 import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import { type CapturedChange, capturedChanges, inverseStatements } from './cdc.js';
 import * as schema from './schema.js';
 
 export type DirectoryDb = SqliteRemoteDatabase<typeof schema>;
@@ -60,11 +61,32 @@ function proxyOver(conn: Preparer, cache?: Map<string, Stmt[]>): DirectoryDb {
   );
 }
 
+/** How a replica reaches its hub: what `connect()` of @tursodatabase/sync takes besides the path. */
+export interface SyncRemoteOptions {
+  url: string;
+  /** Turso Cloud's database token. */
+  authToken?: string;
+  /** The transport (the federation's mutual-TLS fetch). */
+  fetch?: typeof fetch;
+}
+
 export interface EngineOptions {
   /** The database file. */
   path: string;
-  /** Replication hub; absent for a standalone appliance. */
+  /** Replication hub URL alone (a plain tursodb sync server); `sync` gives the whole remote. */
   syncUrl?: string;
+  /** Replication hub with its token or transport; absent (and no `syncUrl`) for a standalone appliance. */
+  sync?: SyncRemoteOptions;
+}
+
+/** The replication counters of a replica (`Database.stats()` of @tursodatabase/sync). */
+export interface EngineSyncStats {
+  /** Local changes not pushed yet (as the engine counts them). */
+  cdcOperations: number;
+  /** Unix seconds of the last successful pull and push. */
+  lastPullUnixTime: number;
+  lastPushUnixTime: number | null;
+  revision: string | null;
 }
 
 /** An open directory database: typed reads, serialised write transactions. */
@@ -72,13 +94,105 @@ export class Engine {
   readonly db: DirectoryDb;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly raw: Database) {
+  private constructor(
+    readonly raw: Database,
+    /** True when the database is a replica of a hub (it can pull and push). */
+    readonly replicated: boolean,
+  ) {
     this.db = proxyOver(raw as unknown as Preparer, new Map());
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
-    const raw = await connect({ path: opts.path, ...(opts.syncUrl ? { url: opts.syncUrl } : {}) });
-    return new Engine(raw);
+    const remote = opts.sync ?? (opts.syncUrl ? { url: opts.syncUrl } : undefined);
+    const raw = await connect({
+      path: opts.path,
+      ...(remote
+        ? {
+            url: remote.url,
+            ...(remote.authToken ? { authToken: remote.authToken } : {}),
+            ...(remote.fetch ? { fetch: remote.fetch } : {}),
+            clientName: 'delegato',
+          }
+        : {}),
+    });
+    return new Engine(raw, remote !== undefined);
+  }
+
+  /** Pulls the hub's changes; true when some arrived. Waits for the write transactions queued before it. */
+  pull(): Promise<boolean> {
+    return this.#serial(() => this.raw.pull());
+  }
+
+  /** Pushes the local changes to the hub. */
+  push(): Promise<void> {
+    return this.#serial(() => this.raw.push());
+  }
+
+  async syncStats(): Promise<EngineSyncStats> {
+    const s = await this.raw.stats();
+    return {
+      cdcOperations: s.cdcOperations,
+      lastPullUnixTime: s.lastPullUnixTime,
+      lastPushUnixTime: s.lastPushUnixTime,
+      revision: s.revision,
+    };
+  }
+
+  /**
+   * The last change id of the change-data-capture table (cdc.ts): changes recorded after it are the ones
+   * {@link compensateSince} undoes. 0 when nothing was recorded yet.
+   */
+  async changeMark(): Promise<number> {
+    if (!this.replicated) return 0;
+    const rows = (await (
+      await this.raw.prepare('SELECT max(change_id) AS m FROM turso_cdc')
+    ).all()) as Array<{
+      m: number | null;
+    }>;
+    return Number(rows[0]?.m ?? 0);
+  }
+
+  /** The row changes recorded locally after `mark`, oldest first. */
+  async changesSince(mark: number): Promise<CapturedChange[]> {
+    const stmt = await this.raw.prepare(
+      'SELECT change_id, change_type, table_name, id, "before" FROM turso_cdc WHERE change_id > ? ORDER BY change_id',
+    );
+    return capturedChanges((await stmt.all(mark)) as Record<string, unknown>[]);
+  }
+
+  /**
+   * The compensating write: undoes every row change recorded after `mark`, newest first, in one
+   * transaction (the inverse is recorded too, so a later push carries both). Returns how many row changes
+   * it undid.
+   */
+  compensateSince(mark: number): Promise<number> {
+    return this.#serial(async () => {
+      const changes = await this.changesSince(mark);
+      if (changes.length === 0) return 0;
+      const columns = new Map<string, string[]>();
+      for (const table of new Set(changes.map((c) => c.table))) {
+        const info = (await (
+          await this.raw.prepare(`PRAGMA table_info("${table.replaceAll('"', '""')}")`)
+        ).all()) as Array<{ name: string }>;
+        columns.set(
+          table,
+          info.map((c) => c.name),
+        );
+      }
+      const statements = inverseStatements(changes, (t) => columns.get(t) ?? []);
+      const undo = this.raw.transactionAsync(async (txn) => {
+        for (const s of statements) await (await txn.prepare(s.sql)).run(...s.params);
+      });
+      await undo();
+      return changes.length;
+    });
+  }
+
+  /** Runs `fn` after the write transactions queued before it, and before those queued after. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn, fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
   }
 
   /** Executes plain SQL (migrations). */

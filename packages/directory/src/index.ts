@@ -23,10 +23,20 @@ export {
   type NewMailbox,
   POSTMASTER,
 } from './directory.js';
+export type { EngineSyncStats, SyncRemoteOptions } from './engine.js';
 export { DirectoryError, type DirectoryErrorCode } from './errors.js';
 export { isExpired, parseIsoDate, todayIn } from './expiry.js';
 export { type AliasTarget, type MailboxRow, mailboxAccountKey, type RecipientLookup } from './lookup.js';
 export { loadMigrations, MIGRATIONS_DIR } from './migrate.js';
+export {
+  hubUnreachable,
+  ReplicatedWriter,
+  type ReplicatedWriterHooks,
+  Replication,
+  type ReplicationOptions,
+  type ReplicationState,
+  syncErrorText,
+} from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export {
@@ -36,3 +46,13 @@ export {
   type DirectoryWriter,
   LocalWriter,
 } from './service/writer.js';
+export {
+  AUTH_EVENT_PATH,
+  applyForwarded,
+  applyForwardedAuthEvent,
+  type ForwardAnswer,
+  ForwardingWriter,
+  type ForwardingWriterOptions,
+  MUTATE_PATH,
+  rebuildActor,
+} from './writer-forwarding.js';

@@ -56,6 +56,11 @@ export interface SyncGatewayOptions {
   port?: number;
   /** Forwarded requests ("METHOD /path"); default {@link SYNC_PATHS}. */
   allowed?: readonly string[];
+  /**
+   * Requests answered here instead of forwarded ("METHOD /path" → handler), for verified regions only: the
+   * writer region's `/directory/mutate` (decision 0009). `region` is the peer's, from its certificate.
+   */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse, region: string) => void>>;
 }
 
 export interface SyncGateway {
@@ -111,6 +116,12 @@ export async function startSyncGateway(opts: SyncGatewayOptions): Promise<SyncGa
       // A certificate of the CA that is not a region certificate.
       logEvent(logger, 'federation.gateway_refused', { peer: socket.remoteAddress, reason: 'not a region' });
       reply(res, 403, 'not a federation region certificate');
+      return;
+    }
+    const route = opts.routes?.[`${req.method} ${path}`];
+    if (route) {
+      res.once('finish', () => done(res.statusCode));
+      route(req, res, region);
       return;
     }
     if (!allowed.has(`${req.method} ${path}`)) {

@@ -50,6 +50,14 @@ export const LOG_EVENTS = {
   'federation.ca_created': 'The federation CA was created in the data directory (subject, validity).',
   'federation.region_issued':
     'A region certificate was issued by the federation CA (region, host names, serial, validity).',
+  'federation.replication_pull':
+    "The directory replica's pull started failing (warn; the hub's or the gateway's error; the region serves its local replica) or works again (info).",
+  'federation.schema_wait':
+    'The directory replica has an older schema than this code (the missing migrations): the region waits for the writer to migrate, pulling every second; done: true once they arrived.',
+  'federation.change_compensated':
+    "At the writer: a directory change's push failed after its commit; the change was undone by a compensating write and refused (change kind, rows undone, error). Never the change's input.",
+  'federation.change_forwarded':
+    "At the writer: a change forwarded by another region (verified region, change kind, outcome: applied or the error code, duration). Never the change's input.",
   'federation.bundle_installed':
     'A region bundle was installed into the data directory (region, CA subject).',
   'federation.smtp_refused':

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { monotonicFactory } from 'ulid';
 import { AddressingError, normaliseDomain, parseAddress } from '../addressing/index.js';
 import type { FederationKey } from '../credentials.js';
-import type { DirectoryDb } from '../engine.js';
+import type { DirectoryDb, SyncRemoteOptions } from '../engine.js';
 import { invalid, notFound } from '../errors.js';
 import type { LookupContext, MailboxRow } from '../lookup.js';
 import { domains, mailboxes, regions } from '../schema.js';
@@ -19,6 +19,13 @@ export interface DirectoryOptions {
   path: string;
   /** Replication hub URL; absent for a standalone appliance. */
   syncUrl?: string;
+  /** Replication hub with its token or transport (federation); takes precedence over `syncUrl`. */
+  sync?: SyncRemoteOptions;
+  /**
+   * A replica whose schema is behind this code: called with the missing migrations, then the replica pulls
+   * and checks again every `intervalMs` until the writer's migrations arrive. Absent: open fails at once.
+   */
+  waitForSchema?: { onWait: (pending: string[]) => void; intervalMs?: number };
   /** This appliance's region id (created in the directory when missing). */
   regionId: string;
   regionTitle?: string;

@@ -3,9 +3,11 @@
  * from the directory now (revocation is immediate), the admin's access restrictions, whether a session
  * is still valid (`sessions_valid_after`), and who may log in at all (removed and expired mailboxes may not).
  */
+
 import { eq } from 'drizzle-orm';
 import { inNetworks } from '../access.js';
 import { verifyPassword, verifyWithoutAccount } from '../credentials.js';
+import type { DirectoryDb } from '../engine.js';
 import { DirectoryError } from '../errors.js';
 import { isExpired } from '../expiry.js';
 import { type MailboxRow, resolveLogin } from '../lookup.js';
@@ -81,12 +83,17 @@ export async function actorForAdmin(
   const refusal = accessRefusal(row, from, client);
   if (refusal) throw new AdminAccessDenied(row.username, refusal, from);
   if (row.role === 'operator') return { kind: 'operator', name: row.username, from };
-  const links = await ctx.db
+  return { kind: 'domain-admin', name: row.username, domains: await adminDomainNames(ctx.db, row.id), from };
+}
+
+/** The names of the domains an admin manages, sorted (the scope of a domain admin's actor). */
+export async function adminDomainNames(db: DirectoryDb, adminId: string): Promise<string[]> {
+  const links = await db
     .select({ name: domains.name })
     .from(adminDomains)
     .innerJoin(domains, eq(domains.id, adminDomains.domainId))
-    .where(eq(adminDomains.adminId, row.id));
-  return { kind: 'domain-admin', name: row.username, domains: links.map((l) => l.name).sort(), from };
+    .where(eq(adminDomains.adminId, adminId));
+  return links.map((l) => l.name).sort();
 }
 
 /**
