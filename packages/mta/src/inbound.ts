@@ -18,6 +18,7 @@ import {
   authzidMatches,
   type CredentialStore,
   type LoginRateLimiter,
+  passwordLogin,
 } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import {
@@ -321,53 +322,57 @@ export class MxServer {
     });
   }
 
-  /** RFC 4954 §4: 535 5.7.8 for bad credentials; 454 4.7.0 while rate limited. Secrets are never logged. */
+  /**
+   * RFC 4954 §4: 535 5.7.8 for bad credentials; 454 4.7.0 while rate limited. The sequence (rate-limit,
+   * verify, record, log) is the one IMAP and POP3 use (`passwordLogin` of @delegato/sasl); smtp-server ran
+   * the exchange, so the credentials are checked here. Secrets are never logged.
+   */
   async #onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<SessionUser | null> {
     const sub = this.opts.submission;
     if (!sub) throw replyError('authNotAvailable');
     const login = String(auth.username ?? '');
     const client = session.remoteAddress;
-    const verdict = sub.rateLimiter.check(client, login);
-    if (!verdict.allowed) {
-      this.opts.logger.warn(
-        { event: 'smtp.auth_failed', user: login, client, reason: 'rate-limited' },
-        'login refused',
-      );
-      throw replyError('authRateLimited');
-    }
-    let user: AuthenticatedUser | null = null;
-    if (auth.method === 'CRAM-MD5') {
-      const found = sub.cramMd5 ? await sub.credentials.cramSecret(login) : null;
-      if (found && auth.validatePassword(found.secret)) user = found.user;
-    } else {
-      user = await sub.credentials.verifyPassword(login, String(auth.password ?? ''));
-    }
-    // RFC 4616 §2: PLAIN's authorization identity, when not empty, must be the caller itself (smtp-server
-    // hands it over but does not check it); acting as someone else fails like a wrong password (535 5.7.8),
-    // as in IMAP and POP3 (@delegato/sasl). smtp-server takes the authzid as the login when the authcid is
-    // empty; then both are the same.
-    const authzid = auth.method === 'PLAIN' ? String((auth as { authzid?: unknown }).authzid ?? '') : '';
-    const foreignAuthzid = user !== null && authzid !== '' && !authzidMatches(authzid, login, user.address);
-    if (!user || foreignAuthzid) {
-      sub.rateLimiter.fail(client, login);
-      this.opts.logger.warn(
-        {
-          event: 'smtp.auth_failed',
-          user: login,
-          client,
-          method: auth.method,
-          ...(foreignAuthzid ? { reason: 'authzid' } : {}),
-        },
-        'login failed',
-      );
-      throw replyError('authFailed');
-    }
-    sub.rateLimiter.succeed(client, login);
+    const outcome = await passwordLogin({
+      mechanism: auth.method,
+      login,
+      rateLimiter: sub.rateLimiter,
+      address: client,
+      onFailure: (f) =>
+        this.opts.logger.warn(
+          {
+            event: 'smtp.auth_failed',
+            user: f.login,
+            client,
+            method: f.mechanism,
+            ...(f.reason ? { reason: f.reason } : {}),
+          },
+          f.reason === 'rate-limited' ? 'login refused' : 'login failed',
+        ),
+      check: async () => {
+        let user: AuthenticatedUser | null = null;
+        if (auth.method === 'CRAM-MD5') {
+          const found = sub.cramMd5 ? await sub.credentials.cramSecret(login) : null;
+          if (found && auth.validatePassword(found.secret)) user = found.user;
+        } else {
+          user = await sub.credentials.verifyPassword(login, String(auth.password ?? ''));
+        }
+        // RFC 4616 §2: PLAIN's authorization identity, when not empty, must be the caller itself
+        // (smtp-server hands it over but does not check it); acting as someone else fails like a wrong
+        // password (535 5.7.8), as in IMAP and POP3. smtp-server takes the authzid as the login when the
+        // authcid is empty; then both are the same.
+        const authzid = auth.method === 'PLAIN' ? String((auth as { authzid?: unknown }).authzid ?? '') : '';
+        if (user !== null && authzid !== '' && !authzidMatches(authzid, login, user.address))
+          return { user: null, reason: 'authzid' };
+        return { user };
+      },
+    });
+    if (outcome.kind === 'rate-limited') throw replyError('authRateLimited');
+    if (outcome.kind !== 'success') throw replyError('authFailed');
     this.opts.logger.info(
-      { event: 'smtp.auth', user: user.address, client, method: auth.method },
+      { event: 'smtp.auth', user: outcome.user.address, client, method: auth.method },
       'logged in',
     );
-    return user;
+    return outcome.user;
   }
 
   /** The addresses the authenticated user may send as; null when not authenticated. */

@@ -12,10 +12,12 @@ export {
   parseAddressList,
 } from './address-list.js';
 export {
+  type CredentialCheck,
   decodeBase64Strict,
   type LoginAttempt,
   type LoginFailure,
   type LoginOutcome,
+  type PasswordLoginAttempt,
   passwordLogin,
   type SaslExchange,
   saslExchange,

@@ -30,8 +30,11 @@ export interface LoginFailure {
   /** The identity the client claimed, once known. */
   login: string | undefined;
   mechanism: string;
-  /** Set when the rate limiter refused the attempt before any check. */
-  reason?: 'rate-limited';
+  /**
+   * Why, when it is not "wrong credentials": the rate limiter refused the attempt before any check, or
+   * the protocol's own check refused it (e.g. `authzid`: a foreign authorization identity, RFC 4616 §2).
+   */
+  reason?: string;
 }
 
 export interface LoginAttempt {
@@ -42,19 +45,33 @@ export interface LoginAttempt {
   onFailure?: (failure: LoginFailure) => void;
 }
 
+/**
+ * How the credentials of a login are checked when a library ran the exchange (SMTP AUTH through
+ * smtp-server: CRAM-MD5 is checked against the stored secret there): the user, or null with an optional
+ * reason for the log.
+ */
+export type CredentialCheck = () => Promise<{ user: AuthenticatedUser } | { user: null; reason?: string }>;
+
+/** The attempt of a name and a password (IMAP LOGIN, POP3 PASS), or of a protocol's own check. */
+export type PasswordLoginAttempt = Omit<LoginAttempt, 'credentials'> & {
+  mechanism: string;
+  login: string;
+} & ({ password: string; credentials: Pick<CredentialStore, 'verifyPassword'> } | { check: CredentialCheck });
+
 /** A login with a name and a password (no SASL): rate-limit, verify, record the outcome, report a failure. */
-export async function passwordLogin(
-  a: LoginAttempt & { mechanism: string; login: string; password: string },
-): Promise<LoginOutcome> {
+export async function passwordLogin(a: PasswordLoginAttempt): Promise<LoginOutcome> {
   const decision = a.rateLimiter?.check(a.address, a.login);
   if (decision && !decision.allowed) {
     a.onFailure?.({ login: a.login, mechanism: a.mechanism, reason: 'rate-limited' });
     return { kind: 'rate-limited', retryAfterMs: decision.retryAfterMs };
   }
-  const user = await a.credentials.verifyPassword(a.login, a.password);
+  const checked =
+    'check' in a ? await a.check() : { user: await a.credentials.verifyPassword(a.login, a.password) };
+  const user = checked.user;
   if (!user) {
     a.rateLimiter?.fail(a.address, a.login);
-    a.onFailure?.({ login: a.login, mechanism: a.mechanism });
+    const reason = 'reason' in checked ? checked.reason : undefined;
+    a.onFailure?.({ login: a.login, mechanism: a.mechanism, ...(reason ? { reason } : {}) });
     return { kind: 'failed' };
   }
   a.rateLimiter?.succeed(a.address, a.login);
