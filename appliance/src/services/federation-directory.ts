@@ -141,7 +141,7 @@ export async function openFederatedDirectory(
           replicatedWriter = new ReplicatedWriter(local, replication, {
             ...opts.writerHooks,
             onCompensated: (info) => {
-              logEventAt(logger, 'warn', 'federation.change_compensated', {
+              logEventAt(logger, info.rows < 0 ? 'error' : 'warn', 'federation.change_compensated', {
                 kind: info.kind,
                 rows: info.rows,
                 error: info.error,
@@ -287,7 +287,8 @@ export function writerRoutes(
           logEventAt(logger, 'error', 'federation.change_forwarded', {
             region,
             outcome: 'error',
-            error: err instanceof Error ? err.message : String(err),
+            // The name only: a query error's message carries its parameters (hashes, sealed secrets).
+            error: err instanceof Error ? err.name : typeof err,
           });
           if (!res.headersSent)
             answer(res, 500, {

@@ -189,7 +189,7 @@ export function hubUnreachable(writer: string, err: unknown): DirectoryError {
 export interface ReplicatedWriterHooks {
   /** Tests: runs between the commit and the push (e.g. stops the hub). */
   beforePush?: () => Promise<void>;
-  /** After a compensating write (the appliance logs it; never the change's input). */
+  /** After a compensating write (the appliance logs it; never the change's input); `rows` -1: it failed. */
   onCompensated?: (info: { kind: string; rows: number; error: string }) => void;
 }
 
@@ -225,8 +225,22 @@ export class ReplicatedWriter implements DirectoryWriter {
           await this.hooks.beforePush?.();
           await engine.push();
         } catch (err) {
-          const rows = await engine.compensateSince(mark);
           this.replication.markPending();
+          let rows: number;
+          try {
+            rows = await engine.compensateSince(mark);
+          } catch (undoErr) {
+            // Left in place, the change would go out with a later push: say so loudly.
+            this.hooks.onCompensated?.({
+              kind: change.kind,
+              rows: -1,
+              error: `${syncErrorText(err)}; undoing it failed: ${syncErrorText(undoErr)}`,
+            });
+            throw new DirectoryError(
+              'unavailable',
+              `directory change refused, but undoing it at the writer region ${this.replication.writer} failed: it may still appear once the hub is back (${syncErrorText(undoErr)})`,
+            );
+          }
           this.hooks.onCompensated?.({ kind: change.kind, rows, error: syncErrorText(err) });
           throw new DirectoryError(
             'unavailable',

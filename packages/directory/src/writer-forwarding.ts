@@ -114,9 +114,14 @@ export class ForwardingWriter implements DirectoryWriter {
   }
 
   async recordAuthEvent(event: AuthEvent): Promise<void> {
-    // A sign-in record is not a change: when the writer is unreachable it is not kept (the log has it).
-    const res = await this.#post(AUTH_EVENT_PATH, { event });
-    await res.arrayBuffer().catch(() => undefined);
+    // A sign-in record is not a change: a sign-in must work while the writer is unreachable, so the record
+    // is dropped then (the appliance's log has the sign-in events too).
+    try {
+      const res = await this.#post(AUTH_EVENT_PATH, { event });
+      await res.arrayBuffer().catch(() => undefined);
+    } catch {
+      // Dropped (see above).
+    }
   }
 }
 
