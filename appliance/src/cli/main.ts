@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { logEvent, logEventAt } from '@delegato/observability';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -65,9 +66,9 @@ async function runStart(argv: string[]): Promise<number> {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      app.logger.info({ event: 'appliance.stop', signal }, 'shutting down');
+      logEvent(app.logger, 'appliance.stop', { signal }, 'shutting down');
       const deadline = setTimeout(() => {
-        app.logger.error({ event: 'appliance.stop' }, 'shutdown deadline passed; exiting');
+        logEventAt(app.logger, 'error', 'appliance.stop', {}, 'shutdown deadline passed; exiting');
         process.exit(EXIT_FAILURE);
       }, SHUTDOWN_DEADLINE_MS);
       deadline.unref();

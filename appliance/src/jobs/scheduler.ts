@@ -2,7 +2,7 @@
  * The scheduled jobs, declared in one table (node-cron, no overlapping runs). Each run is logged
  * (`job.run`, `job.error`).
  */
-import { type Logger, logEvent } from '@delegato/observability';
+import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import cron from 'node-cron';
 
 export interface JobSpec {
@@ -31,7 +31,13 @@ export function startScheduler(jobs: JobSpec[], opts: { timezone: string; logger
         return result;
       })
       .catch((err: unknown) => {
-        opts.logger.error({ event: 'job.error', job: job.name, err: (err as Error).message }, 'job failed');
+        logEventAt(
+          opts.logger,
+          'error',
+          'job.error',
+          { job: job.name, err: (err as Error).message },
+          'job failed',
+        );
         throw err;
       })
       .finally(() => running.delete(job.name));

@@ -8,6 +8,7 @@
  * every form POST; then one sub-app per resource; errors rendered in the one `onError` below.
  */
 import { DirectoryError } from '@delegato/directory';
+import { logEvent, logEventAt } from '@delegato/observability';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
@@ -50,7 +51,7 @@ export function adminApp(
   const logError =
     opts.logError ??
     (opts.logger
-      ? (err: unknown) => deps.log.error({ event: 'admin.error', err }, 'admin: unexpected error')
+      ? (err: unknown) => logEventAt(deps.log, 'error', 'admin.error', { err }, 'admin: unexpected error')
       : (err: unknown) => console.error('admin: unexpected error', err));
   const app = new Hono<AppEnv>();
 
@@ -98,8 +99,7 @@ export function adminApp(
         ? (await principalActor(deps, principal)).actor
         : null;
     if (actor === null) return;
-    deps.log.info({
-      event: 'admin.action',
+    logEvent(deps.log, 'admin.action', {
       actor,
       method: c.req.method,
       path: c.req.path,

@@ -5,6 +5,7 @@
  * (`admin.signin`, `admin.signin_failed`, `admin.lockout`, `admin.signout`).
  */
 import type { AuthEventAction } from '@delegato/directory';
+import { logEvent, logEventAt } from '@delegato/observability';
 import type { Deps } from './env.js';
 import type { Ctx } from './guard.js';
 import type { Principal } from './session.js';
@@ -35,16 +36,16 @@ function logAuth(deps: Deps, action: AuthEventAction, fields: Record<string, unk
     case 'auth.signin':
     case 'auth.token':
       // `via: 'api'`: a bearer token was issued (auth.token in the audit log).
-      deps.log.info({ event: 'admin.signin', ...fields });
+      logEvent(deps.log, 'admin.signin', fields);
       break;
     case 'auth.signin-failed':
-      deps.log.info({ event: 'admin.signin_failed', ...fields });
+      logEvent(deps.log, 'admin.signin_failed', fields);
       break;
     case 'auth.lockout':
-      deps.log.warn({ event: 'admin.lockout', ...fields });
+      logEventAt(deps.log, 'warn', 'admin.lockout', fields);
       break;
     case 'auth.signout':
-      deps.log.info({ event: 'admin.signout', ...fields });
+      logEvent(deps.log, 'admin.signout', fields);
       break;
   }
 }
@@ -81,8 +82,7 @@ export async function recordFailure(
  * audit log), with the name typed and the client.
  */
 export function logRateLimited(c: Ctx, deps: Deps, account: string, via: 'form' | 'api'): void {
-  deps.log.info({
-    event: 'admin.signin_failed',
+  logEvent(deps.log, 'admin.signin_failed', {
     target: account,
     client: c.get('clientIp'),
     reason: 'rate-limited',

@@ -22,7 +22,7 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { type Logger, logEvent } from '@delegato/observability';
+import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 
 /** The platform packages of `turso` 0.6.0 (as its own wrapper names them). */
 const PLATFORM_PACKAGES: Record<string, string> = {
@@ -293,9 +293,11 @@ export class HubSupervisor {
     const delayMs = Math.min(this.#opts.maxRestartDelayMs, this.#opts.restartDelayMs * 2 ** this.#failures);
     this.#failures++;
     this.#state = 'waiting';
-    this.#logger.warn(
+    logEventAt(
+      this.#logger,
+      'warn',
+      'federation.hub_exit',
       {
-        event: 'federation.hub_exit',
         pid: run.child.pid,
         code: how.code,
         signal: how.signal,
@@ -318,8 +320,11 @@ export class HubSupervisor {
       const delayMs = Math.min(this.#opts.maxRestartDelayMs, this.#opts.restartDelayMs * 2 ** this.#failures);
       this.#failures++;
       this.#state = 'waiting';
-      this.#logger.warn(
-        { event: 'federation.hub_exit', error: err.message, restartInMs: delayMs },
+      logEventAt(
+        this.#logger,
+        'warn',
+        'federation.hub_exit',
+        { error: err.message, restartInMs: delayMs },
         'the replication hub failed to restart; trying again',
       );
       this.#restartTimer = setTimeout(() => this.#restart(), delayMs);

@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { type Logger, logEvent } from '@delegato/observability';
+import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import { type RegionTls, regionOfPeerCertificate } from './pki.js';
 
 /** The requests of the sync client (method + path) that the endpoint forwards. */
@@ -104,8 +104,7 @@ export async function startSyncGateway(opts: SyncGatewayOptions): Promise<SyncGa
     const region = regionOfPeerCertificate(socket.getPeerCertificate());
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const done = (status: number) =>
-      logger.debug({
-        event: 'federation.gateway_request',
+      logEventAt(logger, 'debug', 'federation.gateway_request', {
         region,
         method: req.method,
         path,

@@ -10,6 +10,7 @@ import {
   LineConnection,
   type SessionTransport,
 } from '@delegato/mail-core';
+import { logEvent, logEventAt } from '@delegato/observability';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { StoreEvent } from './backend.js';
@@ -180,7 +181,7 @@ export class ImapSession implements ImapContext {
   }
 
   abort(reason: string): void {
-    this.log?.error({ event: 'imap.error', reason }, 'imap connection aborted');
+    logEventAt(this.log, 'error', 'imap.error', { reason }, 'imap connection aborted');
     this.#conn.destroy();
   }
 
@@ -210,7 +211,7 @@ export class ImapSession implements ImapContext {
     this.#reader.commandSizeLimit = null;
     this.#unsubscribe = this.services.backend.subscribe(user.id, this.#onStoreEvent);
     this.#conn.setTimeout(this.services.limits.idleTimeoutMs);
-    this.log?.info({ event: 'imap.auth', user: user.id, client: this.remoteAddress }, 'imap login');
+    logEvent(this.log, 'imap.auth', { user: user.id, client: this.remoteAddress }, 'imap login');
   }
 
   async select(view: SelectedMailbox | null): Promise<void> {
@@ -343,8 +344,11 @@ export class ImapSession implements ImapContext {
     this.tag = cmd.tag;
     const spec = findCommand(name);
     // The command name only, never the arguments: they may be credentials.
-    this.log?.debug(
-      { event: 'imap.command', command: spec ? name : '(unknown)', state: this.state },
+    logEventAt(
+      this.log,
+      'debug',
+      'imap.command',
+      { command: spec ? name : '(unknown)', state: this.state },
       'imap command',
     );
     this.#holdExpunges = spec?.holdExpunges === true;
@@ -380,13 +384,19 @@ export class ImapSession implements ImapContext {
   async #fail(tag: string, error: unknown): Promise<void> {
     if (this.#closed || isConnectionError(error)) {
       if (!isConnectionError(error) && toWire(error).internal) {
-        this.log?.error({ event: 'imap.error', err: error }, 'imap command failed after the client left');
+        logEventAt(
+          this.log,
+          'error',
+          'imap.error',
+          { err: error },
+          'imap command failed after the client left',
+        );
       }
       if (isConnectionError(error)) this.#conn.destroy();
       return;
     }
     const wire = toWire(error);
-    if (wire.internal) this.log?.error({ event: 'imap.error', err: error }, 'imap command failed');
+    if (wire.internal) logEventAt(this.log, 'error', 'imap.error', { err: error }, 'imap command failed');
     try {
       await this.flushUpdates(!this.#holdExpunges);
     } catch {
@@ -423,7 +433,7 @@ export class ImapSession implements ImapContext {
       await this.flushUpdates(true);
     } catch (error) {
       if (!isConnectionError(error))
-        this.log?.warn({ event: 'imap.error', err: error }, 'imap IDLE update failed');
+        logEventAt(this.log, 'warn', 'imap.error', { err: error }, 'imap IDLE update failed');
     }
   }
 

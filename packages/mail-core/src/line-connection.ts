@@ -14,6 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
+import { type LogEvent, logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 import { ConnectionClosedError, isConnectionError } from './connection-errors.js';
 import { endGracefully } from './graceful-end.js';
@@ -36,7 +37,7 @@ export interface LineConnectionOptions extends SessionTransport {
   /** `imap` or `pop3`: log messages (`imap autologout`, …). */
   name: string;
   /** The log events of the protocol's catalogue: connection changes (debug) and server errors. */
-  events: { connection: string; error: string };
+  events: { connection: LogEvent; error: LogEvent };
   input: LineInput;
   maxBufferedInput: number;
   tlsHandshakeTimeoutMs: number;
@@ -118,7 +119,7 @@ export class LineConnection {
       }
     } catch (error) {
       if (!isConnectionError(error)) {
-        this.log?.error({ event: this.#o.events.error, err: error }, `${this.#o.name} session failed`);
+        logEventAt(this.log, 'error', this.#o.events.error, { err: error }, `${this.#o.name} session failed`);
       }
       this.#socket.destroy();
     }
@@ -230,8 +231,11 @@ export class LineConnection {
     this.#socket = secure;
     this.#tls = true;
     this.#attach(secure);
-    this.log?.debug(
-      { event: this.#o.events.connection, what: what.toLowerCase() },
+    logEventAt(
+      this.log,
+      'debug',
+      this.#o.events.connection,
+      { what: what.toLowerCase() },
       `${this.#o.name} ${what} done`,
     );
   }
@@ -280,14 +284,23 @@ export class LineConnection {
   };
 
   readonly #onError = (error: Error): void => {
-    this.log?.debug(
-      { event: this.#o.events.connection, what: 'socket-error', err: error },
+    logEventAt(
+      this.log,
+      'debug',
+      this.#o.events.connection,
+      { what: 'socket-error', err: error },
       `${this.#o.name} socket error`,
     );
   };
 
   readonly #onTimeout = (): void => {
-    this.log?.debug({ event: this.#o.events.connection, what: 'autologout' }, `${this.#o.name} autologout`);
+    logEventAt(
+      this.log,
+      'debug',
+      this.#o.events.connection,
+      { what: 'autologout' },
+      `${this.#o.name} autologout`,
+    );
     if (this.#o.timeoutLine === undefined) {
       this.#socket.destroy();
       return;
@@ -301,8 +314,11 @@ export class LineConnection {
     this.#closed = true;
     this.#o.onGone?.();
     this.#wakeUp();
-    this.log?.debug(
-      { event: this.#o.events.connection, what: 'closed' },
+    logEventAt(
+      this.log,
+      'debug',
+      this.#o.events.connection,
+      { what: 'closed' },
       `${this.#o.name} connection closed`,
     );
     this.#o.onClose?.();

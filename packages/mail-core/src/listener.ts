@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 
 /** What the listener needs from a protocol session. */
@@ -55,14 +56,20 @@ export async function listenForSessions<S extends ListenedSession>(
     const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeoutMs });
     tlsServer.on('secureConnection', serve);
     tlsServer.on('tlsClientError', (error) =>
-      o.logger?.debug({ event: 'tls.handshake_failed', err: error, proto: o.proto }, 'TLS handshake failed'),
+      logEventAt(
+        o.logger,
+        'debug',
+        'tls.handshake_failed',
+        { err: error, proto: o.proto },
+        'TLS handshake failed',
+      ),
     );
     server = tlsServer;
   } else {
     server = createNetServer(serve);
   }
   server.on('error', (error) =>
-    o.logger?.error({ event: 'listener.error', err: error, proto: o.proto }, 'listener error'),
+    logEventAt(o.logger, 'error', 'listener.error', { err: error, proto: o.proto }, 'listener error'),
   );
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
@@ -78,8 +85,11 @@ export async function listenForSessions<S extends ListenedSession>(
   });
   const address = server.address() as AddressInfo;
   // Debug: the appliance logs listener.open (info) for every listener it starts.
-  o.logger?.debug(
-    { event: 'listener.open', proto: o.proto, address: address.address, port: address.port },
+  logEventAt(
+    o.logger,
+    'debug',
+    'listener.open',
+    { proto: o.proto, address: address.address, port: address.port },
     'listening',
   );
 
@@ -94,7 +104,13 @@ export async function listenForSessions<S extends ListenedSession>(
         for (const c of connections) c.destroy();
         await Promise.all(open.map((s) => s.settled()));
         await stopped;
-        o.logger?.debug({ event: 'listener.close', proto: o.proto, port: address.port }, 'listener closed');
+        logEventAt(
+          o.logger,
+          'debug',
+          'listener.close',
+          { proto: o.proto, port: address.port },
+          'listener closed',
+        );
       })();
       return closing;
     },

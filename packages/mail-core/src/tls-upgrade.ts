@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import { logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 import { ConnectionClosedError } from './connection-errors.js';
 
@@ -43,8 +44,11 @@ export async function upgradeToTls(raw: Socket, o: TlsUpgradeOptions): Promise<T
       });
     });
   } catch (error) {
-    o.log?.debug(
-      { event: 'tls.handshake_failed', err: error, upgrade: o.name },
+    logEventAt(
+      o.log,
+      'debug',
+      'tls.handshake_failed',
+      { err: error, upgrade: o.name },
       `${o.name} handshake failed`,
     );
     secure.destroy();

@@ -13,6 +13,7 @@
  *   after DATA comes only once the copies are durable, as on the MX.
  */
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { logEventAt } from '@delegato/observability';
 import { type ChannelPeer, type InboundChannel, MxServer, type MxServerOptions } from './inbound.js';
 import { replyError } from './replies.js';
 
@@ -69,13 +70,11 @@ export function federationChannel(opts: FederationInboundOptions): InboundChanne
       // Malformed addresses get the policy's own 553 5.1.3.
       if (found.kind === 'invalid') return;
       if (found.kind === 'not-hosted' || found.region !== opts.region) {
-        logger.warn(
-          {
-            event: 'federation.smtp_not_homed',
-            peer: peer.name,
-            rcpt: address,
-            home: found.kind === 'not-hosted' ? null : found.region,
-          },
+        logEventAt(
+          logger,
+          'warn',
+          'federation.smtp_not_homed',
+          { peer: peer.name, rcpt: address, home: found.kind === 'not-hosted' ? null : found.region },
           'recipient not homed in this region refused on the federation channel',
         );
         throw replyError('notHomedHere', opts.region);
@@ -92,7 +91,7 @@ export function federationChannel(opts: FederationInboundOptions): InboundChanne
         });
         return;
       }
-      logger.warn({ event: 'smtp.error', err: e.message }, 'smtp error');
+      logEventAt(logger, 'warn', 'smtp.error', { err: e.message }, 'smtp error');
     },
   };
 }

@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { logEvent, logEventAt } from '@delegato/observability';
 import {
   type AuthenticatedUser,
   authzidMatches,
@@ -237,7 +238,7 @@ export class MxServer {
     this.#networks = parseNetworks(opts.internalNetworks);
     this.#now = opts.now ?? (() => new Date());
     this.#log = new DeliveryLogBuffer(opts.queue, (err) =>
-      opts.logger.warn({ event: 'smtp.error', err: err.message }, 'delivery log write failed'),
+      logEventAt(opts.logger, 'warn', 'smtp.error', { err: err.message }, 'delivery log write failed'),
     );
     const options: SMTPServerOptions = {
       name: opts.hostname,
@@ -308,7 +309,7 @@ export class MxServer {
     this.#server.on('error', (err) =>
       opts.channel?.onError
         ? opts.channel.onError(err)
-        : opts.logger.warn({ event: 'smtp.error', err: err.message }, 'smtp error'),
+        : logEventAt(opts.logger, 'warn', 'smtp.error', { err: err.message }, 'smtp error'),
     );
     // Slowloris: an idle timeout alone lets a client trickle one byte a minute for ever.
     this.#server.server.on('connection', (socket: Socket) => {
@@ -338,14 +339,11 @@ export class MxServer {
       rateLimiter: sub.rateLimiter,
       address: client,
       onFailure: (f) =>
-        this.opts.logger.warn(
-          {
-            event: 'smtp.auth_failed',
-            user: f.login,
-            client,
-            method: f.mechanism,
-            ...(f.reason ? { reason: f.reason } : {}),
-          },
+        logEventAt(
+          this.opts.logger,
+          'warn',
+          'smtp.auth_failed',
+          { user: f.login, client, method: f.mechanism, ...(f.reason ? { reason: f.reason } : {}) },
           f.reason === 'rate-limited' ? 'login refused' : 'login failed',
         ),
       check: async () => {
@@ -368,8 +366,10 @@ export class MxServer {
     });
     if (outcome.kind === 'rate-limited') throw replyError('authRateLimited');
     if (outcome.kind !== 'success') throw replyError('authFailed');
-    this.opts.logger.info(
-      { event: 'smtp.auth', user: outcome.user.address, client, method: auth.method },
+    logEvent(
+      this.opts.logger,
+      'smtp.auth',
+      { user: outcome.user.address, client, method: auth.method },
       'logged in',
     );
     return outcome.user;
@@ -502,8 +502,11 @@ export class MxServer {
       const found = await this.opts.directory.lookupRecipient(candidate);
       if (found.kind !== 'not-hosted' && found.kind !== 'invalid') return candidate;
     }
-    this.opts.logger.warn(
-      { event: 'smtp.error', hostname: this.opts.hostname },
+    logEventAt(
+      this.opts.logger,
+      'warn',
+      'smtp.error',
+      { hostname: this.opts.hostname },
       'RCPT TO:<Postmaster> refused: no hosted domain for the host name; set smtp.postmaster',
     );
     throw replyError('unknownUser');
@@ -664,10 +667,13 @@ export class MxServer {
       if (violation) throw violation;
       if (err instanceof SmtpReplyError) throw err;
       if ((err as { code?: string }).code === 'client-gone') {
-        this.opts.logger.info({ event: 'smtp.aborted', id }, 'client went away mid-message');
+        logEvent(this.opts.logger, 'smtp.aborted', { id }, 'client went away mid-message');
       } else {
-        this.opts.logger.error(
-          { event: 'smtp.delivery_failed', id, err: (err as Error).message },
+        logEventAt(
+          this.opts.logger,
+          'error',
+          'smtp.delivery_failed',
+          { id, err: (err as Error).message },
           'delivery failed',
         );
       }
@@ -697,9 +703,10 @@ export class MxServer {
         ),
       );
     }
-    this.opts.logger.info(
+    logEvent(
+      this.opts.logger,
+      'smtp.received',
       {
-        event: 'smtp.received',
         id,
         local: local.length,
         queued: queued.length,
@@ -737,7 +744,7 @@ export class MxServer {
         })),
       })
       .catch((err: Error) =>
-        this.opts.logger.error({ event: 'smtp.dsn_failed', err: err.message }, 'DSN failed'),
+        logEventAt(this.opts.logger, 'error', 'smtp.dsn_failed', { err: err.message }, 'DSN failed'),
       );
   }
 

@@ -6,6 +6,8 @@
  * QUIT (many do: Postfix's smtp-source, scanners). Those are the client going away, not a fault of ours:
  * they go to debug, so a busy MX does not write an error line per connection.
  */
+
+import { logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 
 type LogFn = (entry: Record<string, unknown> | string, message?: string, ...args: unknown[]) => void;
@@ -25,7 +27,7 @@ export function smtpServerLogger(
       if (tnx === 'command' || tnx === 'send' || tnx === 'receive') {
         if (!logger.isLevelEnabled('debug')) return;
         const verb = typeof message === 'string' ? message.split(' ')[0] : undefined;
-        logger.debug({ event: 'smtp.protocol', cid: entry.cid, tnx, verb });
+        logEventAt(logger, 'debug', 'smtp.protocol', { cid: entry.cid, tnx, verb });
         return;
       }
       if (tnx === 'error') {
@@ -33,16 +35,22 @@ export function smtpServerLogger(
         const code = typeof err?.code === 'string' ? err.code : undefined;
         const gone = code !== undefined && CLIENT_GONE.has(code);
         if (gone && !logger.isLevelEnabled('debug')) return;
-        logger[gone ? 'debug' : level](
-          { event: 'smtp.connection', cid: entry.cid, tnx, host: entry.host, code },
+        logEventAt(
+          logger,
+          gone ? 'debug' : level,
+          'smtp.connection',
+          { cid: entry.cid, tnx, host: entry.host, code },
           String(err?.message ?? 'socket error'),
         );
         return;
       }
       // Connection events come several times per connection: nothing is built when the level is off.
       if (!logger.isLevelEnabled(level)) return;
-      logger[level](
-        { event: 'smtp.connection', cid: entry.cid, tnx, host: entry.host },
+      logEventAt(
+        logger,
+        level,
+        'smtp.connection',
+        { cid: entry.cid, tnx, host: entry.host },
         String(message ?? '').split('%')[0],
       );
     };

@@ -1,5 +1,3 @@
-import type { Logger } from 'pino';
-
 /**
  * The closed list of structured log events. Every line that records something an operator may search
  * for carries `event: <name>`. Keep docs/log-events.md in step (a test compares them).
@@ -101,14 +99,23 @@ export const LOG_EVENTS = {
 
 export type LogEvent = keyof typeof LOG_EVENTS;
 
-/** Log `event` at `level` with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
-export function logEventAt(
-  logger: Logger,
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal',
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** One level method of a logger: a pino `Logger` has all six, the admin UI's `AdminLogger` four. */
+export type LogMethod = (obj: object, msg?: string) => void;
+
+/**
+ * Log `event` at `level` with `{ event, ...fields }`; `event` cannot be overridden by `fields`. The logger
+ * needs only the method of `level`; an absent logger (a package handed none) logs nothing.
+ */
+export function logEventAt<L extends LogLevel>(
+  logger: { readonly [K in NoInfer<L>]: LogMethod } | undefined,
+  level: L,
   event: LogEvent,
   fields?: object,
   msg?: string,
 ): void {
+  if (logger === undefined) return;
   const entry: Record<string, unknown> = { event, ...fields };
   entry.event = event;
   if (msg === undefined) logger[level](entry);
@@ -116,6 +123,11 @@ export function logEventAt(
 }
 
 /** Log `event` at info level with `{ event, ...fields }`; `event` cannot be overridden by `fields`. */
-export function logEvent(logger: Logger, event: LogEvent, fields?: object, msg?: string): void {
+export function logEvent(
+  logger: { readonly info: LogMethod } | undefined,
+  event: LogEvent,
+  fields?: object,
+  msg?: string,
+): void {
   logEventAt(logger, 'info', event, fields, msg);
 }

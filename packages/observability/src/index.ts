@@ -1,4 +1,11 @@
-export { LOG_EVENTS, type LogEvent, logEvent, logEventAt } from './events.js';
+export {
+  LOG_EVENTS,
+  type LogEvent,
+  type LogLevel,
+  type LogMethod,
+  logEvent,
+  logEventAt,
+} from './events.js';
 export {
   type ChildBindings,
   type CreateLoggerOptions,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, LOG_EVENTS, type LogEvent, logEvent } from '../src/index.js';
+import { createLogger, LOG_EVENTS, type LogEvent, logEvent, logEventAt } from '../src/index.js';
 
 const docPath = new URL('../../../docs/log-events.md', import.meta.url);
 
@@ -57,5 +57,14 @@ describe('log events', () => {
     expect(lines[1]).toMatchObject({ level: 30, event: 'config.loaded' });
     expect(lines[1]).not.toHaveProperty('msg');
     expect(lines[2]).toMatchObject({ event: 'job.run', job: 'expire' });
+  });
+
+  it('logEventAt needs only the method of its level; an absent logger logs nothing', () => {
+    const lines: [object, string | undefined][] = [];
+    const warnOnly = { warn: (obj: object, msg?: string) => lines.push([obj, msg]) };
+    logEventAt(warnOnly, 'warn', 'admin.lockout', { target: 'rose' }, 'locked');
+    logEventAt(undefined, 'error', 'admin.error', { err: new Error('x') });
+    logEvent(undefined, 'admin.signin');
+    expect(lines).toEqual([[{ event: 'admin.lockout', target: 'rose' }, 'locked']]);
   });
 });

@@ -13,6 +13,7 @@ import {
   LineConnection,
   type SessionTransport,
 } from '@delegato/mail-core';
+import { logEvent, logEventAt } from '@delegato/observability';
 import type { AuthenticatedUser } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import { findCommand } from './commands/index.js';
@@ -223,8 +224,10 @@ export class Pop3Session implements Pop3Context {
     this.#user = user;
     this.state = 'TRANSACTION';
     const { count, size } = maildrop.stat();
-    this.log?.info(
-      { event: 'pop3.auth', user: user.id, client: this.remoteAddress, messages: count },
+    logEvent(
+      this.log,
+      'pop3.auth',
+      { user: user.id, client: this.remoteAddress, messages: count },
       'pop3 login',
     );
     this.ok(TEXT.loggedIn(count, size));
@@ -260,7 +263,13 @@ export class Pop3Session implements Pop3Context {
   async #execute(line: Buffer): Promise<void> {
     const parsed = parseCommandLine(line);
     if (parsed.kind === 'http') {
-      this.log?.debug({ event: 'pop3.connection', what: 'http' }, 'pop3 HTTP request on the POP3 port');
+      logEventAt(
+        this.log,
+        'debug',
+        'pop3.connection',
+        { what: 'http' },
+        'pop3 HTTP request on the POP3 port',
+      );
       this.#write(err(null, TEXT.httpRefused));
       this.end();
       return;
@@ -271,8 +280,11 @@ export class Pop3Session implements Pop3Context {
     }
     const spec = findCommand(parsed.keyword);
     // The keyword only, never the arguments: they may be credentials.
-    this.log?.debug(
-      { event: 'pop3.command', command: spec ? parsed.keyword : '(unknown)', state: this.state },
+    logEventAt(
+      this.log,
+      'debug',
+      'pop3.command',
+      { command: spec ? parsed.keyword : '(unknown)', state: this.state },
       'pop3 command',
     );
     try {
@@ -294,23 +306,32 @@ export class Pop3Session implements Pop3Context {
     if (this.#closed) {
       // Nobody to answer; a server-side failure is still worth knowing about.
       if (!isConnectionError(error) && toWire(error).internal) {
-        this.log?.error({ event: 'pop3.error', err: error }, 'pop3 command failed after the client left');
+        logEventAt(
+          this.log,
+          'error',
+          'pop3.error',
+          { err: error },
+          'pop3 command failed after the client left',
+        );
       }
       return;
     }
     if (this.#midResponse) {
       // The client went away mid-response (its business), or the store failed mid-message (ours).
       if (isConnectionError(error))
-        this.log?.debug(
-          { event: 'pop3.connection', what: 'interrupted', err: error },
+        logEventAt(
+          this.log,
+          'debug',
+          'pop3.connection',
+          { what: 'interrupted', err: error },
           'pop3 response interrupted by the client',
         );
-      else this.log?.warn({ event: 'pop3.error', err: error }, 'pop3 response interrupted');
+      else logEventAt(this.log, 'warn', 'pop3.error', { err: error }, 'pop3 response interrupted');
       this.#conn.destroy();
       return;
     }
     const wire = toWire(error);
-    if (wire.internal) this.log?.error({ event: 'pop3.error', err: error }, 'pop3 command failed');
+    if (wire.internal) logEventAt(this.log, 'error', 'pop3.error', { err: error }, 'pop3 command failed');
     this.#write(wire.line);
     if (wire.bad && ++this.#badCommands >= this.services.limits.maxBadCommands) {
       this.#write(err(null, TEXT.tooManyBad));

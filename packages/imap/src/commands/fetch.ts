@@ -9,6 +9,8 @@
  *   non-UID FETCH then ends with `NO [EXPUNGEISSUED]` (RFC 5530 §3), as Dovecot does.
  * - No EXPUNGE is sent during a non-UID FETCH (RFC 9051 §7.5.1); the session holds them.
  */
+
+import { logEventAt } from '@delegato/observability';
 import { type BodyReader, type MessageMeta, StoreError } from '../backend.js';
 import { type Completion, command, type ImapContext } from '../context.js';
 import { badCommand, refused } from '../errors.js';
@@ -404,7 +406,7 @@ async function fetchMessages(
     saving = saving
       .then(() => backend.setBlobAnnotations(userId, view.folder, SUMMARY_ANNOTATION, entries))
       .catch((error: unknown) =>
-        ctx.log?.warn({ event: 'imap.error', err: error }, 'imap summary cache update failed'),
+        logEventAt(ctx.log, 'warn', 'imap.error', { err: error }, 'imap summary cache update failed'),
       );
   };
   const { cache } = ctx.services;

@@ -2,6 +2,8 @@
  * What LOGIN and AUTHENTICATE share: the log line of a failed attempt and the one mapping from a login's
  * outcome (`passwordLogin` / `saslExchange` of `@delegato/sasl`) to IMAP's answer (RFC 9051 §6.2).
  */
+
+import { logEvent } from '@delegato/observability';
 import type { LoginFailure, LoginOutcome } from '@delegato/sasl';
 import type { Completion, ImapContext } from '../context.js';
 import { badCommand, ERRORS } from '../errors.js';
@@ -9,9 +11,10 @@ import { badCommand, ERRORS } from '../errors.js';
 /** Logs a failed attempt: the identity claimed and the client, never the secret. */
 export function logAuthFailure(ctx: ImapContext, what: 'login' | 'authentication') {
   return (f: LoginFailure): void => {
-    ctx.log?.info(
+    logEvent(
+      ctx.log,
+      'imap.auth_failed',
       {
-        event: 'imap.auth_failed',
         user: f.login,
         client: ctx.remoteAddress,
         mechanism: f.mechanism,

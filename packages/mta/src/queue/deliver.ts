@@ -7,6 +7,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { logEventAt } from '@delegato/observability';
 import type { DnsError } from '../dns.js';
 import { srsForward } from '../srs.js';
 import { type DeliveryReply, LOCAL, parseReply } from './delivery-replies.js';
@@ -74,8 +75,11 @@ export class Deliverer {
   spoolOk(job: Job): boolean {
     const ok = existsSync(this.c.o.queue.spoolPath(job.message.spoolFile));
     if (!ok)
-      this.c.o.logger?.error(
-        { event: 'queue.error', id: job.message.id },
+      logEventAt(
+        this.c.o.logger,
+        'error',
+        'queue.error',
+        { id: job.message.id },
         'spool file missing for a queued message',
       );
     return ok;
@@ -83,8 +87,11 @@ export class Deliverer {
 
   /** One address family of `host` could not be looked up; the other's addresses are tried (dns.ts). */
   dnsSkipped(job: Job, host: string, failure: DnsError): void {
-    this.c.o.logger?.warn(
-      { event: 'queue.dns_partial', id: job.message.id, host, code: failure.code, err: failure.message },
+    logEventAt(
+      this.c.o.logger,
+      'warn',
+      'queue.dns_partial',
+      { id: job.message.id, host, code: failure.code, err: failure.message },
       'address lookup failed for one family; trying the other',
     );
   }

@@ -5,6 +5,8 @@
  * fails unexpectedly (a store error) cools its recipients down for one poll interval. When each recipient is
  * due again is the retry schedule's business (settle.ts).
  */
+
+import { logEventAt } from '@delegato/observability';
 import type { StoredMessage } from './outbound-queue.js';
 import type { Job, WorkerContext } from './worker-context.js';
 
@@ -90,7 +92,13 @@ export class Scheduler {
       const until = next ? next.getTime() - this.#c.now().getTime() : wait;
       if (until > 0) wait = Math.min(wait, until);
     } catch (err) {
-      this.#c.o.logger?.error({ event: 'queue.error', err: (err as Error).message }, 'queue pass failed');
+      logEventAt(
+        this.#c.o.logger,
+        'error',
+        'queue.error',
+        { err: (err as Error).message },
+        'queue pass failed',
+      );
     } finally {
       this.#ticking = false;
     }
@@ -141,8 +149,11 @@ export class Scheduler {
       .catch((err) => {
         const until = c.now().getTime() + c.pollMs;
         for (const r of job.recipients) this.#cooldown.set(r.id, until);
-        c.o.logger?.error(
-          { event: 'queue.error', id: job.message.id, err: (err as Error).message },
+        logEventAt(
+          c.o.logger,
+          'error',
+          'queue.error',
+          { id: job.message.id, err: (err as Error).message },
           'delivery failed unexpectedly',
         );
       })

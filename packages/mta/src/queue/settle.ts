@@ -6,6 +6,8 @@
  * Crash safety: a recipient is marked final only after the remote server's 250 (a crash between the 250 and
  * the commit can deliver it twice, which SMTP allows, RFC 5321 §6.1); nothing is removed before the commit.
  */
+
+import { logEvent, logEventAt } from '@delegato/observability';
 import { type DeliveryReply, LOCAL, parseReply } from './delivery-replies.js';
 import type { FinalState, StoredMessage, StoredRecipient } from './outbound-queue.js';
 import type { SmtpClientError, TransactionResult } from './smtp-client.js';
@@ -128,8 +130,11 @@ export class Settler {
       });
     } catch (err) {
       // Kept pending: handed over again by a later pass.
-      o.logger?.error(
-        { event: 'queue.error', id: job.message.id, err: (err as Error).message },
+      logEventAt(
+        o.logger,
+        'error',
+        'queue.error',
+        { id: job.message.id, err: (err as Error).message },
         'outcome hook failed; will retry',
       );
       return;
@@ -157,14 +162,10 @@ export class Settler {
         group.map((x) => x.id),
         { reply: r.text, nextAttemptAt: new Date(at), remoteHost: host },
       );
-    c.o.logger?.info(
-      {
-        event: 'queue.deferred',
-        id: job.message.id,
-        rcpts: rcpts.map((x) => x.address),
-        host,
-        reply: r.text,
-      },
+    logEvent(
+      c.o.logger,
+      'queue.deferred',
+      { id: job.message.id, rcpts: rcpts.map((x) => x.address), host, reply: r.text },
       `deferred: ${rcpts.map((x) => x.address).join(', ')}`,
     );
     const hook = c.o.onOutcome;
@@ -183,8 +184,11 @@ export class Settler {
       });
     } catch (err) {
       // Not marked: the next deferral tries again.
-      c.o.logger?.error(
-        { event: 'queue.error', id: job.message.id, err: (err as Error).message },
+      logEventAt(
+        c.o.logger,
+        'error',
+        'queue.error',
+        { id: job.message.id, err: (err as Error).message },
         'delay hook failed; will retry',
       );
       return;
@@ -223,8 +227,11 @@ export class Settler {
             });
             await c.o.queue.outcomeDone(rcpts.map((x) => x.id));
           } catch (err) {
-            c.o.logger?.error(
-              { event: 'queue.error', id: message.id, err: (err as Error).message },
+            logEventAt(
+              c.o.logger,
+              'error',
+              'queue.error',
+              { id: message.id, err: (err as Error).message },
               'outcome hook failed; will retry',
             );
           }

@@ -2,6 +2,8 @@
  * What USER/PASS and AUTH share: the log line of a failed attempt and the one mapping from a login's
  * outcome (`passwordLogin` / `saslExchange` of `@delegato/sasl`) to POP3's answer (RFC 2449 §8, RFC 3206).
  */
+
+import { logEvent } from '@delegato/observability';
 import type { LoginFailure, LoginOutcome } from '@delegato/sasl';
 import type { Pop3Context } from '../context.js';
 import { pop3Error } from '../replies.js';
@@ -9,9 +11,10 @@ import { pop3Error } from '../replies.js';
 /** Logs a failed attempt: the identity claimed and the client, never the secret. */
 export function logAuthFailure(ctx: Pop3Context, what: 'login' | 'authentication') {
   return (f: LoginFailure): void => {
-    ctx.log?.info(
+    logEvent(
+      ctx.log,
+      'pop3.auth_failed',
       {
-        event: 'pop3.auth_failed',
         user: f.login,
         client: ctx.remoteAddress,
         mechanism: f.mechanism,

@@ -4,6 +4,8 @@
  * so messages another client flagged \Deleted meanwhile are left to that client. Messages retrieved with
  * RETR get \Seen, as IMAP clients then show them.
  */
+
+import { logEventAt } from '@delegato/observability';
 import { command } from '../context.js';
 import { ArgumentError } from '../parser.js';
 import { pop3Error, TEXT } from '../replies.js';
@@ -33,7 +35,13 @@ export const quit = command({
         await backend.storeFlags(userId, INBOX, deleted, 'add', ['\\Deleted']);
         await backend.expunge(userId, INBOX, deleted);
       } catch (error) {
-        ctx.log?.error({ event: 'pop3.error', err: error }, 'pop3 UPDATE: removing deleted messages failed');
+        logEventAt(
+          ctx.log,
+          'error',
+          'pop3.error',
+          { err: error },
+          'pop3 UPDATE: removing deleted messages failed',
+        );
         // RFC 1939 §6: "-ERR some deleted messages not removed"; the session closes after UPDATE anyway.
         throw pop3Error('updateFailed');
       }
@@ -42,7 +50,7 @@ export const quit = command({
     if (seen.length > 0) {
       // Best effort: the client has its messages; a flag not set is no reason to report failure.
       await backend.storeFlags(userId, INBOX, seen, 'add', ['\\Seen']).catch((error: unknown) => {
-        ctx.log?.warn({ event: 'pop3.error', err: error }, 'pop3 UPDATE: setting \\Seen failed');
+        logEventAt(ctx.log, 'warn', 'pop3.error', { err: error }, 'pop3 UPDATE: setting \\Seen failed');
       });
     }
     ctx.ok(`${TEXT.bye} (${deleted.length} messages deleted)`);
