@@ -5,13 +5,16 @@
  *   excluded (test-only);
  * - no source file over 800 lines under packages/*\/src and appliance/src;
  * - packages/imap and packages/pop3 do not import @delegato/mailstore (each protocol declares the storage
- *   interface it needs in its own backend.ts; the appliance wires the mail store in).
+ *   interface it needs in its own backend.ts; the appliance wires the mail store in);
+ * - the repository cites no document outside itself: no `DESIGN.md` and no "the paper" in packages/*\/src,
+ *   appliance/src, docs/ and the package READMEs (what the code relies on is stated in docs/:
+ *   background.md, federation.md's "Measured facts").
  *
  * What breaks a rule today is listed below as a known exception, each with the issue that removes it. The
  * lists only shrink: a new file breaking a rule fails, and so (but for the mail store imports, see there)
  * does a listed file that no longer breaks it (take it off the list).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,8 +40,11 @@ const SIZE_EXCEPTIONS: string[] = [];
  */
 const MAILSTORE_IMPORT_EXCEPTIONS: string[] = [];
 
-/** The `.ts`/`.tsx` files under `dir` (repository-relative paths, `/`-separated), declarations excluded. */
-function sources(dir: string): string[] {
+/**
+ * The files under `dir` whose names match `ext` (default: `.ts`/`.tsx`, declarations excluded), as
+ * repository-relative `/`-separated paths.
+ */
+function sources(dir: string, ext = /(?<!\.d)\.tsx?$/): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     let entries: import('node:fs').Dirent[];
@@ -50,8 +56,7 @@ function sources(dir: string): string[] {
     for (const e of entries) {
       const path = join(d, e.name);
       if (e.isDirectory()) walk(path);
-      else if (/\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts'))
-        out.push(relative(ROOT, path).split('\\').join('/'));
+      else if (ext.test(e.name)) out.push(relative(ROOT, path).split('\\').join('/'));
     }
   };
   walk(join(ROOT, dir));
@@ -69,6 +74,9 @@ function against(breaking: string[], exceptions: string[]) {
     listedButFixed: exceptions.filter((f) => !breaking.includes(f)),
   };
 }
+
+/** A citation of a document outside the repository. */
+const OUTSIDE_CITATION = /DESIGN\.md|\bthe paper\b|\bpaper fig\./i;
 
 describe('architecture rules', () => {
   it('packages read no process.env (the appliance passes configuration in)', () => {
@@ -92,5 +100,21 @@ describe('architecture rules', () => {
       .filter((f) => f.startsWith('packages/imap/') || f.startsWith('packages/pop3/'))
       .filter((f) => imports.test(read(f)));
     expect(against(breaking, MAILSTORE_IMPORT_EXCEPTIONS).notListed).toEqual([]);
+  });
+
+  it('the repository cites no document outside itself (DESIGN.md, "the paper")', () => {
+    const scanned = [
+      ...packageSources,
+      ...sources('appliance/src'),
+      ...sources('docs', /\.md$/),
+      ...packages.map((p) => `packages/${p}/README.md`).filter((f) => existsSync(join(ROOT, f))),
+    ];
+    expect(scanned.length).toBeGreaterThan(100);
+    const citing = scanned.flatMap((f) =>
+      read(f)
+        .split('\n')
+        .flatMap((text, i) => (OUTSIDE_CITATION.test(text) ? [`${f}:${i + 1}: ${text.trim()}`] : [])),
+    );
+    expect(citing).toEqual([]);
   });
 });

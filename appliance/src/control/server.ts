@@ -1,6 +1,7 @@
 /**
  * The appliance side of the control socket: the CLI's directory commands run here, on the directory
- * this process owns (the Turso file is locked by its owner; DESIGN.md).
+ * this process owns (a Turso database file is locked by the process that opens it: a second one gets "File
+ * is locked by another process"; docs/federation.md, "Measured facts").
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -13,7 +13,7 @@ async function asAlice() {
 }
 
 describe('local mailboxes', () => {
-  it('has the "add user" form of the paper, with exact labels', async () => {
+  it('has the "add user" form of docs/background.md, with exact labels', async () => {
     w = await world();
     const b = await asAlice();
     const page = await b.get('/d/a.example/mailboxes/new');

@@ -3,7 +3,7 @@
  *
  * We spawn the `tursodb` binary of the `turso` package's platform dependency ourselves, never the `turso`
  * wrapper: the wrapper runs tursodb with spawnSync, and signalling the wrapper orphans tursodb, which keeps
- * the port and the database file lock (DESIGN.md). Measured on tursodb 0.6.0:
+ * the port and the database file lock (docs/federation.md, "Measured facts"). Measured on tursodb 0.6.0:
  *
  * - `tursodb --sync-server 127.0.0.1:<port> <file>` prints nothing when ready and has no health path (every
  *   GET answers 404); a Hrana `SELECT 1` on `POST /v2/pipeline` tells that it serves (0.1-0.2 s after the

@@ -252,7 +252,7 @@ export class MxServer {
       socketTimeout: this.limits.idleTimeoutMs,
       closeTimeout: 5_000,
       // AUTH is optional even on submission: internal clients, and anyone writing to hosted domains, may
-      // send without it (the paper's anti-relay table); relaying elsewhere needs it (policy.ts).
+      // send without it (the anti-relay rules of docs/background.md); relaying elsewhere needs it (policy.ts).
       authOptional: true,
       secure: Boolean(opts.implicitTls),
       allowInsecureAuth: false,

@@ -1,8 +1,9 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /**
- * On-line help (the paper: "an extensive on-line help accessible from each interface page"), written for
- * domain administrators who are not technicians. Every page links to the topic about it.
+ * On-line help, reachable from every page of the interface (docs/background.md, "The client set-up sheet and
+ * on-line help"), written for domain administrators who are not technicians. Every page links to the topic
+ * about it.
  */
 import type { Child, FC } from 'hono/jsx';
 

@@ -1,6 +1,9 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** Local mailboxes: the list, the "add user" form (paper fig. 2), one mailbox with its addresses (fig. 3). */
+/**
+ * Local mailboxes: the list, the "add user" form, one mailbox with its official address and aliases
+ * (docs/background.md, "The add-user form").
+ */
 import type { AliasView, MailboxView } from '@delegato/directory';
 import type { FC } from 'hono/jsx';
 import { type FieldErrors, type FormValues, one } from '../forms.js';

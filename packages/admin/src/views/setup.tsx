@@ -1,9 +1,9 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /**
- * The client set-up sheet (paper fig. 4): everything a user needs to set up a mail program, on one A4
- * page. Server names are the domain's own (`imap.<domain>`...), so the sheet stays right when the
- * domain moves to another region.
+ * The client set-up sheet (docs/background.md, "The client set-up sheet and on-line help"): everything a
+ * user needs to set up a mail program, on one A4 page. Server names are the domain's own
+ * (`imap.<domain>`...), so the sheet stays right when the domain moves to another region.
  */
 import type { FC } from 'hono/jsx';
 import type { MailPorts, ServerNames } from '../env.js';
