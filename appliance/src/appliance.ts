@@ -28,6 +28,7 @@ import {
   replicationState,
   writerRoutes,
 } from './services/federation-directory.js';
+import { federationLoginProxy, startFederationProxy } from './services/federation-proxy.js';
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
@@ -227,12 +228,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     listeners.push({ name: 'submission', host: config.listen, port: submission.starttls.address.port });
     listeners.push({ name: 'submissions', host: config.listen, port: submission.implicit.address.port });
 
-    const imap = await startImap({ config, directory, store: openStore, tls, logger, rateLimiter });
+    // IMAP and POP3 logins of mailboxes homed in another region continue there (decision 0010).
+    const proxy = federationLoginProxy({ config, tls: regionTls, directory, logger });
+    const imap = await startImap({ config, directory, store: openStore, tls, logger, rateLimiter, proxy });
     stack.push(() => imap.close());
     listeners.push({ name: 'imap', host: config.listen, port: imap.plain.address.port });
     listeners.push({ name: 'imaps', host: config.listen, port: imap.implicit.address.port });
 
-    const pop3 = await startPop3({ config, directory, store: openStore, tls, logger, rateLimiter });
+    const pop3 = await startPop3({ config, directory, store: openStore, tls, logger, rateLimiter, proxy });
     stack.push(() => pop3.close());
     listeners.push({ name: 'pop3', host: config.listen, port: pop3.plain.address.port });
     listeners.push({ name: 'pop3s', host: config.listen, port: pop3.implicit.address.port });
@@ -308,6 +311,19 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     if (federationSmtp) {
       stack.push(() => federationSmtp.close());
       listeners.push({ name: 'federation', host: config.listen, port: federationSmtp.address.port });
+    }
+
+    const federationProxy = await startFederationProxy({
+      config,
+      tls: regionTls,
+      directory,
+      imap: imap.server,
+      pop3: pop3.server,
+      logger,
+    });
+    if (federationProxy) {
+      stack.push(() => federationProxy.close());
+      listeners.push({ name: 'proxy', host: config.listen, port: federationProxy.address.port });
     }
 
     if (federation) {

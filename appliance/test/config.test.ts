@@ -42,6 +42,7 @@ const DEFAULT_PORTS = {
   admin: 8443,
   web: 8444,
   federation: 2466,
+  proxy: 2468,
   sync: 2467,
 };
 

@@ -59,6 +59,9 @@ function isServerList(value: string): boolean {
 /** The default `port.federation`, and the port of a `federation.peers` entry that names none. */
 export const FEDERATION_PORT = 2466;
 
+/** The default `port.proxy`, and the proxy port of a `federation.peers` entry that names none. */
+export const PROXY_PORT = 2468;
+
 const REGION_ID = /^[a-z0-9-]{1,32}$/;
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i;
 
@@ -116,6 +119,7 @@ const federationPeer = z
       .string()
       .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), 'Expected a host name or an IP address'),
     port: z.int().min(1).max(65535).default(FEDERATION_PORT),
+    proxyPort: z.int().min(1).max(65535).optional(),
   })
   .strict();
 
@@ -179,6 +183,10 @@ export const configSchema = z
         federation: port(
           FEDERATION_PORT,
           'mail between regions: SMTP over implicit TLS with federation client certificates (decision 0008), opened only where this region has its federation certificate',
+        ),
+        proxy: port(
+          PROXY_PORT,
+          'the IMAP/POP3 proxy channel between regions: a login in another region for a mailbox homed here continues here, over implicit TLS with federation client certificates (decision 0010); opened only where this region has its federation certificate',
         ),
         sync: port(
           2467,
@@ -430,7 +438,7 @@ export const configSchema = z
           })
           .default([])
           .describe(
-            "How to reach the other regions' federation SMTP listeners (their port.federation) for mail to domains homed there: region=host[:port] pairs separated by commas in the environment (central=127.0.2.1:2466,south=[::1]:2466); in the region file a YAML list of {region, host, port} or a map region: host[:port]. The port defaults to 2466. An entry for this region itself is ignored, so every region may carry the same list; mail for a region not listed stays queued (451 4.4.4 No route).",
+            "How to reach the other regions' federation SMTP listeners (their port.federation) for mail to domains homed there: region=host[:port] pairs separated by commas in the environment (central=127.0.2.1:2466,south=[::1]:2466); in the region file a YAML list of {region, host, port} or a map region: host[:port]. The port defaults to 2466. An entry may also name proxyPort, the region's port.proxy for IMAP and POP3 sessions of mailboxes homed there (decision 0010; default: this region's port.proxy). An entry for this region itself is ignored, so every region may carry the same list; mail for a region not listed stays queued (451 4.4.4 No route).",
           )
           .register(settingTypes, { type: 'peer list' }),
       })

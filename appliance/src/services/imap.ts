@@ -1,6 +1,7 @@
 /** The IMAP listeners: `port.imap` (STARTTLS, LOGINDISABLED before TLS) and `port.imaps` (implicit TLS). */
 import type { Directory } from '@delegato/directory';
 import { type ImapBackend, ImapServer, type StoreErrorCode } from '@delegato/imap';
+import type { LoginProxy } from '@delegato/mail-core';
 import type { MailStore, StoreErrorCode as MailStoreErrorCode } from '@delegato/mailstore';
 import type { Logger } from '@delegato/observability';
 import { type LoginRateLimiter, supportedMechanisms } from '@delegato/sasl';
@@ -14,6 +15,8 @@ export async function startImap(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   rateLimiter: LoginRateLimiter;
+  /** Logins of mailboxes homed in another region continue there (decision 0010). */
+  proxy?: LoginProxy | undefined;
 }) {
   const { config } = opts;
   const server = new ImapServer({
@@ -23,6 +26,7 @@ export async function startImap(opts: {
     credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
     logger: opts.logger.child({ proto: 'imap' }),
     // APPEND takes what the MTA would accept (smtp.maxMessageBytes).
     limits: { maxLiteralSize: config.smtp.maxMessageBytes },

@@ -1,5 +1,6 @@
 /** The POP3 listeners: `port.pop3` (STLS, RFC 2595) and `port.pop3s` (implicit TLS, RFC 8314). */
 import type { Directory } from '@delegato/directory';
+import type { LoginProxy } from '@delegato/mail-core';
 import type { MailStore } from '@delegato/mailstore';
 import type { Logger } from '@delegato/observability';
 import { MaildropLocks, type Pop3Backend, Pop3Server } from '@delegato/pop3';
@@ -14,6 +15,8 @@ export async function startPop3(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   rateLimiter: LoginRateLimiter;
+  /** Logins of mailboxes homed in another region continue there (decision 0010). */
+  proxy?: LoginProxy | undefined;
 }) {
   const { config } = opts;
   // One lock table for both listeners: a maildrop is [IN-USE] whichever port the other session used.
@@ -25,6 +28,7 @@ export async function startPop3(opts: {
     credentials: directoryCredentials(opts.directory, opts.rateLimiter),
     mechanisms: supportedMechanisms({ cramMd5: config.directory.cramMd5, scram: true }),
     rateLimiter: opts.rateLimiter,
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
     locks,
     logger: opts.logger.child({ proto: 'pop3' }),
   });

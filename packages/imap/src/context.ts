@@ -3,6 +3,8 @@
  * Commands depend on this file, never on the session class.
  */
 
+import type { Socket } from 'node:net';
+import type { LoginProxy } from '@delegato/mail-core';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { ImapBackend } from './backend.js';
@@ -38,6 +40,8 @@ export interface ImapServices {
   recent: RecentTracker;
   /** The server's name in ID responses. */
   implementation: string;
+  /** Sessions of mailboxes homed in another region go there after login (decision 0010). */
+  proxy?: LoginProxy | undefined;
 }
 
 /** A tagged OK's optional response code and text. */
@@ -99,6 +103,8 @@ export interface ImapContext {
   readLine(maxLength: number): Promise<string | null>;
   /** Authenticated: enters the authenticated state and starts receiving the user's store events. */
   login(user: AuthenticatedUser): Promise<void>;
+  /** Gives the connection to the proxy: the session reads no more and ends when the socket closes. */
+  handOver(): Socket;
   /**
    * Sets the selected mailbox: a view (entering the selected state; events for its folder go to it from
    * now on, it buffers them until loaded) or null (back to authenticated). Replacing a selected mailbox

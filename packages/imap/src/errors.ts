@@ -77,6 +77,9 @@ export const ERRORS = {
   authFailed: () => refused('AUTHENTICATIONFAILED', 'Authentication failed.'),
   authAborted: () => badCommand('Authentication aborted by client.'),
   loginDelay: () => refused('UNAVAILABLE', 'Too many failed logins, try again later.'),
+  /** The mailbox's home region (decision 0010) could not be reached: not a failed login (RFC 5530). */
+  homeUnavailable: () =>
+    refused('UNAVAILABLE', "The mailbox's home region cannot be reached, try again later."),
   readOnly: () => refused('CANNOT', 'Mailbox is read-only.'),
   internal: () => refused('SERVERBUG', 'Internal error occurred. Refer to server log for more information.'),
 } as const;

@@ -3,8 +3,9 @@
  * listeners over one set of services. Protocol only: storage is the `ImapBackend` (backend.ts) it is given,
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { type SessionListener, SessionServer } from '@delegato/mail-core';
-import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
+import type { Socket } from 'node:net';
+import { type LoginProxy, type SessionListener, SessionServer } from '@delegato/mail-core';
+import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { ImapBackend } from './backend.js';
 import type { ImapServices } from './context.js';
@@ -36,6 +37,11 @@ export interface ImapServerOptions {
   logger?: Logger;
   /** The name in the greeting and in ID responses. Default "Delegato". */
   implementation?: string;
+  /**
+   * Sessions of mailboxes homed in another region become a byte pipe to that region after login
+   * (decision 0010). Absent: every mailbox is served here.
+   */
+  proxy?: LoginProxy;
 }
 
 /** An IMAP or IMAPS listener: `close()` stops accepting and cuts its connections. */
@@ -61,6 +67,7 @@ export class ImapServer extends SessionServer<ImapSession> {
       summaries: new SummaryCache(limits.summaryCacheBytes),
       recent: new RecentTracker(),
       implementation: opts.implementation ?? 'Delegato',
+      proxy: opts.proxy,
     };
     super({
       protocols: { plain: 'imap', implicitTls: 'imaps' },
@@ -77,6 +84,18 @@ export class ImapServer extends SessionServer<ImapSession> {
           .catch(() => undefined)
           .finally(() => s.end());
       },
+    });
+  }
+
+  /**
+   * Serves a connection a proxy region opened for `user`, authenticated there (the federation proxy
+   * listener, decision 0010), as a session of this server that starts logged in.
+   */
+  serveAuthenticated(socket: Socket, user: AuthenticatedUser, onClose?: () => void): ImapSession {
+    return this.adopt(socket, {
+      proto: 'imap-proxied',
+      start: (session) => session.startAuthenticated(user),
+      ...(onClose ? { onClose } : {}),
     });
   }
 }

@@ -4,6 +4,7 @@
  * untagged responses, mailbox updates (RFC 9051 §7.5.1, IDLE RFC 2177), and the transport (STARTTLS,
  * back-pressure, timeouts). Commands are executed strictly one after the other, in the order received.
  */
+import type { Socket } from 'node:net';
 import {
   ConnectionClosedError,
   isConnectionError,
@@ -129,6 +130,41 @@ export class ImapSession implements ImapContext {
       line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.services.implementation} ready.`),
     );
     void this.#conn.serve(() => this.#step());
+  }
+
+  /**
+   * Serves a connection a proxy region opened for `user`, already authenticated there (decision 0010):
+   * the session logs in, greets with `* PREAUTH` and its capabilities (RFC 9051 §7.1.4), and serves as
+   * after a LOGIN. When the mailbox cannot be opened: `* BYE`, and the connection ends.
+   */
+  startAuthenticated(user: AuthenticatedUser): void {
+    this.#conn.attach();
+    void (async () => {
+      try {
+        await this.login(user);
+      } catch {
+        this.#write(line('* BYE [UNAVAILABLE] Mailbox unavailable.'));
+        this.#conn.end();
+        return;
+      }
+      if (this.#closed) return;
+      this.#write(
+        line(`* PREAUTH [CAPABILITY ${this.capabilities().join(' ')}] Logged in as ${user.address}`),
+      );
+      await this.#conn.serve(() => this.#step());
+    })();
+  }
+
+  /**
+   * Gives the connection to the proxy (decision 0010): the session stops reading it (its 'data' and
+   * 'timeout' listeners leave the socket) and ends when the socket closes.
+   */
+  handOver(): Socket {
+    const socket = this.#conn.socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
+    socket.setTimeout(0);
+    return socket;
   }
 
   /** Cuts the connection (server shutdown), with a BYE (RFC 9051 §7.1.5). */

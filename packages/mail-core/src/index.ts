@@ -8,6 +8,12 @@ export {
   listenForSessions,
   type SessionListener,
 } from './listener.js';
+export {
+  type LoginProxy,
+  type ProxiedUser,
+  type ProxyChannel,
+  pipeSessions,
+} from './login-proxy.js';
 export { OpenSessions } from './open-sessions.js';
 export { isLocalConnection, normalizeAddress } from './peer-address.js';
 export {

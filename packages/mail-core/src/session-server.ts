@@ -6,6 +6,8 @@
  * and services; what differs is given as options: how a session is made, which user it serves, how the
  * protocol ends a session it did not choose to end.
  */
+import type { Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ListenedSession, SessionListener } from './listener.js';
 import { OpenSessions } from './open-sessions.js';
@@ -32,9 +34,17 @@ export class SessionServer<S extends ListenedSession> {
   readonly #listeners: ProtocolListeners<S>;
   readonly #open: OpenSessions<S>;
   readonly #handshakeTimeoutMs: number;
+  readonly #create: SessionServerOptions<S>['createSession'];
+  readonly #logger: Logger | undefined;
+  #secureContext: SecureContext | undefined;
+  readonly #tls: { key: string; cert: string };
+  readonly #adopted = new Set<S>();
 
   constructor(o: SessionServerOptions<S>) {
     this.#handshakeTimeoutMs = o.tlsHandshakeTimeoutMs;
+    this.#create = o.createSession;
+    this.#logger = o.logger;
+    this.#tls = o.tls;
     this.#open = new OpenSessions<S>(o.userOf, o.endSession);
     this.#listeners = new ProtocolListeners<S>({
       protocols: o.protocols,
@@ -54,6 +64,33 @@ export class SessionServer<S extends ListenedSession> {
     });
   }
 
+  /**
+   * Serves a connection accepted elsewhere (the federation proxy listener, decision 0010) as a session of
+   * this server, tracked like the others (`endSessionsOf`, `close`): `start` begins it in place of
+   * `ListenedSession.start` (e.g. already authenticated). The socket is secure (TLS) already.
+   */
+  adopt(socket: Socket, opts: { proto: string; start: (session: S) => void; onClose?: () => void }): S {
+    this.#secureContext ??= createSecureContext(this.#tls);
+    const session = this.#open.add(
+      (onClose) =>
+        this.#create({
+          socket,
+          tls: true,
+          secureContext: this.#secureContext as SecureContext,
+          trustLocalConnections: false,
+          log: this.#logger?.child({ proto: opts.proto, remote: socket.remoteAddress }),
+          onClose: () => {
+            this.#adopted.delete(session);
+            onClose();
+          },
+        }),
+      opts.onClose,
+    );
+    this.#adopted.add(session);
+    opts.start(session);
+    return session;
+  }
+
   /** The user ids of the logged-in sessions. */
   users(): Set<string> {
     return this.#open.users();
@@ -69,6 +106,7 @@ export class SessionServer<S extends ListenedSession> {
 
   /** Closes every listener and cuts every connection. */
   async close(): Promise<void> {
+    for (const s of this.#adopted) s.destroy();
     await this.#listeners.closeAll();
   }
 }

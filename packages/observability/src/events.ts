@@ -64,6 +64,18 @@ export const LOG_EVENTS = {
     'A peer region sent a recipient whose domain is not homed in this region on the federation channel; refused with 550 5.7.1 (peer region, recipient, its home region).',
   'federation.smtp_disabled':
     'The federation SMTP listener was not opened: this region has no federation certificate (run delegato federation init or join); mail for other regions stays queued.',
+  'federation.proxy_login':
+    'An IMAP or POP3 login for a mailbox homed in another region was passed on to its home region over the federation proxy channel (protocol, user, home region, client address).',
+  'federation.proxy_end':
+    'A proxied IMAP or POP3 session ended (protocol, user, home region, bytes each way).',
+  'federation.proxy_unavailable':
+    'The home region of a mailbox could not be reached or refused a proxied session; the client got NO [UNAVAILABLE] or -ERR [SYS/TEMP] (protocol, user, home region, error).',
+  'federation.proxy_accepted':
+    'At the home region: a proxy region opened an IMAP or POP3 session for a mailbox homed here on port.proxy (peer region, protocol, user, client address).',
+  'federation.proxy_refused':
+    'At the home region: the proxy listener (port.proxy) refused a connection: no or untrusted client certificate, a certificate naming no region, a malformed request line, or a mailbox not homed here or not allowed to log in (peer, reason).',
+  'federation.proxy_disabled':
+    'The proxy listener was not opened and logins are not proxied: this region has no federation certificate (run delegato federation init or join).',
   'appliance.stop_failed': 'A shutdown step failed (error); the remaining steps still run.',
   'listener.error': 'A network listener reported an error (protocol, error).',
   'tls.handshake_failed':

@@ -2,6 +2,8 @@
  * What a command handler sees of its session (`Pop3Context`) and the shape of a command (`CommandSpec`).
  * Commands depend on this file only, never on the session class.
  */
+import type { Socket } from 'node:net';
+import type { LoginProxy } from '@delegato/mail-core';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend } from './backend.js';
@@ -26,6 +28,8 @@ export interface Pop3Services {
   limits: Pop3Limits;
   /** The IMPLEMENTATION capability's text (RFC 2449 §6.9). */
   implementation: string;
+  /** Sessions of mailboxes homed in another region go there after login (decision 0010). */
+  proxy?: LoginProxy | undefined;
 }
 
 export interface Pop3Context {
@@ -59,6 +63,8 @@ export interface Pop3Context {
    * and answers +OK.
    */
   login(user: AuthenticatedUser): Promise<void>;
+  /** Gives the connection to the proxy: the session reads no more and ends when the socket closes. */
+  handOver(): Socket;
   /** STLS: answers +OK, drops pipelined input, runs the TLS handshake. */
   startTls(): Promise<void>;
   /** QUIT in TRANSACTION: enters UPDATE (no other command is read afterwards). */

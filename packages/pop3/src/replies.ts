@@ -71,6 +71,12 @@ export const ERRORS = {
   /** RFC 1939 §6: the UPDATE state could not remove every message marked as deleted. */
   updateFailed: e('temporary', RESP_CODES.sysTemp, 'Some deleted messages not removed'),
   internal: e('temporary', RESP_CODES.sysTemp, 'Internal server error, try again later'),
+  /** The mailbox's home region (decision 0010) could not be reached: the login is not a failed one. */
+  homeUnavailable: e(
+    'temporary',
+    RESP_CODES.sysTemp,
+    "The mailbox's home region cannot be reached, try again later",
+  ),
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

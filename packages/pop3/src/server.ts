@@ -3,8 +3,9 @@
  * over one set of services. Protocol only: storage is the `Pop3Backend` (backend.ts) it is given, credentials
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
-import { type SessionListener, SessionServer } from '@delegato/mail-core';
-import type { CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
+import type { Socket } from 'node:net';
+import { type LoginProxy, type SessionListener, SessionServer } from '@delegato/mail-core';
+import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
 import { type Pop3Limits, resolveLimits } from './limits.js';
@@ -35,6 +36,11 @@ export interface Pop3ServerOptions {
   locks?: MaildropLocks;
   /** The IMPLEMENTATION capability's text (RFC 2449 §6.9). Default "Delegato". */
   implementation?: string;
+  /**
+   * Sessions of mailboxes homed in another region become a byte pipe to that region after login
+   * (decision 0010). Absent: every mailbox is served here.
+   */
+  proxy?: LoginProxy;
 }
 
 /** A POP3 or POP3S listener: `close()` stops accepting and cuts its connections (nothing is deleted: no UPDATE). */
@@ -57,6 +63,7 @@ export class Pop3Server extends SessionServer<Pop3Session> {
       locks: opts.locks ?? new MaildropLocks(),
       limits: resolveLimits(opts.limits),
       implementation: opts.implementation ?? 'Delegato',
+      proxy: opts.proxy,
     };
     super({
       protocols: { plain: 'pop3', implicitTls: 'pop3s' },
@@ -70,6 +77,18 @@ export class Pop3Server extends SessionServer<Pop3Session> {
       // UPDATE, so nothing is deleted.
       userOf: (s) => (s.state === 'TRANSACTION' ? s.user.id : null),
       endSession: (s) => s.end(),
+    });
+  }
+
+  /**
+   * Serves a connection a proxy region opened for `user`, authenticated there (the federation proxy
+   * listener, decision 0010), as a session of this server that starts logged in.
+   */
+  serveAuthenticated(socket: Socket, user: AuthenticatedUser, onClose?: () => void): Pop3Session {
+    return this.adopt(socket, {
+      proto: 'pop3-proxied',
+      start: (session) => session.startAuthenticated(user),
+      ...(onClose ? { onClose } : {}),
     });
   }
 }

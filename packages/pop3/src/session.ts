@@ -7,6 +7,7 @@
  * Nothing touches the store outside QUIT's UPDATE state: an abrupt disconnect or an autologout
  * (RFC 1939 §3) deletes nothing and leaves every flag as it was.
  */
+import type { Socket } from 'node:net';
 import {
   ConnectionClosedError,
   isConnectionError,
@@ -104,6 +105,39 @@ export class Pop3Session implements Pop3Context {
     this.#conn.attach();
     this.#write(ok(TEXT.greeting(this.services.hostname)));
     void this.#conn.serve(() => this.#step());
+  }
+
+  /**
+   * Serves a connection a proxy region opened for `user`, already authenticated there (decision 0010):
+   * the session opens the maildrop and answers `+OK` as after PASS (the proxy passes that line on to its
+   * client), or `-ERR` ([IN-USE], [SYS/TEMP]) and the connection ends.
+   */
+  startAuthenticated(user: AuthenticatedUser): void {
+    this.#conn.attach();
+    void (async () => {
+      try {
+        await this.login(user);
+      } catch (error) {
+        const e = error instanceof Pop3Error ? error : pop3Error('homeUnavailable');
+        this.#write(err(e.code, e.message));
+        this.#conn.end();
+        return;
+      }
+      if (this.#closed) return;
+      await this.#conn.serve(() => this.#step());
+    })();
+  }
+
+  /**
+   * Gives the connection to the proxy (decision 0010): the session stops reading it (its 'data' and
+   * 'timeout' listeners leave the socket) and ends when the socket closes.
+   */
+  handOver(): Socket {
+    const socket = this.#conn.socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
+    socket.setTimeout(0);
+    return socket;
   }
 
   /** Cuts the connection (server shutdown). Like any abrupt disconnect, nothing is deleted. */

@@ -10,7 +10,17 @@ export function tempDir(prefix = 'delegato-'): { path: string; remove: () => voi
 
 /** Environment that puts every listener on a system-chosen port. */
 export const ALL_PORTS_ZERO: Record<string, string> = Object.fromEntries(
-  ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'ADMIN', 'WEB', 'FEDERATION'].map(
-    (p) => [`DELEGATO_PORT_${p}`, '0'],
-  ),
+  [
+    'SMTP',
+    'SUBMISSION',
+    'SUBMISSIONS',
+    'IMAP',
+    'IMAPS',
+    'POP3',
+    'POP3S',
+    'ADMIN',
+    'WEB',
+    'FEDERATION',
+    'PROXY',
+  ].map((p) => [`DELEGATO_PORT_${p}`, '0']),
 );

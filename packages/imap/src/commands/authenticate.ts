@@ -17,7 +17,8 @@ import { PLAINTEXT_MECHANISMS } from '../capabilities.js';
 import { command } from '../context.js';
 import { badCommand, ERRORS, refused } from '../errors.js';
 import { ArgReader } from '../parser/args.js';
-import { completeLogin, logAuthFailure } from './login-outcome.js';
+import { logAuthFailure } from './login-outcome.js';
+import { finishLogin } from './proxy-login.js';
 
 /** RFC 4422 §3.1: SASL mechanism names are 1..20 of A-Z 0-9 - _. */
 const MECHANISM_NAME = /^[A-Za-z0-9_-]{1,20}$/;
@@ -64,6 +65,6 @@ export const authenticate = command({
         return response === null ? null : response.trim();
       },
     });
-    return completeLogin(ctx, outcome);
+    return finishLogin(ctx, outcome);
   },
 });

@@ -7,7 +7,8 @@ import { passwordLogin } from '@delegato/sasl';
 import { command } from '../context.js';
 import { ERRORS } from '../errors.js';
 import { ArgReader } from '../parser/args.js';
-import { completeLogin, logAuthFailure } from './login-outcome.js';
+import { logAuthFailure } from './login-outcome.js';
+import { finishLogin } from './proxy-login.js';
 
 export const login = command({
   name: 'LOGIN',
@@ -31,6 +32,6 @@ export const login = command({
       address: ctx.remoteAddress,
       onFailure: logAuthFailure(ctx, 'login'),
     });
-    return completeLogin(ctx, outcome);
+    return finishLogin(ctx, outcome);
   },
 });

@@ -15,7 +15,8 @@ import { decodeBase64Strict, parseMechanismName, type SaslMechanismName, saslExc
 import { command, type Pop3Context } from '../context.js';
 import { ArgumentError } from '../parser.js';
 import { pop3Error, TEXT } from '../replies.js';
-import { completeLogin, logAuthFailure } from './login-outcome.js';
+import { logAuthFailure } from './login-outcome.js';
+import { finishLogin } from './proxy-login.js';
 
 /** Mechanisms that send the password itself. */
 const PLAINTEXT_MECHANISMS: ReadonlySet<SaslMechanismName> = new Set(['PLAIN', 'LOGIN']);
@@ -72,6 +73,6 @@ export const auth = command<AuthArgs>({
         return ctx.readContinuation();
       },
     });
-    await completeLogin(ctx, outcome);
+    await finishLogin(ctx, outcome);
   },
 });

@@ -3,7 +3,8 @@ import { passwordLogin } from '@delegato/sasl';
 import { command } from '../context.js';
 import { ArgumentError } from '../parser.js';
 import { pop3Error } from '../replies.js';
-import { completeLogin, logAuthFailure } from './login-outcome.js';
+import { logAuthFailure } from './login-outcome.js';
+import { finishLogin } from './proxy-login.js';
 
 export const pass = command({
   name: 'PASS',
@@ -29,6 +30,6 @@ export const pass = command({
       address: ctx.remoteAddress,
       onFailure: logAuthFailure(ctx, 'login'),
     });
-    await completeLogin(ctx, outcome);
+    await finishLogin(ctx, outcome);
   },
 });

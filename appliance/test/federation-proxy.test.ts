@@ -1,0 +1,276 @@
+/**
+ * IMAP and POP3 sessions of mailboxes homed in another region (issue 14, item 4; decision 0010): two real
+ * appliances in this process, north and south, on loopback with the federation PKI of pki.ts. Each region's
+ * own directory knows south.example (north: homed in region south, with Sam's mailbox and password; south:
+ * its own domain), as in federation-smtp.test.ts.
+ *
+ * - Sam logs in at north (the wrong region): IMAP (imapflow) sees south's INBOX, and an APPEND at north lands
+ *   in south's store; POP3 (raw lines) lists south's maildrop.
+ * - south's proxy port refuses a client without a federation certificate, and a mailbox not homed there.
+ * - south down: the login at north answers NO [UNAVAILABLE] / -ERR [SYS/TEMP], not a failed login.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import {
+  createFederationCa,
+  freeLoopbackPort,
+  installRegionBundle,
+  issueRegionBundle,
+  loadRegionTls,
+  type RegionTls,
+} from '@delegato/federation';
+import { createLogger } from '@delegato/observability';
+import { LineClient, tempDir } from '@delegato/testkit';
+import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { Config } from '../src/config/schema.js';
+import { TEST_OPERATOR, testConfig } from './appliance-support.js';
+
+const OP = TEST_OPERATOR;
+const SAM = 'sam.south@south.example';
+const SAM_PASSWORD = 'South-Pass-4242';
+
+const dir = tempDir('delegato-fedproxy-');
+const northData = join(dir.path, 'north');
+const southData = join(dir.path, 'south');
+let north: RunningAppliance;
+let south: RunningAppliance | undefined;
+let northTls: RegionTls;
+let southProxyPort = 0;
+let samId = '';
+const northLog: Array<Record<string, unknown>> = [];
+const southLog: Array<Record<string, unknown>> = [];
+
+function start(config: Config, log: Array<Record<string, unknown>>): Promise<RunningAppliance> {
+  const out = new PassThrough();
+  out.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line.trim()) log.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return startAppliance(config, {
+    out: new PassThrough(),
+    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
+    logger: createLogger({ level: 'info', destination: out }),
+  });
+}
+
+function listener(app: RunningAppliance, name: string): number {
+  const l = app.listeners.find((x) => x.name === name);
+  if (!l) throw new Error(`no ${name} listener (have: ${app.listeners.map((x) => x.name).join(', ')})`);
+  return l.port;
+}
+
+function message(subject: string): string {
+  return `From: <someone@example.org>\r\nTo: <${SAM}>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\n\r\nHello Sam\r\n`;
+}
+
+async function inboxCount(app: RunningAppliance, userId: string): Promise<number> {
+  return (await app.store.snapshot(userId, 'INBOX')).messages.length;
+}
+
+beforeAll(async () => {
+  mkdirSync(northData, { recursive: true });
+  mkdirSync(southData, { recursive: true });
+  const federationKey = randomBytes(32);
+  await createFederationCa(northData);
+  await installRegionBundle(
+    northData,
+    await issueRegionBundle(northData, { region: 'north', hosts: ['127.0.0.1'], federationKey }),
+  );
+  await installRegionBundle(
+    southData,
+    await issueRegionBundle(northData, { region: 'south', hosts: ['127.0.0.1'], federationKey }),
+  );
+  northTls = await loadRegionTls(northData);
+
+  const [northFed, southFed, northProxy] = await Promise.all([
+    freeLoopbackPort(),
+    freeLoopbackPort(),
+    freeLoopbackPort(),
+  ]);
+  southProxyPort = await freeLoopbackPort();
+  const peers = `north=127.0.0.1:${northFed},south=127.0.0.1:${southFed}`;
+  const withProxyPorts = (config: Config): Config => {
+    config.federation.peers = config.federation.peers.map((p) => ({
+      ...p,
+      proxyPort: p.region === 'south' ? southProxyPort : northProxy,
+    }));
+    return config;
+  };
+  const northConfig = withProxyPorts(
+    testConfig(dir.path, {
+      DELEGATO_DATA_DIR: northData,
+      DELEGATO_REGION_ID: 'north',
+      DELEGATO_SMTP_HOSTNAME: 'mx.north.example',
+      DELEGATO_PORT_FEDERATION: String(northFed),
+      DELEGATO_PORT_PROXY: String(northProxy),
+      DELEGATO_FEDERATION_PEERS: peers,
+    }),
+  );
+  const southConfig = withProxyPorts(
+    testConfig(dir.path, {
+      DELEGATO_DATA_DIR: southData,
+      DELEGATO_REGION_ID: 'south',
+      DELEGATO_SMTP_HOSTNAME: 'mx.south.example',
+      DELEGATO_PORT_FEDERATION: String(southFed),
+      DELEGATO_PORT_PROXY: String(southProxyPort),
+      DELEGATO_FEDERATION_PEERS: peers,
+    }),
+  );
+  [north, south] = await Promise.all([start(northConfig, northLog), start(southConfig, southLog)]);
+
+  // north: south.example homed in south, with Sam's mailbox (the login is checked here).
+  await north.directory.addRegion(OP, 'south');
+  await north.directory.addDomain(OP, 'south.example', { region: 'south' });
+  const add = (app: RunningAppliance) =>
+    app.directory.addMailbox(OP, {
+      domain: 'south.example',
+      kind: 'personal',
+      firstName: 'Sam',
+      lastName: 'South',
+      password: SAM_PASSWORD,
+    });
+  await add(north);
+  // south: its own domain and Sam's mailbox, with one message delivered there.
+  await south.directory.addDomain(OP, 'south.example');
+  expect((await add(south)).address).toBe(SAM);
+  samId = (await south.directory.resolveLogin(SAM))?.id ?? '';
+  await south.store.ensureUser(samId);
+  await south.store.append(samId, 'INBOX', Readable.from([Buffer.from(message('homed-in-south'))]));
+}, 120_000);
+
+afterAll(async () => {
+  await north?.stop();
+  await south?.stop();
+  dir.remove();
+});
+
+describe('IMAP and POP3 proxy to the home region', () => {
+  it('IMAP at north reaches south: SELECT shows south INBOX, APPEND lands in south', async () => {
+    expect(listener(south as RunningAppliance, 'proxy')).toBe(southProxyPort);
+    const live = south as RunningAppliance;
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: listener(north, 'imap'),
+      secure: false,
+      auth: { user: SAM, pass: SAM_PASSWORD },
+      logger: false,
+      tls: { rejectUnauthorized: false },
+      disableAutoIdle: true,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const box = await client.mailboxOpen('INBOX');
+      expect(box.exists).toBeGreaterThanOrEqual(1);
+      const first = await client.fetchOne('1', { envelope: true });
+      expect(first ? first.envelope?.subject : undefined).toBe('homed-in-south');
+      const before = await inboxCount(live, samId);
+      await client.append('INBOX', message('appended-at-north'));
+      expect(await inboxCount(live, samId)).toBe(before + 1);
+    } finally {
+      await client.logout();
+    }
+    const login = northLog.find((l) => l.event === 'federation.proxy_login' && l.protocol === 'imap');
+    expect(login).toMatchObject({ region: 'south' });
+    expect(
+      southLog.find((l) => l.event === 'federation.proxy_accepted' && l.protocol === 'imap'),
+    ).toMatchObject({ peer: 'north', user: samId });
+  }, 60_000);
+
+  it('POP3 at north lists south maildrop', async () => {
+    const live = south as RunningAppliance;
+    const count = await inboxCount(live, samId);
+    const c = await LineClient.connect(listener(north, 'pop3'));
+    try {
+      expect(await c.line()).toMatch(/^\+OK/);
+      c.write('USER sam.south@south.example\r\n');
+      expect(await c.line()).toMatch(/^\+OK/);
+      c.write(`PASS ${SAM_PASSWORD}\r\n`);
+      // South's answer (its maildrop), passed on by north.
+      expect(await c.line()).toMatch(new RegExp(`^\\+OK Logged in, ${count} messages \\(\\d+ octets\\)$`));
+      c.write('STAT\r\n');
+      expect(await c.line()).toMatch(new RegExp(`^\\+OK ${count} `));
+      c.write('QUIT\r\n');
+      expect(await c.line()).toMatch(/^\+OK/);
+      await c.waitClosed();
+    } finally {
+      c.close();
+    }
+  }, 60_000);
+
+  it('the proxy port refuses a client without a federation certificate, and a mailbox not homed there', async () => {
+    const noCert = await probe({});
+    expect(noCert.received).toBe('');
+    expect(noCert.closed).toBe(true);
+    const notHomed = await probe({
+      cert: northTls.certPem,
+      key: northTls.keyPem,
+      send: 'DELEGATO-PROXY/1 imap nobody@north.example 192.0.2.1\r\n',
+    });
+    expect(notHomed.received).toMatch(/^\* BYE \[UNAVAILABLE\]/);
+    expect(southLog.some((l) => l.event === 'federation.proxy_refused')).toBe(true);
+  }, 30_000);
+
+  it('home region down: NO [UNAVAILABLE] and -ERR [SYS/TEMP], not counted as failed logins', async () => {
+    await south?.stop();
+    south = undefined;
+    for (let i = 0; i < 6; i++) {
+      const c = await LineClient.connect(listener(north, 'imap'));
+      try {
+        await c.line();
+        c.write(`a1 LOGIN ${SAM} ${SAM_PASSWORD}\r\n`);
+        expect(await c.line()).toMatch(/^a1 NO \[UNAVAILABLE\] /);
+      } finally {
+        c.close();
+      }
+    }
+    const p = await LineClient.connect(listener(north, 'pop3'));
+    try {
+      await p.line();
+      p.write(`USER ${SAM}\r\n`);
+      await p.line();
+      p.write(`PASS ${SAM_PASSWORD}\r\n`);
+      expect(await p.line()).toMatch(/^-ERR \[SYS\/TEMP\] /);
+    } finally {
+      p.close();
+    }
+    expect(northLog.some((l) => l.event === 'federation.proxy_unavailable')).toBe(true);
+    expect(northLog.some((l) => l.event === 'imap.auth_failed')).toBe(false);
+  }, 60_000);
+});
+
+function probe(opts: {
+  cert?: string;
+  key?: string;
+  send?: string;
+}): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let received = '';
+    let closed = false;
+    const socket = tlsConnect({
+      port: southProxyPort,
+      host: '127.0.0.1',
+      rejectUnauthorized: false,
+      ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
+    });
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.once('secureConnect', () => {
+      if (opts.send) socket.write(opts.send);
+    });
+    setTimeout(() => {
+      socket.destroy();
+      resolve({ received, closed });
+    }, 1500);
+  });
+}
