@@ -21,7 +21,7 @@ function refusedWith(env: Record<string, string>): ConfigError {
 describe('federation configuration keys', () => {
   it('default to a standalone region; port.sync is 2467', () => {
     const config = load({});
-    expect(config.federation).toEqual({ hub: false, hubPort: 0 });
+    expect(config.federation).toEqual({ hub: false, hubPort: 0, peers: [] });
     expect(config.port.sync).toBe(2467);
     expect(config.port.federation).toBe(2466);
     expect(config.directory.syncAuthToken).toBeUndefined();
@@ -46,7 +46,7 @@ describe('federation configuration keys', () => {
       DELEGATO_FEDERATION_HUB_PORT: '7000',
       DELEGATO_PORT_SYNC: '0',
     });
-    expect(hub.federation).toEqual({ hub: true, hubPort: 7000 });
+    expect(hub.federation).toEqual({ hub: true, hubPort: 7000, peers: [] });
     const other = load({
       DELEGATO_REGION_ID: 'south',
       DELEGATO_FEDERATION_HUB_REGION: 'north',
