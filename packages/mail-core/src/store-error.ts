@@ -2,8 +2,8 @@
  * The error contract between the protocol servers and their storage backends. A backend rejects an
  * expected failure (an unknown folder, a full quota, …) with an `Error` named `StoreError` carrying one of
  * these codes; each protocol maps the codes to its wire form in one place (IMAP `toWire`, POP3 `toWire`).
- * The check is structural (`isStoreError`), so a backend need not import this class: the mail store throws
- * its own `StoreError` of the same shape, the in-memory backend of the tests throws this one.
+ * The check is structural (`isStoreError`), so a backend need not import this class; the mail store and the
+ * in-memory backend of the tests both throw this one.
  */
 
 export type StoreErrorCode =

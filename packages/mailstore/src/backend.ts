@@ -152,28 +152,11 @@ export interface BodyReader {
 /** Longest annotation value kept by `setBlobAnnotations` (longer ones are ignored). */
 export const MAX_ANNOTATION_LENGTH = 64 * 1024;
 
-export type StoreErrorCode =
-  | 'no-such-user'
-  | 'no-such-folder'
-  /** The UID does not exist (or was expunged meanwhile). */
-  | 'no-such-message'
-  | 'folder-exists'
-  | 'invalid-name'
-  /** Not a system flag or not an atom (RFC 9051 §9 flag-keyword). */
-  | 'invalid-flag'
-  | 'over-quota'
-  | 'too-large'
-  | 'cannot';
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
+/**
+ * The error contract the protocols declare (@delegato/mail-core): the store rejects an expected failure
+ * with this `StoreError` and one of its codes.
+ */
+export { StoreError, type StoreErrorCode } from '@delegato/mail-core';
 
 /** What the protocol servers and the MTA need from storage. */
 export interface MailBackend {
