@@ -1,8 +1,8 @@
 /** The IMAP listeners: `port.imap` (STARTTLS, LOGINDISABLED before TLS) and `port.imaps` (implicit TLS). */
 import type { Directory } from '@delegato/directory';
-import { type ImapBackend, ImapServer, type StoreErrorCode } from '@delegato/imap';
+import { type ImapBackend, ImapServer } from '@delegato/imap';
 import type { LoginProxy } from '@delegato/mail-core';
-import type { MailStore, StoreErrorCode as MailStoreErrorCode } from '@delegato/mailstore';
+import type { MailStore } from '@delegato/mailstore';
 import type { Logger } from '@delegato/observability';
 import { type LoginRateLimiter, supportedMechanisms } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
@@ -35,14 +35,3 @@ export async function startImap(opts: {
   const implicit = await server.listen(config.port.imaps, config.listen, { implicitTls: true });
   return { plain, implicit, server, close: () => server.close() };
 }
-
-/**
- * The mail store's error codes are exactly those the protocols map to the wire (`StoreError` of
- * `@delegato/mail-core`, re-exported by IMAP and POP3): checked here, where the two meet.
- */
-export const STORE_ERROR_CODES_AGREE: [MailStoreErrorCode, StoreErrorCode] extends [
-  StoreErrorCode,
-  MailStoreErrorCode,
-]
-  ? true
-  : never = true;
