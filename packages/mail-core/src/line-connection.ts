@@ -61,6 +61,8 @@ export class LineConnection {
   readonly #secureContext: SecureContext;
   #wake: (() => void) | null = null;
   #paused = false;
+  /** The command loop waits for 'drain' (the client is not reading the answers). */
+  #awaitingDrain = false;
   #closed = false;
   #ending = false;
   /** The command being executed. */
@@ -114,7 +116,11 @@ export class LineConnection {
   async serve(step: () => Promise<boolean>): Promise<void> {
     try {
       while (!this.#closed && !this.#ending) {
-        if (this.#socket.writableNeedDrain) await this.drained().catch(() => undefined);
+        if (this.#socket.writableNeedDrain) {
+          this.#awaitingDrain = true;
+          await this.drained().catch(() => undefined);
+          this.#awaitingDrain = false;
+        }
         if (!(await step())) return;
       }
     } catch (error) {
@@ -275,7 +281,9 @@ export class LineConnection {
     if (
       input.buffered > this.#o.maxBufferedInput &&
       !this.#paused &&
-      (!this.#o.pauseOnlyWhileBusy || this.#busy)
+      // While the loop waits for the client to read its answers, more input only piles up (a client
+      // that pipelines without reading): pause then too, whatever `pauseOnlyWhileBusy` says.
+      (!this.#o.pauseOnlyWhileBusy || this.#busy || this.#awaitingDrain)
     ) {
       this.#paused = true;
       this.#socket.pause();
