@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
+import type { RegionTls } from '@delegato/federation';
 import { MailStore } from '@delegato/mailstore';
 import { createDsnSender, OutboundQueue } from '@delegato/mta';
 import { createLogger, type Logger, logEvent, logEventAt } from '@delegato/observability';
@@ -22,7 +23,9 @@ import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
+import { startFederationApi, traceAtPeers, traceRoutes } from './services/federation-api.js';
 import {
+  moveWriterRole,
   openFederatedDirectory,
   registerReplication,
   replicationState,
@@ -130,6 +133,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   if (federation) stack.unshift(() => federation.hub.stop());
   let store: MailStore | undefined;
   let queue: OutboundQueue | undefined;
+  /** This region's federation certificate once loaded (the control socket's `trace` asks peers with it). */
+  let regionTlsRef: RegionTls | undefined;
   let scheduler: Scheduler | undefined;
   const listeners: Listener[] = [];
   const stop = async () => {
@@ -170,7 +175,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         for (const id of ids) await openStore.purgeUser(id);
       },
       queue: async () => openQueue,
-      handle: federationControl(config, federation, () => replicationState(fed)),
+      peerTrace: async (entries) => ({
+        region: config.region.id,
+        peers: await traceAtPeers({ config, tls: regionTlsRef, directory, entries, logger }),
+      }),
+      handle: federationControl(
+        config,
+        federation,
+        () => replicationState(fed),
+        fed.writer ? (region, user) => moveWriterRole(config, fed, region, user, logger) : undefined,
+      ),
     });
     stack.push(() => control.close());
 
@@ -197,6 +211,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     });
     // This region's federation certificate (installed bundle), for mail between regions both ways.
     const regionTls = await regionTlsIfInstalled(config);
+    regionTlsRef = regionTls;
     const worker = startQueueWorker({
       config,
       queue: openQueue,
@@ -326,10 +341,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       listeners.push({ name: 'proxy', host: config.listen, port: federationProxy.address.port });
     }
 
-    if (federation) {
-      const gateway = await startFederationGateway(config, federation, logger, writerRoutes(fed, logger));
-      stack.push(() => gateway.close());
-      listeners.push({ name: 'sync', host: gateway.host, port: gateway.port });
+    // The federation API on port.sync (decision 0011): the hub region's sync gateway serves it too.
+    const apiRoutes = { ...writerRoutes(fed, logger), ...traceRoutes(config, openQueue, logger) };
+    const api = federation
+      ? await startFederationGateway(config, federation, logger, apiRoutes)
+      : await startFederationApi({ config, tls: regionTls, logger, routes: apiRoutes });
+    if (api) {
+      stack.push(() => api.close());
+      listeners.push({ name: 'sync', host: api.host, port: api.port });
     }
 
     for (const l of listeners) {

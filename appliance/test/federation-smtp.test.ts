@@ -47,6 +47,7 @@ const southData = join(dir.path, 'south');
 let north: RunningAppliance;
 let south: RunningAppliance | undefined;
 let southConfig: Config;
+let northConfigRef: Config;
 let northTls: RegionTls;
 let southFederationPort = 0;
 let noraId = '';
@@ -225,6 +226,16 @@ beforeAll(async () => {
     DELEGATO_PORT_FEDERATION: String(southFederationPort),
     DELEGATO_FEDERATION_PEERS: `north=127.0.0.1:${northFederationPort},south=127.0.0.1:${southFederationPort}`,
   });
+  // The federation API (port.sync, decision 0011) of each region, named in the other's peer entry.
+  const syncPorts = { north: await freeLoopbackPort(), south: await freeLoopbackPort() };
+  for (const config of [northConfig, southConfig]) {
+    config.port.sync = syncPorts[config.region.id as 'north' | 'south'];
+    config.federation.peers = config.federation.peers.map((p) => ({
+      ...p,
+      syncPort: syncPorts[p.region as 'north' | 'south'],
+    }));
+  }
+  northConfigRef = northConfig;
   [north, south] = await Promise.all([start(northConfig), start(southConfig, southLog)]);
 
   // north: its own domain, and south.example homed in south through the real CLI (`--region`).
@@ -285,6 +296,45 @@ describe('mail between regions', () => {
     // ... and north's submission line below it.
     expect(message).toMatch(/\tby mx\.north\.example \(Delegato\) with ESMTPSA id /);
     await waitFor(async () => (await north.queue.list()).length === 0, 30_000);
+  }, 60_000);
+
+  it('delegato trace in north follows the message to south over the federation API; south unreachable is said', async () => {
+    const trace = (args: string[]) =>
+      runCli(['trace', ...args], { cwd: dir.path, env: { DELEGATO_DATA_DIR: northData } });
+    const r = await trace(['<fed-first@north.example>']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    console.info(`trace across regions:\n${r.stdout}`);
+    expect(lines[0]).toBe('-- region north (here):');
+    const heading = lines.indexOf('-- region south (<fed-first@north.example>):');
+    expect(heading).toBeGreaterThan(0);
+    // North's part first: the hop to south (delivered, passed on over the federation channel).
+    expect(
+      lines
+        .slice(0, heading)
+        .some((l) => /\t(delivered|relayed)\tsam\.south@south\.example via 127\.0\.0\.1/.test(l)),
+    ).toBe(true);
+    // South's part below: its own delivery to Sam's mailbox.
+    expect(lines.slice(heading + 1).some((l) => /\tdelivered\tsam\.south@south\.example/.test(l))).toBe(true);
+    const json = JSON.parse((await trace(['fed-first@north.example', '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
+    expect(json.some((e) => e.region === 'south' && e.event === 'delivered')).toBe(true);
+    expect(southLog.some((l) => l.event === 'federation.trace_served' && l.region === 'north')).toBe(true);
+
+    // South's federation API unreachable (a closed port in north's peer entry): a clear line, exit 0.
+    const peers = northConfigRef.federation.peers;
+    northConfigRef.federation.peers = peers.map((p) => (p.region === 'south' ? { ...p, syncPort: 1 } : p));
+    try {
+      const down = await trace(['<fed-first@north.example>']);
+      expect(down.code).toBe(0);
+      expect(down.stdout).toMatch(
+        /^-- region south \(<fed-first@north\.example>\): not asked or no answer: unreachable \(https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/m,
+      );
+    } finally {
+      northConfigRef.federation.peers = peers;
+    }
   }, 60_000);
 
   it('DSN across the hop: NOTIFY, ENVID and ORCPT reach south; the success DSN comes from south, none "relayed" from north', async () => {

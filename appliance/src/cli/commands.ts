@@ -15,7 +15,7 @@ import {
   DirectoryError,
   randomPassword,
 } from '@delegato/directory';
-import type { OutboundQueue } from '@delegato/mta';
+import type { LogEntry, OutboundQueue } from '@delegato/mta';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -32,6 +32,25 @@ export interface CommandContext {
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
   /** The outbound queue of this data dir (queue and trace commands). */
   queue?: () => Promise<OutboundQueue>;
+  /**
+   * `trace` across regions (the running appliance only; services/federation-api.ts): the peer regions'
+   * parts of the messages these entries relayed there, or why a region could not be asked.
+   */
+  peerTrace?: (entries: LogEntry[]) => Promise<{ region: string; peers: PeerTraceSection[] }>;
+}
+
+/** One peer region's part of a trace (`CommandContext.peerTrace`). */
+export interface PeerTraceSection {
+  region: string;
+  /** The Message-ID asked for. */
+  query: string;
+  entries?: LogEntry[];
+  error?: string;
+}
+
+/** One line of `trace` per delivery log entry. */
+function traceLine(e: LogEntry): string {
+  return `${e.at}\t${e.messageId}\t${e.event}\t${e.recipient ?? ''}${e.remoteHost ? ` via ${e.remoteHost}` : ''}${e.reply ? `\t${e.reply}` : ''}`;
 }
 
 async function queueOf(ctx: CommandContext): Promise<OutboundQueue> {
@@ -537,13 +556,32 @@ export const COMMANDS: CommandSpec[] = [
     positionals: [1, 1],
     async run(ctx, [query]) {
       const log = await (await queueOf(ctx)).trace(query ?? '');
-      const text = log
-        .map(
-          (e) =>
-            `${e.at}\t${e.messageId}\t${e.event}\t${e.recipient ?? ''}${e.remoteHost ? ` via ${e.remoteHost}` : ''}${e.reply ? `\t${e.reply}` : ''}`,
-        )
-        .join('\n');
-      return { text: text || `(nothing found for ${query})`, json: log };
+      // Messages relayed to another region: that region's part follows, asked over the federation API.
+      const across = ctx.peerTrace && log.length > 0 ? await ctx.peerTrace(log) : undefined;
+      const peers = across?.peers ?? [];
+      const lines = [
+        ...(peers.length > 0 ? [`-- region ${across?.region} (here):`] : []),
+        ...log.map(traceLine),
+      ];
+      for (const p of peers) {
+        lines.push(
+          p.error
+            ? `-- region ${p.region} (${p.query}): not asked or no answer: ${p.error}`
+            : `-- region ${p.region} (${p.query}):`,
+        );
+        if (p.entries)
+          lines.push(...(p.entries.length ? p.entries.map(traceLine) : ['(nothing logged there)']));
+      }
+      const text = lines.join('\n');
+      const json: unknown[] = [
+        ...log,
+        ...peers.flatMap((p): unknown[] =>
+          p.error
+            ? [{ region: p.region, query: p.query, error: p.error }]
+            : (p.entries ?? []).map((e) => ({ ...e, region: p.region })),
+        ),
+      ];
+      return { text: text || `(nothing found for ${query})`, json };
     },
   },
   {

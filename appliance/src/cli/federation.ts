@@ -40,6 +40,7 @@ export const FEDERATION_USAGE = [
   'federation join <bundle> [--replace-key]',
   'federation status [--json]',
   'federation hub stop|start|status [--json]',
+  'federation writer <region> [--json]',
 ];
 
 const usage = () => `usage: ${FEDERATION_USAGE.map((u) => `delegato ${u}`).join(' | ')}`;
@@ -120,6 +121,12 @@ export async function federationCommand(
           args[0] as string,
           ...(json ? ['--json'] : []),
         ]);
+      }
+      case 'writer': {
+        // Moves the directory writer role (decision 0011): the running appliance asks the current writer.
+        only(['json']);
+        if (args.length !== 1 || !args[0]) throw new UsageError(`wrong number of arguments; ${usage()}`);
+        return await viaAppliance(config, ['federation', 'writer', args[0], ...(json ? ['--json'] : [])]);
       }
       default:
         throw new UsageError(sub === undefined ? usage() : `unknown command "federation ${sub}"; ${usage()}`);

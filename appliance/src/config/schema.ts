@@ -120,6 +120,7 @@ const federationPeer = z
       .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), 'Expected a host name or an IP address'),
     port: z.int().min(1).max(65535).default(FEDERATION_PORT),
     proxyPort: z.int().min(1).max(65535).optional(),
+    syncPort: z.int().min(1).max(65535).optional(),
   })
   .strict();
 
@@ -190,7 +191,7 @@ export const configSchema = z
         ),
         sync: port(
           2467,
-          'the directory sync gateway (HTTPS with federation client certificates), opened only where federation.hub is true',
+          'the federation API (HTTPS with federation client certificates: directory changes at the writer, delivery traces; decision 0011), opened in every region with a federation certificate; in the hub region also the directory sync gateway',
         ),
       })
       .strict()
@@ -412,7 +413,7 @@ export const configSchema = z
           .regex(/^[a-z0-9-]{1,32}$/, 'Expected a region id: 1 to 32 characters among a-z, 0-9 and -')
           .optional()
           .describe(
-            'Region id of the directory writer: every directory change of every region is applied there, pushed, then confirmed (decision 0009); absent: the hub region (federation.hubRegion, or this region when federation.hub is true). For now it must be the hub region.',
+            'Region id of the initial directory writer: every directory change of every region is applied there, pushed, then confirmed (decision 0009); absent: the hub region (federation.hubRegion, or this region when federation.hub is true). Only the initial value: once `delegato federation writer <region>` moved the role, the replicated directory names the writer (decision 0011).',
           ),
         hubPort: z
           .int()
@@ -438,7 +439,7 @@ export const configSchema = z
           })
           .default([])
           .describe(
-            "How to reach the other regions' federation SMTP listeners (their port.federation) for mail to domains homed there: region=host[:port] pairs separated by commas in the environment (central=127.0.2.1:2466,south=[::1]:2466); in the region file a YAML list of {region, host, port} or a map region: host[:port]. The port defaults to 2466. An entry may also name proxyPort, the region's port.proxy for IMAP and POP3 sessions of mailboxes homed there (decision 0010; default: this region's port.proxy). An entry for this region itself is ignored, so every region may carry the same list; mail for a region not listed stays queued (451 4.4.4 No route).",
+            "How to reach the other regions' federation SMTP listeners (their port.federation) for mail to domains homed there: region=host[:port] pairs separated by commas in the environment (central=127.0.2.1:2466,south=[::1]:2466); in the region file a YAML list of {region, host, port} or a map region: host[:port]. The port defaults to 2466. An entry may also name proxyPort, the region's port.proxy for IMAP and POP3 sessions of mailboxes homed there (decision 0010; default: this region's port.proxy), and syncPort, the region's port.sync, its federation API (directory changes when it is the writer, delivery traces; decision 0011; default: this region's port.sync). An entry for this region itself is ignored, so every region may carry the same list; mail for a region not listed stays queued (451 4.4.4 No route).",
           )
           .register(settingTypes, { type: 'peer list' }),
       })

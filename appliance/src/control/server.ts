@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Directory } from '@delegato/directory';
 import type { OutboundQueue } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
+import type { CommandContext } from '../cli/commands.js';
 import { type CommandResult, EXIT_USAGE, executeCommand } from '../cli/commands.js';
 import { type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES } from './protocol.js';
 
@@ -34,8 +35,10 @@ export async function startControlServer(opts: {
   logger: Logger;
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
   queue?: () => Promise<OutboundQueue>;
+  /** `trace` across regions (services/federation-api.ts `traceAtPeers`). */
+  peerTrace?: CommandContext['peerTrace'];
   /** Commands answered outside the directory command table (`federation hub ...`); undefined: not one. */
-  handle?: (argv: string[]) => Promise<CommandResult> | undefined;
+  handle?: (argv: string[], user: string) => Promise<CommandResult> | undefined;
 }): Promise<ControlServer> {
   const token = randomBytes(32).toString('base64url');
   writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600 });
@@ -82,13 +85,14 @@ export async function startControlServer(opts: {
       });
       const argv = req.argv.map(String);
       const work = (
-        opts.handle?.(argv) ??
+        opts.handle?.(argv, user) ??
         executeCommand(argv, {
           directory: opts.directory,
           actor: { kind: 'operator', name: `cli:${user}`, from: 'local' },
           stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
           ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
           ...(opts.queue ? { queue: opts.queue } : {}),
+          ...(opts.peerTrace ? { peerTrace: opts.peerTrace } : {}),
         })
       ).then((res) => respond(socket, res));
       inflight.add(work);

@@ -65,15 +65,15 @@ export async function labUp(dir: string, say: Say): Promise<LabFile> {
     throw new LabUsageError(`${dir} is not empty and holds no lab.json: give an empty or new directory`);
   }
 
-  // Ports: free on each region's own address; north also gets the sync gateway's.
+  // Ports: free on each region's own address, with its federation API's (port.sync; north's is also the
+  // sync gateway).
   const regions = {} as LabFile['regions'];
   const operatorPassword = randomLabPassword();
   for (const region of LAB_REGIONS) {
     const host = LAB_HOSTS[region];
-    const wanted = MAIL_PORTS.length + (region === LAB_HUB_REGION ? 1 : 0);
-    const chosen = await freePorts(host, wanted);
+    const chosen = await freePorts(host, MAIL_PORTS.length + 1);
     const ports = Object.fromEntries(MAIL_PORTS.map((name, i) => [name, chosen[i]])) as LabPorts;
-    if (region === LAB_HUB_REGION) ports.sync = chosen[MAIL_PORTS.length] as number;
+    ports.sync = chosen[MAIL_PORTS.length] as number;
     regions[region] = {
       host,
       pid: null,
@@ -87,7 +87,10 @@ export async function labUp(dir: string, say: Say): Promise<LabFile> {
   const lab: LabFile = { hub: { url: hubUrl, pid: null }, writer: LAB_HUB_REGION, regions };
   // Mail between regions: every region file lists every region's federation listener (its own is ignored).
   const peers = Object.fromEntries(
-    LAB_REGIONS.map((r) => [r, `${LAB_HOSTS[r]}:${regions[r].ports.federation}`]),
+    LAB_REGIONS.map((r) => [
+      r,
+      `{ host: ${LAB_HOSTS[r]}, port: ${regions[r].ports.federation}, syncPort: ${regions[r].ports.sync} }`,
+    ]),
   );
   for (const region of LAB_REGIONS) {
     mkdirSync(regionDir(dir, region), { recursive: true, mode: 0o700 });

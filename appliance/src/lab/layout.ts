@@ -44,7 +44,7 @@ export interface LabRegionEntry {
   host: string;
   /** The appliance process (`delegato start`); null while stopped. */
   pid: number | null;
-  /** `sync` only for the hub region: the only one whose sync gateway listens. */
+  /** `sync`: the region's federation API (decision 0011); north's is also the hub's sync gateway. */
   ports: LabPorts;
   dataDir: string;
   operator: { username: string; password: string };
@@ -105,7 +105,8 @@ export function randomLabPassword(): string {
 
 /**
  * The region file of a lab region: its address, ports, data dir (the file's own directory) and federation
- * keys; `peers` (every region's federation listener, region -> host:port) becomes `federation.peers`.
+ * keys; `peers` (every region's federation listener and API, region -> its entry as YAML) becomes
+ * `federation.peers`.
  */
 export function regionYaml(
   region: LabRegion,

@@ -3,12 +3,14 @@
  *
  * - opens the directory replica with this region's sync options (`directorySyncOptions`): the hub on loopback
  *   in the hub region, the hub region's sync gateway with this region's certificate elsewhere;
- * - the writer region (`federation.writer`, default the hub region) migrates, and writes through
- *   `ReplicatedWriter` (pull, one transaction, push, confirm; compensating write when the push fails); it
- *   serves `POST /directory/mutate` on its sync listener (`port.sync`) to the regions holding a federation
- *   certificate (`writerRoutes`);
+ * - the writer region (the one the replica names, decision 0011; before any move `federation.writer`,
+ *   default the hub region) migrates, and writes through `ReplicatedWriter` (pull, one transaction, push,
+ *   confirm; compensating write when the push fails); every region serves `POST /directory/mutate` on its
+ *   federation API (`port.sync`) to the regions holding a federation certificate (`writerRoutes`), applying
+ *   while it is the writer and forwarding otherwise (`RoutingWriter`);
  * - every other region waits for the writer's schema (pulling) instead of migrating, and sends every change
  *   to the writer (`ForwardingWriter`), over the same mutual TLS, accepting only the writer's certificate;
+ * - `federation writer <region>` (`moveWriterRole`) records a move, applied and pushed by the current writer;
  * - every region pulls on a timer (`REPLICATION_PULL_MS`) and, after a pull that brought changes, forgets
  *   cached lookups and rechecks its open mail sessions (`onPulled`).
  *
@@ -28,8 +30,9 @@ import {
   type ReplicatedWriterHooks,
   Replication,
   type ReplicationState,
+  RoutingWriter,
 } from '@delegato/directory';
-import { federationFetch, loadRegionTls } from '@delegato/federation';
+import { federationFetch, loadRegionTls, type RegionTls } from '@delegato/federation';
 import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
 import { openDirectory } from '../open-directory.js';
@@ -37,6 +40,23 @@ import { type DirectorySync, directorySyncOptions } from './federation-sync.js';
 
 /** Pull period of every replica (tursodb 0.6.0 has no long-poll). */
 export const REPLICATION_PULL_MS = 500;
+
+/**
+ * The federation API of `region` (decision 0011): `federation.hubUrl` for the hub region (its sync
+ * listener), else `https://<peer host>:<syncPort, or this region's port.sync>` from `federation.peers`;
+ * undefined when `region` is not listed.
+ */
+export function federationApiUrl(
+  config: Pick<Config, 'federation' | 'port'>,
+  region: string,
+): string | undefined {
+  if (region === config.federation.hubRegion && config.federation.hubUrl !== undefined)
+    return config.federation.hubUrl;
+  const peer = config.federation.peers.find((p) => p.region === region);
+  if (!peer) return undefined;
+  const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host;
+  return `https://${host}:${peer.syncPort ?? config.port.sync}`;
+}
 
 /** The writer region: `federation.writer`, else the hub region; undefined when standalone. */
 export function writerRegion(config: Config): string | undefined {
@@ -52,8 +72,8 @@ export interface FederatedDirectory {
   directory: Directory;
   /** Absent when standalone. */
   replication?: Replication;
-  /** The writer region's writer (this region is the writer); absent elsewhere. */
-  writer?: DirectoryWriter;
+  /** This region's writer: applies changes while the replica names this region, forwards otherwise. */
+  writer?: RoutingWriter;
   /** Called after a pull that brought changes (the appliance adds the session check once IMAP/POP3 run). */
   onPulled: Set<() => void>;
   close(): Promise<void>;
@@ -76,32 +96,50 @@ export async function openFederatedDirectory(
     return { directory, onPulled, close: () => directory.close() };
   }
   const { logger } = opts;
-  const writer = writerRegion(config) ?? config.region.id;
-  const isWriter = writer === config.region.id;
-  const hubRegion = config.federation.hubRegion ?? (config.federation.hub ? config.region.id : undefined);
-  let forwardUrl: string | undefined;
-  if (!isWriter) {
-    // The writer's endpoint is its sync listener; for now the writer is the hub region (decision 0009).
-    if (writer !== hubRegion || config.federation.hubUrl === undefined) {
-      sync.close();
-      throw new Error(
-        `federation.writer is ${writer}, but only the hub region (${hubRegion ?? 'none configured'}) can be reached as the writer for now: set federation.writer to ${hubRegion ?? 'the hub region'}`,
-      );
-    }
-    forwardUrl = config.federation.hubUrl;
-  }
+  // The initial writer (decision 0011): the directory's record of a move, once there is one, wins.
+  const initialWriter = writerRegion(config) ?? config.region.id;
+  let writer = initialWriter;
+  let isWriter = writer === config.region.id;
 
   let replication: Replication | undefined;
-  let replicatedWriter: ReplicatedWriter | undefined;
-  let forwarding: ForwardingWriter | undefined;
-  const forwardTls = isWriter ? undefined : await loadRegionTls(config.data.dir);
-  const forwardTransport = forwardTls ? federationFetch({ hubRegion: writer, tls: forwardTls }) : undefined;
+  let routing: RoutingWriter | undefined;
+  let directoryRef: Directory | undefined;
+  // Every region may become the writer or forward to another one: the region certificate when installed.
+  const regionTls: RegionTls | undefined = await loadRegionTls(config.data.dir).catch(() => undefined);
+  const transports = new Map<string, ReturnType<typeof federationFetch>>();
+  const forwarders = new Map<string, ForwardingWriter>();
+  // The writer the replica names; before the directory is open (region.ensure at the writer's open): what
+  // the open decided.
+  const named = async (): Promise<string | null> =>
+    directoryRef ? directoryRef.recordedWriter() : writer === initialWriter ? null : writer;
+  const forwarder = (region: string): ForwardingWriter | undefined => {
+    const url = federationApiUrl(config, region);
+    if (!url || !regionTls || !replication) return undefined;
+    let f = forwarders.get(region);
+    if (!f) {
+      const transport = federationFetch({ hubRegion: region, tls: regionTls });
+      transports.set(region, transport);
+      f = new ForwardingWriter({
+        writer: region,
+        regionId: config.region.id,
+        url,
+        fetch: transport.fetch as typeof fetch,
+        replication,
+      });
+      forwarders.set(region, f);
+    }
+    return f;
+  };
   let waitLogged = '';
   let directory: Directory;
   try {
     directory = await openDirectory(config, {
       sync: sync.options,
-      role: isWriter ? 'writer' : 'replica',
+      role: (recorded) => {
+        writer = recorded ?? initialWriter;
+        isWriter = writer === config.region.id;
+        return isWriter ? 'writer' : 'replica';
+      },
       waitForSchema: {
         intervalMs: 1000,
         onWait: (pending) => {
@@ -137,62 +175,87 @@ export async function openFederatedDirectory(
                   'directory pull failed: serving the local replica',
                 ),
         });
-        if (isWriter) {
-          replicatedWriter = new ReplicatedWriter(local, replication, {
-            ...opts.writerHooks,
-            onCompensated: (info) => {
-              logEventAt(logger, info.rows < 0 ? 'error' : 'warn', 'federation.change_compensated', {
-                kind: info.kind,
-                rows: info.rows,
-                error: info.error,
-              });
-              opts.writerHooks?.onCompensated?.(info);
-            },
-          });
-          return replicatedWriter;
-        }
-        forwarding = new ForwardingWriter({
-          writer,
+        const rep = replication;
+        const local_ = new ReplicatedWriter(local, rep, {
+          ...opts.writerHooks,
           regionId: config.region.id,
-          url: forwardUrl as string,
-          fetch: forwardTransport?.fetch as typeof fetch,
-          replication,
+          currentWriter: async () => (await named()) ?? initialWriter,
+          onCompensated: (info) => {
+            logEventAt(logger, info.rows < 0 ? 'error' : 'warn', 'federation.change_compensated', {
+              kind: info.kind,
+              rows: info.rows,
+              error: info.error,
+            });
+            opts.writerHooks?.onCompensated?.(info);
+          },
         });
-        return forwarding;
+        routing = new RoutingWriter({
+          regionId: config.region.id,
+          initial: initialWriter,
+          // Before the constructor returns (region.ensure at the writer's open): what the open decided.
+          recorded: named,
+          replication: rep,
+          local: local_,
+          forwarder,
+          onRole: (role, named) =>
+            logEvent(logger, 'federation.writer_role', { role, writer: named, region: config.region.id }),
+        });
+        return routing;
       },
     });
   } catch (err) {
-    forwardTransport?.close();
+    for (const t of transports.values()) t.close();
     sync.close();
     throw err;
   }
+  directoryRef = directory;
+  const routed = routing as RoutingWriter;
   onPulled.add(() => directory.invalidateCaches());
+  // A pull may bring a move of the writer role: the replication's role follows the replica's record.
+  onPulled.add(() => void routed.current().catch(() => undefined));
   if (waitLogged) logEvent(logger, 'federation.schema_wait', { writer, missing: [], done: true });
   const started = replication as Replication | undefined;
   started?.start();
   // A region that is not the writer has its region row created by the writer (it never writes itself).
-  const ensuring = forwarding
-    ? ensureRegion(directory, forwarding as ForwardingWriter, config, logger)
-    : undefined;
+  const ensuring = isWriter ? undefined : ensureRegion(directory, routed, config, logger);
   return {
     directory,
     ...(started ? { replication: started } : {}),
-    ...(replicatedWriter ? { writer: replicatedWriter } : {}),
+    writer: routed,
     onPulled,
     close: async () => {
       ensuring?.stop();
       await started?.stop();
       await directory.close();
-      forwardTransport?.close();
+      for (const t of transports.values()) t.close();
       sync.close();
     },
   };
 }
 
+/**
+ * `delegato federation writer <region>` (decision 0011): a `federation.writer` change, routed like every
+ * change to the region the replica names as the writer, which records the move and pushes it before
+ * confirming. From then on the old writer forwards, and the new one accepts once it has pulled the record.
+ */
+export async function moveWriterRole(
+  config: Config,
+  fed: FederatedDirectory,
+  region: string,
+  user: string,
+  logger: Logger,
+): Promise<{ region: string; previous: string }> {
+  const actor: Actor = { kind: 'operator', name: `cli:${user}`, from: 'local' };
+  const moved = await fed.directory.setWriterRegion(actor, region, writerRegion(config) ?? config.region.id);
+  await fed.writer?.current().catch(() => undefined);
+  logEvent(logger, 'federation.writer_moved', { region: moved.region, previous: moved.previous });
+  return moved;
+}
+
 const APPLIANCE: Actor = { kind: 'system', name: 'appliance', from: 'local' };
 
 /** Asks the writer for this region's row until it is in the replica (every 2 s while the writer is away). */
-function ensureRegion(directory: Directory, writer: ForwardingWriter, config: Config, logger: Logger) {
+function ensureRegion(directory: Directory, writer: DirectoryWriter, config: Config, logger: Logger) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let warned = false;
@@ -229,7 +292,7 @@ function ensureRegion(directory: Directory, writer: ForwardingWriter, config: Co
 }
 
 /** Reads a JSON body of at most 1 MiB. */
-function readJson(req: IncomingMessage): Promise<unknown> {
+export function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -251,7 +314,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function answer(res: ServerResponse, status: number, body: unknown): void {
+export function answer(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);

@@ -147,8 +147,10 @@ export function federationControl(
   config: Config,
   federation: FederationHub | undefined,
   replication: () => Promise<ReplicationState | null> = async () => null,
-): (argv: string[]) => Promise<CommandResult> | undefined {
-  return (argv) => {
+  /** `federation writer <region>` (decision 0011); absent: this region is standalone. */
+  moveWriter?: (region: string, user: string) => Promise<{ region: string; previous: string }>,
+): (argv: string[], user?: string) => Promise<CommandResult> | undefined {
+  return (argv, user = 'unknown') => {
     const words = argv.filter((a) => !a.startsWith('-'));
     if (words[0] !== 'federation') return undefined;
     const json = argv.includes('--json');
@@ -169,6 +171,28 @@ export function federationControl(
           stdout: `${JSON.stringify(runningFederationState(config, federation, await replication()))}\n`,
           stderr: '',
         };
+      }
+      if (words[1] === 'writer' && words.length === 3) {
+        if (!moveWriter)
+          return failWith(
+            EXIT_USAGE,
+            `this region (${config.region.id}) is standalone: there is no writer role to move`,
+          );
+        try {
+          const moved = await moveWriter(words[2] as string, user);
+          return ok(
+            `writer role moved: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.previous}; ${moved.region} accepts changes once it has pulled it)`,
+            moved,
+          );
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          const usage =
+            code === 'invalid' || code === 'not-found' || code === 'conflict' || code === 'forbidden';
+          return failWith(
+            usage ? EXIT_USAGE : EXIT_FAILURE,
+            err instanceof Error ? err.message : String(err),
+          );
+        }
       }
       if (words[1] !== 'hub' || words.length !== 3) {
         return failWith(EXIT_USAGE, 'usage: delegato federation hub stop|start|status [--json]');

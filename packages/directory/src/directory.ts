@@ -68,7 +68,12 @@ export class Directory {
     });
     try {
       const now = options.now ?? (() => new Date());
-      if ((options.role ?? 'writer') === 'writer') {
+      let role: 'writer' | 'replica';
+      if (typeof options.role === 'function') {
+        if (engine.replicated) await engine.pull().catch(() => false);
+        role = options.role(await regions.recordedWriter({ db: engine.db }));
+      } else role = options.role ?? 'writer';
+      if (role === 'writer') {
         await migrate(engine, now);
       } else {
         let pending = await pendingMigrations(engine);
@@ -89,7 +94,7 @@ export class Directory {
       const dir = new Directory(engine, options);
       // The throwaway hash unknown names are checked against (verifyWithoutAccount), computed now.
       primeDummyHash().catch(() => undefined);
-      if ((options.role ?? 'writer') === 'writer') {
+      if (role === 'writer') {
         const input = {
           name: options.regionId,
           ...(options.regionTitle !== undefined ? { title: options.regionTitle } : {}),
@@ -139,6 +144,20 @@ export class Directory {
       kind: 'region.add',
       input: { name, ...(title !== undefined ? { title } : {}) },
     });
+  }
+
+  /** The writer region the replica names (decision 0011); null: never moved (`federation.writer`). */
+  recordedWriter(): Promise<string | null> {
+    return regions.recordedWriter(this.#ctx);
+  }
+
+  /** Moves the writer role to `region` (operators; applied and pushed by the current writer). */
+  setWriterRegion(
+    actor: Actor,
+    region: string,
+    initial: string,
+  ): Promise<{ region: string; previous: string }> {
+    return this.#writer.mutate(actor, { kind: 'federation.writer', input: { region, initial } });
   }
 
   // ---------------------------------------------------------------- domains (service/domains.ts)

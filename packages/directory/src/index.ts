@@ -36,6 +36,7 @@ export {
   type ReplicationOptions,
   type ReplicationState,
   syncErrorText,
+  WriterMoved,
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
@@ -54,5 +55,7 @@ export {
   ForwardingWriter,
   type ForwardingWriterOptions,
   MUTATE_PATH,
+  RoutingWriter,
+  type RoutingWriterOptions,
   rebuildActor,
 } from './writer-forwarding.js';

@@ -64,8 +64,8 @@ export function syncErrorText(err: unknown): string {
 }
 
 export class Replication {
-  readonly role: 'writer' | 'replica';
-  readonly writer: string;
+  #role: 'writer' | 'replica';
+  #writer: string;
   #timer: NodeJS.Timeout | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #lastPull: number | null = null;
@@ -81,11 +81,28 @@ export class Replication {
     readonly engine: Engine,
     readonly opts: ReplicationOptions,
   ) {
-    this.role = opts.role;
-    this.writer = opts.writer;
+    this.#role = opts.role;
+    this.#writer = opts.writer;
     this.#now = opts.now ?? Date.now;
     // The writer's own start-up writes (migrations, its region row) go out with the first tick.
     this.#needsPush = opts.role === 'writer';
+  }
+
+  /** This region's role: `writer` while the replica names this region as the writer (decision 0011). */
+  get role(): 'writer' | 'replica' {
+    return this.#role;
+  }
+
+  /** The writer region's id, as the replica names it (or `federation.writer` while no move is recorded). */
+  get writer(): string {
+    return this.#writer;
+  }
+
+  /** The writer role moved (`federation writer`): this region becomes or stops being the writer. */
+  setRole(role: 'writer' | 'replica', writer: string): void {
+    if (role === 'writer' && this.#role !== 'writer') this.#needsPush = true;
+    this.#role = role;
+    this.#writer = writer;
   }
 
   /** Runs `fn` alone: no pull and no other writer step in between. */
@@ -114,7 +131,8 @@ export class Replication {
 
   /** The writer's leftovers go out, then the hub's changes come in. */
   async #tick(): Promise<void> {
-    if (this.role === 'writer' && this.#needsPush) {
+    // Also after the writer role moved away: what the old writer had left still goes out.
+    if (this.#needsPush) {
       try {
         await this.engine.push();
         this.#needsPush = false;
@@ -178,6 +196,19 @@ export class Replication {
   }
 }
 
+/** A change refused before anything was written: the replica names another writer region (decision 0011). */
+export class WriterMoved extends DirectoryError {
+  constructor(
+    readonly region: string,
+    readonly to: string,
+  ) {
+    super(
+      'unavailable',
+      `directory change refused, nothing was changed: region ${region} is no longer the writer (the directory names ${to})`,
+    );
+  }
+}
+
 /** Message of a change refused because the hub is unreachable from the writer region. */
 export function hubUnreachable(writer: string, err: unknown): DirectoryError {
   return new DirectoryError(
@@ -187,6 +218,13 @@ export function hubUnreachable(writer: string, err: unknown): DirectoryError {
 }
 
 export interface ReplicatedWriterHooks {
+  /**
+   * The writer region the replica names after the pre-change pull (decision 0011); another region than
+   * this one: the change is refused with `WriterMoved` before anything is written.
+   */
+  currentWriter?: () => Promise<string>;
+  /** This region's id; default: the replication's writer (the region is the writer from the start). */
+  regionId?: string;
   /** Tests: runs between the commit and the push (e.g. stops the hub). */
   beforePush?: () => Promise<void>;
   /** After a compensating write (the appliance logs it; never the change's input); `rows` -1: it failed. */
@@ -195,11 +233,15 @@ export interface ReplicatedWriterHooks {
 
 /** The writer region's writer: pull, apply locally, push, and only then confirm (module comment). */
 export class ReplicatedWriter implements DirectoryWriter {
+  /** This region's id (the writer region when it writes). */
+  readonly self: string;
   constructor(
     readonly local: LocalWriter,
     readonly replication: Replication,
     readonly hooks: ReplicatedWriterHooks = {},
-  ) {}
+  ) {
+    this.self = hooks.regionId ?? replication.writer;
+  }
 
   mutate<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
     const { engine } = this.replication;
@@ -211,6 +253,8 @@ export class ReplicatedWriter implements DirectoryWriter {
       } catch (err) {
         throw hubUnreachable(this.replication.writer, err);
       }
+      const named = await this.hooks.currentWriter?.();
+      if (named !== undefined && named !== this.self) throw new WriterMoved(this.self, named);
       const mark = await engine.changeMark();
       let result: ChangeResult<K> | undefined;
       let failure: unknown;

@@ -21,6 +21,18 @@ export const regions = sqliteTable('regions', {
   createdAt: text('created_at').notNull(),
 });
 
+/**
+ * The directory writer role (decision 0011): one row per move; the newest id (a ULID) names the writer
+ * region. Empty: the region file's `federation.writer` is the writer.
+ */
+export const federationWriter = sqliteTable('federation_writer', {
+  id: text('id').primaryKey(),
+  region: text('region').notNull(),
+  previous: text('previous').notNull(),
+  setBy: text('set_by').notNull(),
+  setAt: text('set_at').notNull(),
+});
+
 /** Hosted domains; mail for a domain is stored in its home region. */
 export const domains = sqliteTable('domains', {
   id: text('id').primaryKey(),

@@ -12,7 +12,7 @@
 import { eq } from 'drizzle-orm';
 import type { DirectoryDb } from './engine.js';
 import { DirectoryError, type DirectoryErrorCode, forbidden, invalid } from './errors.js';
-import { type Replication, syncErrorText } from './replication.js';
+import { type Replication, syncErrorText, WriterMoved } from './replication.js';
 import { admins } from './schema.js';
 import type { Actor } from './scope.js';
 import type { AuthEvent } from './service/audit.js';
@@ -80,8 +80,17 @@ export class ForwardingWriter implements DirectoryWriter {
     }
   }
 
-  async mutate<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
-    const res = await this.#post(MUTATE_PATH, { actor, change: this.#localised(change) });
+  /** `hops`: regions the change passed through before this one (decision 0011); 0 when made here. */
+  async mutate<K extends ChangeKind>(
+    actor: Actor,
+    change: DirectoryChange<K>,
+    hops = 0,
+  ): Promise<ChangeResult<K>> {
+    const res = await this.#post(MUTATE_PATH, {
+      actor,
+      change: this.#localised(change),
+      ...(hops > 0 ? { hops } : {}),
+    });
     const text = await res.text().catch(() => '');
     let answer: ForwardAnswer | undefined;
     try {
@@ -154,14 +163,22 @@ export async function applyForwarded(
   body: unknown,
 ): Promise<ForwardAnswer> {
   try {
-    const b = (body ?? {}) as { actor?: unknown; change?: { kind?: unknown; input?: unknown } };
+    const b = (body ?? {}) as {
+      actor?: unknown;
+      change?: { kind?: unknown; input?: unknown };
+      hops?: unknown;
+    };
     if (typeof b.change?.kind !== 'string' || typeof b.change.input !== 'object' || b.change.input === null)
       throw invalid('forwarded change without a kind or an input');
     const actor = await rebuildActor(target.db, region, b.actor);
-    const result = await target.writer.mutate(actor, {
-      kind: b.change.kind as ChangeKind,
-      input: b.change.input,
-    } as DirectoryChange);
+    const change = { kind: b.change.kind as ChangeKind, input: b.change.input } as DirectoryChange;
+    // Regions this change passed through before it reached this one (decision 0011: at most two).
+    const hops =
+      typeof b.hops === 'number' && Number.isInteger(b.hops) && b.hops > 0 ? Math.min(b.hops, 8) + 1 : 1;
+    const result =
+      target.writer instanceof RoutingWriter
+        ? await target.writer.route(actor, change, hops)
+        : await target.writer.mutate(actor, change);
     return { ok: true, result: result ?? null };
   } catch (err) {
     if (err instanceof DirectoryError) return { ok: false, error: { code: err.code, message: err.message } };
@@ -183,4 +200,94 @@ export async function applyForwardedAuthEvent(
     ...event,
     from: `${region}/${String(event.from ?? 'unknown')}`,
   } as AuthEvent);
+}
+
+export interface RoutingWriterOptions {
+  /** This region's id. */
+  regionId: string;
+  /** `federation.writer` (or the hub region): the writer while no move is recorded. */
+  initial: string;
+  /** The writer region the local replica names (`Directory.recordedWriter`); null: never moved. */
+  recorded: () => Promise<string | null>;
+  replication: Replication;
+  /** This region's own write path (pull, write, push, confirm), used while the replica names this region. */
+  local: DirectoryWriter;
+  /** How to reach `region`'s federation API; undefined: no endpoint known for it. */
+  forwarder: (region: string) => ForwardingWriter | undefined;
+  /** The role of this region changed (the appliance logs it). */
+  onRole?: (role: 'writer' | 'replica', writer: string) => void;
+}
+
+/**
+ * The writer of every region of a federation whose writer role may move (decision 0011): while the local
+ * replica names this region as the writer, changes are applied here (`local`); otherwise they are
+ * forwarded to the region it names. A change forwarded here although the replica names another region
+ * (the sender's replica or this one is behind) is forwarded once more after a pull; a change that already
+ * made two hops is refused, never bounced around.
+ */
+export class RoutingWriter implements DirectoryWriter {
+  constructor(readonly opts: RoutingWriterOptions) {}
+
+  /** The writer region the replica names; updates the replication's role when it changed. */
+  async current(): Promise<string> {
+    const { opts } = this;
+    const writer = (await opts.recorded()) ?? opts.initial;
+    const role = writer === opts.regionId ? 'writer' : 'replica';
+    if (opts.replication.role !== role || opts.replication.writer !== writer) {
+      opts.replication.setRole(role, writer);
+      opts.onRole?.(role, writer);
+    }
+    return writer;
+  }
+
+  mutate<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
+    return this.route(actor, change, 0);
+  }
+
+  /**
+   * `hops`: how many regions the change passed through before this one (0: made here; 1: forwarded by the
+   * region where it was made).
+   */
+  async route<K extends ChangeKind>(
+    actor: Actor,
+    change: DirectoryChange<K>,
+    hops: number,
+  ): Promise<ChangeResult<K>> {
+    const { opts } = this;
+    let writer = await this.current();
+    if (writer !== opts.regionId && hops > 0) {
+      // Somebody believes this region writes: the record may not have reached this replica yet.
+      const replication = opts.replication;
+      await replication.exclusive(() => replication.pullNow()).catch(() => undefined);
+      writer = await this.current();
+    }
+    if (writer === opts.regionId) {
+      try {
+        return await opts.local.mutate(actor, change);
+      } catch (err) {
+        if (!(err instanceof WriterMoved)) throw err;
+        writer = err.to;
+        await this.current();
+      }
+    }
+    if (hops >= 2 || writer === opts.regionId) {
+      throw new DirectoryError(
+        'unavailable',
+        `directory change refused, nothing was changed: region ${opts.regionId} is not the writer (the directory names ${writer}); try again in a moment`,
+      );
+    }
+    const forwarder = opts.forwarder(writer);
+    if (!forwarder)
+      throw new DirectoryError(
+        'unavailable',
+        `directory change refused, nothing was changed: no federation endpoint for the writer region ${writer} (federation.peers)`,
+      );
+    return forwarder.mutate(actor, change, hops);
+  }
+
+  async recordAuthEvent(event: AuthEvent): Promise<void> {
+    const writer = await this.current();
+    if (writer === this.opts.regionId) return this.opts.local.recordAuthEvent(event);
+    await this.opts.forwarder(writer)?.recordAuthEvent(event);
+  }
 }

@@ -64,6 +64,14 @@ export const LOG_EVENTS = {
     'A peer region sent a recipient whose domain is not homed in this region on the federation channel; refused with 550 5.7.1 (peer region, recipient, its home region).',
   'federation.smtp_disabled':
     'The federation SMTP listener was not opened: this region has no federation certificate (run delegato federation init or join); mail for other regions stays queued.',
+  'federation.writer_role':
+    "This region's role in the directory changed because the replica names another writer region (a move by delegato federation writer reached it): role (writer or replica), the writer region, this region.",
+  'federation.writer_moved':
+    'delegato federation writer moved the directory writer role: the new writer region, the previous one; recorded and pushed by the previous writer.',
+  'federation.trace_served':
+    "A peer region asked this region's federation API for its part of a message's delivery trace (verified peer region, entries returned).",
+  'federation.trace_peer':
+    "delegato trace asked a peer region for its part of a relayed message's trace (region, ok, entries, or the error when it was unreachable).",
   'federation.proxy_login':
     'An IMAP or POP3 login for a mailbox homed in another region was passed on to its home region over the federation proxy channel (protocol, user, home region, client address).',
   'federation.proxy_end':

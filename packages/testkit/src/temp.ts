@@ -22,5 +22,6 @@ export const ALL_PORTS_ZERO: Record<string, string> = Object.fromEntries(
     'WEB',
     'FEDERATION',
     'PROXY',
+    'SYNC',
   ].map((p) => [`DELEGATO_PORT_${p}`, '0']),
 );

@@ -12,12 +12,13 @@ import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
 import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
-import { addRegion, ensureRegion } from './regions.js';
+import { addRegion, ensureRegion, setWriterRegion } from './regions.js';
 import type { ChangeContext } from './writer.js';
 
 export const CHANGES = {
   'region.add': addRegion,
   'region.ensure': ensureRegion,
+  'federation.writer': setWriterRegion,
   'domain.add': addDomain,
   'domain.remove': removeDomain,
   'mailbox.add': addMailbox,

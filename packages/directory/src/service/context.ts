@@ -30,7 +30,9 @@ export interface DirectoryOptions {
   regionId: string;
   regionTitle?: string;
   /** `writer` applies migrations; a `replica` refuses to open until the writer's schema reached it. */
-  role?: 'writer' | 'replica';
+  role?: 'writer' | 'replica' | ((recordedWriter: string | null) => 'writer' | 'replica');
+  // A function: decided after one pull from the writer region the replica names (decision 0011; null when
+  // the role never moved), so that only the writer of the day migrates.
   /** IANA time zone in which expiration dates are inclusive. */
   timezone: string;
   /** Days a removed mailbox's mail is kept before it is purged. */
