@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import {
   createFederationCa,
@@ -22,13 +22,13 @@ import {
   loadRegionTls,
   type RegionTls,
 } from '@delegato/federation';
-import { createLogger } from '@delegato/observability';
 import { LineClient, tempDir } from '@delegato/testkit';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { TEST_OPERATOR, testConfig } from './appliance-support.js';
+import { inboxCount, listenerPort, startRegion } from './federation-support.js';
 
 const OP = TEST_OPERATOR;
 const SAM = 'sam.south@south.example';
@@ -45,31 +45,8 @@ let samId = '';
 const northLog: Array<Record<string, unknown>> = [];
 const southLog: Array<Record<string, unknown>> = [];
 
-function start(config: Config, log: Array<Record<string, unknown>>): Promise<RunningAppliance> {
-  const out = new PassThrough();
-  out.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n'))
-      if (line.trim()) log.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  return startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'info', destination: out }),
-  });
-}
-
-function listener(app: RunningAppliance, name: string): number {
-  const l = app.listeners.find((x) => x.name === name);
-  if (!l) throw new Error(`no ${name} listener (have: ${app.listeners.map((x) => x.name).join(', ')})`);
-  return l.port;
-}
-
 function message(subject: string): string {
   return `From: <someone@example.org>\r\nTo: <${SAM}>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\n\r\nHello Sam\r\n`;
-}
-
-async function inboxCount(app: RunningAppliance, userId: string): Promise<number> {
-  return (await app.store.snapshot(userId, 'INBOX')).messages.length;
 }
 
 beforeAll(async () => {
@@ -121,7 +98,10 @@ beforeAll(async () => {
       DELEGATO_FEDERATION_PEERS: peers,
     }),
   );
-  [north, south] = await Promise.all([start(northConfig, northLog), start(southConfig, southLog)]);
+  [north, south] = await Promise.all([
+    startRegion(northConfig, northLog),
+    startRegion(southConfig, southLog),
+  ]);
 
   // north: south.example homed in south, with Sam's mailbox (the login is checked here).
   await north.directory.addRegion(OP, 'south');
@@ -151,11 +131,11 @@ afterAll(async () => {
 
 describe('IMAP and POP3 proxy to the home region', () => {
   it('IMAP at north reaches south: SELECT shows south INBOX, APPEND lands in south', async () => {
-    expect(listener(south as RunningAppliance, 'proxy')).toBe(southProxyPort);
+    expect(listenerPort(south as RunningAppliance, 'proxy')).toBe(southProxyPort);
     const live = south as RunningAppliance;
     const client = new ImapFlow({
       host: '127.0.0.1',
-      port: listener(north, 'imap'),
+      port: listenerPort(north, 'imap'),
       secure: false,
       auth: { user: SAM, pass: SAM_PASSWORD },
       logger: false,
@@ -185,7 +165,7 @@ describe('IMAP and POP3 proxy to the home region', () => {
   it('POP3 at north lists south maildrop', async () => {
     const live = south as RunningAppliance;
     const count = await inboxCount(live, samId);
-    const c = await LineClient.connect(listener(north, 'pop3'));
+    const c = await LineClient.connect(listenerPort(north, 'pop3'));
     try {
       expect(await c.line()).toMatch(/^\+OK/);
       c.write('USER sam.south@south.example\r\n');
@@ -220,7 +200,7 @@ describe('IMAP and POP3 proxy to the home region', () => {
     await south?.stop();
     south = undefined;
     for (let i = 0; i < 6; i++) {
-      const c = await LineClient.connect(listener(north, 'imap'));
+      const c = await LineClient.connect(listenerPort(north, 'imap'));
       try {
         await c.line();
         c.write(`a1 LOGIN ${SAM} ${SAM_PASSWORD}\r\n`);
@@ -229,7 +209,7 @@ describe('IMAP and POP3 proxy to the home region', () => {
         c.close();
       }
     }
-    const p = await LineClient.connect(listener(north, 'pop3'));
+    const p = await LineClient.connect(listenerPort(north, 'pop3'));
     try {
       await p.line();
       p.write(`USER ${SAM}\r\n`);

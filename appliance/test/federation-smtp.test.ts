@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import {
   createFederationCa,
@@ -27,13 +27,12 @@ import {
   loadRegionTls,
   type RegionTls,
 } from '@delegato/federation';
-import { createLogger } from '@delegato/observability';
 import { LineClient, tempDir, waitFor } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { TEST_OPERATOR, testConfig } from './appliance-support.js';
-import { runCli } from './federation-support.js';
+import { inboxCount, listenerPort, runCli, startRegion } from './federation-support.js';
 
 const OP = TEST_OPERATOR;
 const NORA_PASSWORD = 'North-Pass-4242';
@@ -55,27 +54,6 @@ let samId = '';
 /** JSON log lines of south (every start), for the refusal events. */
 const southLog: Array<Record<string, unknown>> = [];
 
-function start(config: Config, log?: Array<Record<string, unknown>>): Promise<RunningAppliance> {
-  const out = new PassThrough();
-  if (log)
-    out.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim()) log.push(JSON.parse(line) as Record<string, unknown>);
-    });
-  else out.resume();
-  return startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: log ? 'info' : 'warn', destination: out }),
-  });
-}
-
-function listener(app: RunningAppliance, name: string): number {
-  const l = app.listeners.find((x) => x.name === name);
-  if (!l) throw new Error(`no ${name} listener (have: ${app.listeners.map((x) => x.name).join(', ')})`);
-  return l.port;
-}
-
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
@@ -93,10 +71,6 @@ async function newMessages(app: RunningAppliance, userId: string, after: number,
   return Promise.all(uids.map(async (uid) => readAll(await app.store.openMessage(userId, 'INBOX', uid))));
 }
 
-async function inboxCount(app: RunningAppliance, userId: string): Promise<number> {
-  return (await app.store.snapshot(userId, 'INBOX')).messages.length;
-}
-
 /** A personal mailbox `first.last@domain` (in whichever region's directory `app` is). */
 function addPerson(app: RunningAppliance, domain: string, first: string, last: string, password: string) {
   return app.directory.addMailbox(OP, {
@@ -110,7 +84,7 @@ function addPerson(app: RunningAppliance, domain: string, first: string, last: s
 
 /** Submits one message as Nora on north's submission port (STARTTLS + AUTH PLAIN); returns when 250. */
 async function submitFromNorth(to: string, subject: string, mailArgs = '', rcptArgs = ''): Promise<void> {
-  const c = await LineClient.connect(listener(north, 'submission'));
+  const c = await LineClient.connect(listenerPort(north, 'submission'));
   await c.smtpReply();
   await c.smtp('EHLO client.example');
   await c.smtp('STARTTLS');
@@ -236,7 +210,7 @@ beforeAll(async () => {
     }));
   }
   northConfigRef = northConfig;
-  [north, south] = await Promise.all([start(northConfig), start(southConfig, southLog)]);
+  [north, south] = await Promise.all([startRegion(northConfig), startRegion(southConfig, southLog)]);
 
   // north: its own domain, and south.example homed in south through the real CLI (`--region`).
   const cli = (args: string[]) =>
@@ -275,9 +249,9 @@ afterAll(async () => {
 
 describe('mail between regions', () => {
   it('north submission -> south INBOX over the federation channel; Received names the verified region north', async () => {
-    expect(listener(north, 'federation')).toBeGreaterThan(0);
+    expect(listenerPort(north, 'federation')).toBeGreaterThan(0);
     const live = south as RunningAppliance;
-    expect(listener(live, 'federation')).toBe(southFederationPort);
+    expect(listenerPort(live, 'federation')).toBe(southFederationPort);
     const before = await inboxCount(live, samId);
     await submitFromNorth(SAM, 'fed-first');
     const submitted = Date.now();
@@ -430,7 +404,7 @@ describe('mail between regions', () => {
     expect(queued?.recipients[0]).toMatchObject({ address: SAM, state: 'queued' });
     expect(queued?.recipients[0]?.attempts).toBeGreaterThanOrEqual(2);
 
-    south = await start(southConfig, southLog);
+    south = await startRegion(southConfig, southLog);
     const messages = await newMessages(south, samId, before);
     expect(messages.some((m) => m.includes('Subject: fed-later'))).toBe(true);
     await waitFor(async () => (await north.queue.list()).length === 0, 30_000);

@@ -1,7 +1,14 @@
-/** Shared by the federation-*.test.ts files: the real `delegato` command in a child process. */
+/**
+ * Shared by the federation-*.test.ts files: the real `delegato` command in a child process, and regions'
+ * appliances started in this process.
+ */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '@delegato/observability';
+import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { Config } from '../src/config/schema.js';
 
 export const BIN = fileURLToPath(new URL('../bin/delegato.mjs', import.meta.url));
 
@@ -65,4 +72,35 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Starts a region's appliance in this process. With `log`, its JSON log lines (info and up) are collected
+ * there, for tests that look for events; without, only warnings are logged, and dropped.
+ */
+export function startRegion(config: Config, log?: Array<Record<string, unknown>>): Promise<RunningAppliance> {
+  const out = new PassThrough();
+  if (log)
+    out.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) log.push(JSON.parse(line) as Record<string, unknown>);
+    });
+  else out.resume();
+  return startAppliance(config, {
+    out: new PassThrough(),
+    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
+    logger: createLogger({ level: log ? 'info' : 'warn', destination: out }),
+  });
+}
+
+/** The port of one of a running appliance's listeners, by name (`smtp`, `imap`, `federation`, …). */
+export function listenerPort(app: RunningAppliance, name: string): number {
+  const l = app.listeners.find((x) => x.name === name);
+  if (!l) throw new Error(`no ${name} listener (have: ${app.listeners.map((x) => x.name).join(', ')})`);
+  return l.port;
+}
+
+/** How many messages a user's INBOX holds in that appliance's mail store. */
+export async function inboxCount(app: RunningAppliance, userId: string): Promise<number> {
+  return (await app.store.snapshot(userId, 'INBOX')).messages.length;
 }

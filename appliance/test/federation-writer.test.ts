@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { type Actor, ForwardingWriter } from '@delegato/directory';
 import {
   createFederationCa,
@@ -24,14 +23,13 @@ import {
   issueRegionBundle,
   loadRegionTls,
 } from '@delegato/federation';
-import { createLogger } from '@delegato/observability';
 import { tempDir, waitFor } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAppliance, startAppliance } from '../src/appliance.js';
+import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { replicationOf } from '../src/services/federation-directory.js';
 import { testConfig } from './appliance-support.js';
-import { runCli } from './federation-support.js';
+import { runCli, startRegion } from './federation-support.js';
 
 const REGIONS = ['north', 'central', 'south'] as const;
 type Region = (typeof REGIONS)[number];
@@ -43,18 +41,6 @@ const dataOf = (r: Region) => join(dir.path, r);
 const apps = {} as Record<Region, RunningAppliance>;
 const logs = { north: [], central: [], south: [] } as Record<Region, Array<Record<string, unknown>>>;
 let syncPorts = {} as Record<Region, number>;
-
-function start(config: Config, log: Array<Record<string, unknown>>): Promise<RunningAppliance> {
-  const out = new PassThrough();
-  out.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log.push(JSON.parse(line));
-  });
-  return startAppliance(config, {
-    out: new PassThrough(),
-    env: { DELEGATO_OPERATOR_PASSWORD: 'operator-test-pw' },
-    logger: createLogger({ level: 'info', destination: out }),
-  });
-}
 
 async function stateOf(r: Region) {
   const replication = replicationOf(apps[r].directory);
@@ -119,10 +105,10 @@ beforeAll(async () => {
     config.federation.peers = peers;
     return config;
   };
-  apps.north = await start(configOf('north'), logs.north);
+  apps.north = await startRegion(configOf('north'), logs.north);
   [apps.central, apps.south] = await Promise.all([
-    start(configOf('central'), logs.central),
-    start(configOf('south'), logs.south),
+    startRegion(configOf('central'), logs.central),
+    startRegion(configOf('south'), logs.south),
   ]);
   // Every region's row, created by the writer for the replicas, is everywhere.
   await waitFor(async () => {
