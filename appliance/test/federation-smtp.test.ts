@@ -32,7 +32,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { TEST_OPERATOR, testConfig } from './appliance-support.js';
-import { inboxCount, listenerPort, runCli, startRegion } from './federation-support.js';
+import {
+  inboxCount,
+  listenerPort,
+  runCli,
+  startRegion,
+  startRegionsOnFreePorts,
+} from './federation-support.js';
 
 const OP = TEST_OPERATOR;
 const NORA_PASSWORD = 'North-Pass-4242';
@@ -180,37 +186,40 @@ beforeAll(async () => {
   );
   northTls = await loadRegionTls(northData);
 
-  const northFederationPort = await freeLoopbackPort();
-  southFederationPort = await freeLoopbackPort();
-  const common = { DELEGATO_QUEUE_RETRY_SCHEDULE: '1', DELEGATO_QUEUE_DELAY_NOTIFY_AFTER_SECONDS: '3600' };
-  const northConfig = testConfig(dir.path, {
-    ...common,
-    DELEGATO_DATA_DIR: northData,
-    DELEGATO_REGION_ID: 'north',
-    DELEGATO_SMTP_HOSTNAME: 'mx.north.example',
-    DELEGATO_PORT_FEDERATION: String(northFederationPort),
-    // The same list in both regions: the entry for the region itself is ignored.
-    DELEGATO_FEDERATION_PEERS: `north=127.0.0.1:${northFederationPort},south=127.0.0.1:${southFederationPort}`,
+  const started = await startRegionsOnFreePorts(async () => {
+    const northFederationPort = await freeLoopbackPort();
+    southFederationPort = await freeLoopbackPort();
+    const common = { DELEGATO_QUEUE_RETRY_SCHEDULE: '1', DELEGATO_QUEUE_DELAY_NOTIFY_AFTER_SECONDS: '3600' };
+    const northConfig = testConfig(dir.path, {
+      ...common,
+      DELEGATO_DATA_DIR: northData,
+      DELEGATO_REGION_ID: 'north',
+      DELEGATO_SMTP_HOSTNAME: 'mx.north.example',
+      DELEGATO_PORT_FEDERATION: String(northFederationPort),
+      // The same list in both regions: the entry for the region itself is ignored.
+      DELEGATO_FEDERATION_PEERS: `north=127.0.0.1:${northFederationPort},south=127.0.0.1:${southFederationPort}`,
+    });
+    southConfig = testConfig(dir.path, {
+      ...common,
+      DELEGATO_DATA_DIR: southData,
+      DELEGATO_REGION_ID: 'south',
+      DELEGATO_SMTP_HOSTNAME: 'mx.south.example',
+      DELEGATO_PORT_FEDERATION: String(southFederationPort),
+      DELEGATO_FEDERATION_PEERS: `north=127.0.0.1:${northFederationPort},south=127.0.0.1:${southFederationPort}`,
+    });
+    // The federation API (port.sync, decision 0011) of each region, named in the other's peer entry.
+    const syncPorts = { north: await freeLoopbackPort(), south: await freeLoopbackPort() };
+    for (const config of [northConfig, southConfig]) {
+      config.port.sync = syncPorts[config.region.id as 'north' | 'south'];
+      config.federation.peers = config.federation.peers.map((p) => ({
+        ...p,
+        syncPort: syncPorts[p.region as 'north' | 'south'],
+      }));
+    }
+    northConfigRef = northConfig;
+    return [{ config: northConfig }, { config: southConfig, log: southLog }];
   });
-  southConfig = testConfig(dir.path, {
-    ...common,
-    DELEGATO_DATA_DIR: southData,
-    DELEGATO_REGION_ID: 'south',
-    DELEGATO_SMTP_HOSTNAME: 'mx.south.example',
-    DELEGATO_PORT_FEDERATION: String(southFederationPort),
-    DELEGATO_FEDERATION_PEERS: `north=127.0.0.1:${northFederationPort},south=127.0.0.1:${southFederationPort}`,
-  });
-  // The federation API (port.sync, decision 0011) of each region, named in the other's peer entry.
-  const syncPorts = { north: await freeLoopbackPort(), south: await freeLoopbackPort() };
-  for (const config of [northConfig, southConfig]) {
-    config.port.sync = syncPorts[config.region.id as 'north' | 'south'];
-    config.federation.peers = config.federation.peers.map((p) => ({
-      ...p,
-      syncPort: syncPorts[p.region as 'north' | 'south'],
-    }));
-  }
-  northConfigRef = northConfig;
-  [north, south] = await Promise.all([startRegion(northConfig), startRegion(southConfig, southLog)]);
+  [north, south] = started as [RunningAppliance, RunningAppliance];
 
   // north: its own domain, and south.example homed in south through the real CLI (`--region`).
   const cli = (args: string[]) =>

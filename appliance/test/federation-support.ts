@@ -104,3 +104,23 @@ export function listenerPort(app: RunningAppliance, name: string): number {
 export async function inboxCount(app: RunningAppliance, userId: string): Promise<number> {
   return (await app.store.snapshot(userId, 'INBOX')).messages.length;
 }
+
+/**
+ * Starts several regions on ports picked beforehand (`pick` chooses free ports and returns the configs):
+ * another test process may take such a port between the pick and the bind, so on EADDRINUSE whatever
+ * started is stopped and the whole pick is made again (at most `attempts` times).
+ */
+export async function startRegionsOnFreePorts(
+  pick: () => Promise<Array<{ config: Config; log?: Array<Record<string, unknown>> }>>,
+  attempts = 5,
+): Promise<RunningAppliance[]> {
+  for (let attempt = 1; ; attempt++) {
+    const wanted = await pick();
+    const started = await Promise.allSettled(wanted.map((w) => startRegion(w.config, w.log)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (!failed) return started.map((s) => (s as PromiseFulfilledResult<RunningAppliance>).value);
+    for (const s of started) if (s.status === 'fulfilled') await s.value.stop();
+    const taken = String((failed.reason as { code?: string })?.code ?? failed.reason).includes('EADDRINUSE');
+    if (!taken || attempt >= attempts) throw failed.reason;
+  }
+}
