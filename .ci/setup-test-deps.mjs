@@ -23,6 +23,19 @@ const NEEDED = [
     pkg: 'dnsmasq-base',
     why: 'outbound delivery is tested against a real DNS server that refuses AAAA',
   },
+  {
+    check: 'command -v promtool',
+    pkg: 'prometheus',
+    why: 'metrics are checked by promtool and scraped by Prometheus',
+  },
+  { check: 'command -v pebble', pkg: 'pebble', why: 'ACME certificates are issued by a local pebble server' },
+  { check: 'command -v vagrant', pkg: 'vagrant', why: 'the Vagrantfile is checked by vagrant validate' },
+  {
+    check: 'command -v named-checkzone',
+    pkg: 'bind9-utils',
+    why: 'DNS zone fragments are checked by named-checkzone',
+  },
+  { check: 'command -v dkimverify', pkg: 'python3-dkim', why: 'DKIM signatures are verified by dkimpy' },
 ];
 
 const missing = NEEDED.filter(
