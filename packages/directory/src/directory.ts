@@ -19,6 +19,7 @@ import * as admins from './service/admins.js';
 import * as aliases from './service/aliases.js';
 import * as audit from './service/audit.js';
 import { DirectoryContext, type DirectoryOptions } from './service/context.js';
+import * as dkim from './service/dkim.js';
 import * as domains from './service/domains.js';
 import * as login from './service/login.js';
 import * as lookups from './service/lookups.js';
@@ -32,6 +33,7 @@ export type { AdminView } from './service/admins.js';
 export type { AliasView } from './service/aliases.js';
 export type { AuthEventAction } from './service/audit.js';
 export { type DirectoryOptions, POSTMASTER } from './service/context.js';
+export type { DkimKeyView, DkimSigningKey } from './service/dkim.js';
 export { AdminAccessDenied, type AdminClient } from './service/login.js';
 export type { CreatedMailbox, MailboxView, NewMailbox } from './service/mailboxes.js';
 export type { AccountChange } from './service/notifications.js';
@@ -186,6 +188,33 @@ export class Directory {
     opts: { force?: boolean } = {},
   ): Promise<{ mailboxIds: string[] }> {
     return this.#writer.mutate(actor, { kind: 'domain.remove', input: { ...opts, domain } });
+  }
+
+  // ---------------------------------------------------------------- DKIM keys (service/dkim.ts)
+
+  /** A domain's DKIM keys with their DNS records (its admins and operators). */
+  listDkimKeys(actor: Actor, domain: string): Promise<dkim.DkimKeyView[]> {
+    return dkim.listDkimKeys(this.#ctx, actor, domain);
+  }
+
+  /** The keys that sign the domain's mail now, private keys opened (the mail side; no actor). */
+  dkimSigningKeys(domain: string): Promise<dkim.DkimSigningKey[]> {
+    return dkim.signingKeys(this.#ctx, domain);
+  }
+
+  /** New keys for a domain (`prepare`: published first, activated by the next rotate); operators. */
+  rotateDkimKeys(actor: Actor, domain: string, opts: { prepare?: boolean } = {}) {
+    return this.#writer.mutate(actor, { kind: 'dkim.rotate', input: { ...opts, domain } });
+  }
+
+  /** Retires a previous key (its DNS record may be removed); operators. */
+  retireDkimKey(actor: Actor, domain: string, selector: string) {
+    return this.#writer.mutate(actor, { kind: 'dkim.retire', input: { domain, selector } });
+  }
+
+  /** Keys for every domain (or the one named) that has none: the backfill for older domains; operators. */
+  ensureDkimKeys(actor: Actor, domain?: string) {
+    return this.#writer.mutate(actor, { kind: 'dkim.ensure', input: domain ? { domain } : {} });
   }
 
   // ---------------------------------------------------------------- mailboxes (service/mailboxes.ts)

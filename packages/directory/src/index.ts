@@ -19,6 +19,8 @@ export {
   type CreatedMailbox,
   Directory,
   type DirectoryOptions,
+  type DkimKeyView,
+  type DkimSigningKey,
   type MailboxView,
   type NewMailbox,
   POSTMASTER,

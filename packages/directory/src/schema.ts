@@ -33,6 +33,27 @@ export const federationWriter = sqliteTable('federation_writer', {
   setAt: text('set_at').notNull(),
 });
 
+/**
+ * DKIM signing keys (migration 0005, issue 18): per domain, `active` keys sign, `previous` ones stay
+ * published after a rotation until the operator retires them (`retired`). Private keys are sealed with the
+ * federation key so every region signs for every domain.
+ */
+export const dkimKeys = sqliteTable(
+  'dkim_keys',
+  {
+    id: text('id').primaryKey(),
+    domainId: text('domain_id').notNull(),
+    selector: text('selector').notNull(),
+    algorithm: text('algorithm').notNull(),
+    publicKey: text('public_key').notNull(),
+    privateKeySealed: text('private_key_sealed').notNull(),
+    state: text('state').notNull(),
+    createdAt: text('created_at').notNull(),
+    retiredAt: text('retired_at'),
+  },
+  (t) => [unique().on(t.domainId, t.selector), index('dkim_keys_domain').on(t.domainId, t.state)],
+);
+
 /** Hosted domains; mail for a domain is stored in its home region. */
 export const domains = sqliteTable('domains', {
   id: text('id').primaryKey(),

@@ -7,6 +7,7 @@
 import { addAdmin, removeAdmin, setAdminAccess } from './admins.js';
 import { addAlias, removeAlias } from './aliases.js';
 import type { DirectoryContext } from './context.js';
+import { ensureDkimKeys, retireDkimKey, rotateDkimKeys } from './dkim.js';
 import { addDomain, removeDomain } from './domains.js';
 import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
@@ -21,6 +22,9 @@ export const CHANGES = {
   'federation.writer': setWriterRegion,
   'domain.add': addDomain,
   'domain.remove': removeDomain,
+  'dkim.rotate': rotateDkimKeys,
+  'dkim.retire': retireDkimKey,
+  'dkim.ensure': ensureDkimKeys,
   'mailbox.add': addMailbox,
   'mailbox.rename': renameMailbox,
   'mailbox.passwd': setPassword,

@@ -4,9 +4,19 @@
  */
 import { asc, count, eq, inArray } from 'drizzle-orm';
 import { conflict, duplicate, notFound } from '../errors.js';
-import { addresses, addressTargets, adminDomains, domains, groups, mailboxes, regions } from '../schema.js';
+import {
+  addresses,
+  addressTargets,
+  adminDomains,
+  dkimKeys,
+  domains,
+  groups,
+  mailboxes,
+  regions,
+} from '../schema.js';
 import { type Actor, requireOperator, visibleDomains } from '../scope.js';
 import { type DirectoryContext, domainName, domainRow, newId, POSTMASTER } from './context.js';
+import { generateDkimKeys, insertDkimKeys } from './dkim.js';
 import { dropEmptyAliases, insertMailbox } from './rows.js';
 import type { ChangeContext } from './writer.js';
 
@@ -24,11 +34,14 @@ export async function addDomain(
   const [existing] = await ctx.db.select().from(domains).where(eq(domains.name, name));
   if (existing) throw duplicate(`domain ${name} already exists`);
   const now = ctx.nowIso();
+  // DKIM keys (issue 18): created with the domain, generated before the transaction.
+  const dkim = await generateDkimKeys(ctx.options.key, ctx.now());
   return change.commit({ action: 'domain.add', target: name, domain: name }, async (tx) => {
     const domainId = newId();
     await tx
       .insert(domains)
       .values({ id: domainId, name, regionId: region.id, createdAt: now, updatedAt: now });
+    await insertDkimKeys(tx, domainId, dkim, 'active', now);
     // RFC 5321 §4.5.1: every domain accepts postmaster@. A role mailbox nobody logs into until an
     // admin sets its password.
     await insertMailbox(tx, ctx.nowIso(), {
@@ -121,6 +134,7 @@ export async function removeDomain(
     await tx.delete(mailboxes).where(eq(mailboxes.domainId, domain.id));
     await tx.delete(groups).where(eq(groups.domainId, domain.id));
     await tx.delete(adminDomains).where(eq(adminDomains.domainId, domain.id));
+    await tx.delete(dkimKeys).where(eq(dkimKeys.domainId, domain.id));
     await tx.delete(domains).where(eq(domains.id, domain.id));
     return {
       result: { mailboxIds: boxIds },
