@@ -23,6 +23,8 @@ import { requireCsrfToken } from './csrf.js';
 import { type AdminOptions, type AppEnv, type Deps, resolveDeps } from './env.js';
 import { directoryStatus, statusTitle } from './errors.js';
 import type { Ctx } from './guard.js';
+import { tr } from './i18n/index.js';
+import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
 import { render } from './render.js';
 import { adminRoutes } from './routes/admins.js';
 import { aliasRoutes } from './routes/aliases.js';
@@ -129,6 +131,9 @@ export function adminApp(
     }
   });
 
+  const language = languageMiddleware(deps);
+  app.use('*', async (c, next) => (isApi(c.req.path) ? next() : language(c, next)));
+
   app.get('/assets/admin.css', (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');
     c.header('Cache-Control', 'public, max-age=3600');
@@ -136,6 +141,7 @@ export function adminApp(
   });
 
   app.route('/api/v1', apiRoutes(deps));
+  app.route('/', languageRoutes(deps));
   app.route('/', authRoutes(deps));
   app.route('/', homeRoutes(deps));
   app.route('/', helpRoutes(deps));
@@ -151,7 +157,7 @@ export function adminApp(
 
   app.notFound((c) => {
     if (isApi(c.req.path)) return apiError(c, 404, 'not-found', 'no such endpoint');
-    return errorPage(c, deps, 404, 'There is no page at this address.');
+    return errorPage(c, deps, 404, tr(c)('error.notFoundPage'));
   });
 
   app.onError((err, c) => {
@@ -162,7 +168,7 @@ export function adminApp(
     }
     if (err instanceof DirectoryError) return errorPage(c, deps, directoryStatus(err), err.message);
     logError(err);
-    return errorPage(c, deps, 500, 'Something went wrong on our side. Please try again in a moment.');
+    return errorPage(c, deps, 500, tr(c)('error.unexpected'));
   });
 
   // Closes the session and token database (the appliance's shutdown; tests restarting the app).

@@ -2,6 +2,7 @@
 import type { Directory } from '@delegato/directory';
 import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
+import type { Lang } from './i18n/languages.js';
 import { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
 import { type Session, SessionStore } from './session.js';
 import { AdminStateDb } from './state.js';
@@ -111,6 +112,8 @@ export type AppEnv = {
     clientIp: string;
     /** The SHA-256 (hex) of the connection's verified TLS client certificate, or null. */
     clientCert: string | null;
+    /** The language this request's pages are in (i18n/middleware.ts). */
+    lang: Lang;
   };
 };
 

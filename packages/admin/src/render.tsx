@@ -5,6 +5,7 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Deps } from './env.js';
 import { adminActor, type Ctx } from './guard.js';
+import { LangContext, langOf } from './i18n/index.js';
 import type { Flash } from './session.js';
 import { type Chrome, Layout, type UserInfo } from './views/layout.js';
 
@@ -47,7 +48,13 @@ export async function render(
     flash: session ? session.flash.splice(0) : [],
   };
   c.header('Cache-Control', 'no-store');
-  return c.html(<Layout chrome={chrome}>{body}</Layout>, status);
+  const lang = langOf(c);
+  return c.html(
+    <LangContext.Provider value={lang}>
+      <Layout chrome={{ ...chrome, back: c.req.path }}>{body}</Layout>
+    </LangContext.Provider>,
+    status,
+  );
 }
 
 /** The CSRF token of this request's session (every form needs it). */

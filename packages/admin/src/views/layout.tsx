@@ -4,6 +4,7 @@
 
 import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
+import { LANGUAGES, useLang, useT } from '../i18n/index.js';
 import type { Flash } from '../session.js';
 import { CsrfInput } from './form.js';
 
@@ -25,19 +26,22 @@ export interface Chrome {
   flash?: Flash[];
   /** Pages meant for printing leave the navigation out of the print. */
   printable?: boolean;
+  /** This page's path: where the language menu comes back to. */
+  back?: string;
 }
 
 const DomainNav: FC<{ domain: string; section?: string }> = ({ domain, section }) => {
+  const t = useT();
   const d = encodeURIComponent(domain);
   const items: Array<[string, string, string]> = [
-    ['mailboxes', `/d/${d}/mailboxes`, 'Local mailboxes'],
-    ['forwards', `/d/${d}/forwards`, 'Remote mailboxes'],
-    ['aliases', `/d/${d}/aliases`, 'Aliases'],
-    ['lists', `/d/${d}/lists`, 'Distribution lists'],
-    ['domain-audit', `/d/${d}/audit`, 'Changes'],
+    ['mailboxes', `/d/${d}/mailboxes`, t('nav.mailboxes')],
+    ['forwards', `/d/${d}/forwards`, t('nav.forwards')],
+    ['aliases', `/d/${d}/aliases`, t('nav.aliases')],
+    ['lists', `/d/${d}/lists`, t('nav.lists')],
+    ['domain-audit', `/d/${d}/audit`, t('nav.changes')],
   ];
   return (
-    <nav class="domain-nav" aria-label={`Domain ${domain}`}>
+    <nav class="domain-nav" aria-label={t('layout.domainNav', { domain })}>
       <span class="domain-name">{domain}</span>
       <ul>
         {items.map(([key, href, label]) => (
@@ -52,35 +56,39 @@ const DomainNav: FC<{ domain: string; section?: string }> = ({ domain, section }
   );
 };
 
-const DomainSelector: FC<{ domains: string[]; current?: string }> = ({ domains, current }) => (
-  <form method="get" action="/go" class="domain-selector">
-    <label for="domain-select">Go to domain</label>
-    <select id="domain-select" name="domain">
-      {domains.map((d) => (
-        <option value={d} selected={d === current}>
-          {d}
-        </option>
-      ))}
-    </select>
-    <button type="submit">Open</button>
-  </form>
-);
+const DomainSelector: FC<{ domains: string[]; current?: string }> = ({ domains, current }) => {
+  const t = useT();
+  return (
+    <form method="get" action="/go" class="domain-selector">
+      <label for="domain-select">{t('layout.goToDomain')}</label>
+      <select id="domain-select" name="domain">
+        {domains.map((d) => (
+          <option value={d} selected={d === current}>
+            {d}
+          </option>
+        ))}
+      </select>
+      <button type="submit">{t('layout.open')}</button>
+    </form>
+  );
+};
 
 const MainNav: FC<{ user: UserInfo; section?: string }> = ({ user, section }) => {
+  const t = useT();
   const items: Array<[string, string, string]> = [];
   if (user.kind === 'admin' && user.operator) {
-    items.push(['domains', '/domains', 'Domains']);
-    items.push(['admins', '/admins', 'Administrators']);
-    items.push(['regions', '/regions', 'Regions']);
-    items.push(['audit', '/audit', 'Audit log']);
+    items.push(['domains', '/domains', t('nav.domains')]);
+    items.push(['admins', '/admins', t('nav.admins')]);
+    items.push(['regions', '/regions', t('nav.regions')]);
+    items.push(['audit', '/audit', t('nav.audit')]);
   }
   if (user.kind === 'admin' && !user.operator && user.domains.length === 1) {
     const d = user.domains[0] ?? '';
     items.push(['mailboxes', `/d/${encodeURIComponent(d)}/mailboxes`, d]);
   }
-  items.push(['me', '/me', 'My account']);
+  items.push(['me', '/me', t('nav.me')]);
   return (
-    <nav class="main-nav" aria-label="Main">
+    <nav class="main-nav" aria-label={t('layout.mainNav')}>
       <ul>
         {items.map(([key, href, label]) => (
           <li>
@@ -94,17 +102,40 @@ const MainNav: FC<{ user: UserInfo; section?: string }> = ({ user, section }) =>
   );
 };
 
+/** The language menu at the foot of every page (POST /language, i18n/middleware.ts). */
+const LanguageMenu: FC<{ csrf: string; back: string }> = ({ csrf, back }) => {
+  const t = useT();
+  const lang = useLang();
+  return (
+    <form method="post" action="/language" class="language-menu">
+      <CsrfInput token={csrf} />
+      <input type="hidden" name="back" value={back} />
+      <label for="language-select">{t('layout.language')}</label>
+      <select id="language-select" name="lang">
+        {Object.entries(LANGUAGES).map(([code, name]) => (
+          <option value={code} lang={code} selected={code === lang}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <button type="submit">{t('layout.languageApply')}</button>
+    </form>
+  );
+};
+
 export const Layout: FC<{ chrome: Chrome; children?: Child }> = ({ chrome, children }) => {
+  const t = useT();
+  const lang = useLang();
   const { user } = chrome;
   const selectorDomains = user?.kind === 'admin' ? user.domains : [];
   return (
     <>
       {raw('<!DOCTYPE html>')}
-      <html lang="en">
+      <html lang={lang}>
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{`${chrome.title} · Delegato`}</title>
+          <title>{t('layout.title', { title: chrome.title })}</title>
           <link rel="stylesheet" href="/assets/admin.css" />
         </head>
         <body class={chrome.printable ? 'printable' : undefined}>
@@ -118,13 +149,13 @@ export const Layout: FC<{ chrome: Chrome; children?: Child }> = ({ chrome, child
             ) : null}
             <div class="top-right">
               <a class="help-link" href={`/help/${chrome.help}`}>
-                Help
+                {t('layout.help')}
               </a>
               {user && chrome.csrf ? (
                 <form method="post" action="/logout" class="logout">
                   <CsrfInput token={chrome.csrf} />
                   <span class="who">{user.kind === 'admin' ? user.name : user.address}</span>
-                  <button type="submit">Sign out</button>
+                  <button type="submit">{t('layout.signOut')}</button>
                 </form>
               ) : null}
             </div>
@@ -142,7 +173,9 @@ export const Layout: FC<{ chrome: Chrome; children?: Child }> = ({ chrome, child
             {children}
           </main>
           <footer>
-            <a href={`/help/${chrome.help}`}>Help for this page</a> · <a href="/help">All help topics</a>
+            <a href={`/help/${chrome.help}`}>{t('layout.helpForPage')}</a> ·{' '}
+            <a href="/help">{t('layout.allHelp')}</a>
+            {chrome.csrf ? <LanguageMenu csrf={chrome.csrf} back={chrome.back ?? '/'} /> : null}
           </footer>
         </body>
       </html>
