@@ -26,6 +26,7 @@ import * as lookups from './service/lookups.js';
 import * as mailboxes from './service/mailboxes.js';
 import { type AccountChange, AccountEvents } from './service/notifications.js';
 import * as passwords from './service/passwords.js';
+import * as preferences from './service/preferences.js';
 import * as regions from './service/regions.js';
 import { type DirectoryWriter, LocalWriter } from './service/writer.js';
 
@@ -363,6 +364,31 @@ export class Directory {
    */
   setAdminTotpSecret(actor: Actor, username: string, secret: string | null): Promise<void> {
     return this.#writer.mutate(actor, { kind: 'admin.totp', input: { username, secret } });
+  }
+
+  // ---------------------------------------------------------------- preferences (service/preferences.ts)
+
+  /** Sets (null: clears) the web interface language of a mailbox user. */
+  setMailboxLanguage(
+    actor: Actor,
+    address: string,
+    language: string | null,
+  ): Promise<{ language: string | null }> {
+    return this.#writer.mutate(actor, { kind: 'mailbox.language', input: { address, language } });
+  }
+
+  /** Sets (null: clears) an admin's web interface language: their own, or anyone's by an operator. */
+  setAdminLanguage(
+    actor: Actor,
+    username: string,
+    language: string | null,
+  ): Promise<{ language: string | null }> {
+    return this.#writer.mutate(actor, { kind: 'admin.language', input: { username, language } });
+  }
+
+  /** An admin's stored interface language (no access check); null when unset or no such admin. */
+  adminLanguage(username: string): Promise<string | null> {
+    return preferences.adminLanguage(this.#ctx, username);
   }
 
   // ---------------------------------------------------------------- login (service/login.ts)

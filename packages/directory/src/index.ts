@@ -21,6 +21,8 @@ export {
   type DirectoryOptions,
   type DkimKeyView,
   type DkimSigningKey,
+  type ListSenders,
+  type ListView,
   type MailboxView,
   type NewMailbox,
   POSTMASTER,

@@ -128,9 +128,17 @@ export const mailboxes = sqliteTable(
  * - `manual`: an alias an admin added; several targets mean expansion to all of them;
  * - `legacy`: a mailbox's former official address, kept when it is renamed;
  * - `forward`: an official address whose mailbox is on another server (step-by-step migration);
- * - `list`: a distribution-list alias forwarding to the list server's address.
+ * - `list`: a distribution-list alias forwarding to the list server's address;
+ * - `mailing-list`: a built-in list (0006): settings in `mailing_lists`, members in `mailing_list_members`.
  */
-export type AddressKind = 'official' | 'generated' | 'manual' | 'legacy' | 'forward' | 'list';
+export type AddressKind =
+  | 'official'
+  | 'generated'
+  | 'manual'
+  | 'legacy'
+  | 'forward'
+  | 'list'
+  | 'mailing-list';
 
 /** Every address of every hosted domain, in one table so that one UNIQUE index decides what it means. */
 export const addresses = sqliteTable(
@@ -217,3 +225,41 @@ export const schemaMigrations = sqliteTable('schema_migrations', {
   id: text('id').primaryKey(),
   appliedAt: text('applied_at').notNull(),
 });
+
+export type ListSenders = 'members' | 'domain' | 'anyone' | 'listed';
+
+/** Built-in mailing lists (0006): the list's settings; its address is also a row of `addresses`. */
+export const mailingLists = sqliteTable(
+  'mailing_lists',
+  {
+    id: text('id').primaryKey(),
+    /** The list's address (also in `addresses`, which makes it unique among every kind of address). */
+    address: text('list_address').notNull().unique(),
+    addressId: text('address_id').notNull().unique(),
+    domainId: text('domain_id').notNull(),
+    /** The owner (moderator): a mailbox's official address. */
+    owner: text('owner').notNull(),
+    /** Who may post: members, anyone of the list's domain, anyone, or the addresses in `allowedSenders`. */
+    senders: text('senders').$type<ListSenders>().notNull(),
+    /** JSON array of addresses, when `senders` is `listed`. */
+    allowedSenders: text('allowed_senders'),
+    /** 1: accepted posts wait for the owner's approval. */
+    moderated: integer('moderated').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('mailing_lists_domain').on(t.domainId), index('mailing_lists_owner').on(t.owner)],
+);
+
+/** The members of a built-in list (0006): one copy of each post goes to each. */
+export const mailingListMembers = sqliteTable(
+  'mailing_list_members',
+  {
+    id: text('id').primaryKey(),
+    listId: text('list_id').notNull(),
+    /** A member's address (local or elsewhere); unique per list. */
+    address: text('member').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [unique('mailing_list_members_list_member').on(t.listId, t.address)],
+);

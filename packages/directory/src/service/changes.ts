@@ -11,6 +11,7 @@ import { ensureDkimKeys, retireDkimKey, rotateDkimKeys } from './dkim.js';
 import { addDomain, removeDomain } from './domains.js';
 import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
+import { changeMembers, createList, removeList } from './lists.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
 import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
 import { addRegion, ensureRegion, setWriterRegion } from './regions.js';
@@ -35,6 +36,9 @@ export const CHANGES = {
   'alias.remove': removeAlias,
   'forward.add': addForward,
   'list.add': addListAlias,
+  'mailing-list.create': createList,
+  'mailing-list.members': changeMembers,
+  'mailing-list.remove': removeList,
   'admin.add': addAdmin,
   'admin.access': setAdminAccess,
   'admin.passwd': setAdminPassword,
