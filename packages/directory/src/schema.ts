@@ -61,6 +61,10 @@ export const domains = sqliteTable('domains', {
   regionId: text('region_id').notNull(),
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
+  /** The operator's limit on the domain's mailboxes (active ones); null = none (0009). */
+  maxMailboxes: integer('max_mailboxes'),
+  /** The operator's limit on the sum of the domain's mailbox quotas, bytes; null = none (0009). */
+  maxQuotaBytes: integer('max_quota_bytes'),
 });
 
 /** Groups of mailboxes inside a domain (an institute's departments, say). */
@@ -114,6 +118,8 @@ export const mailboxes = sqliteTable(
     updatedAt: text('updated_at').notNull(),
     /** Sessions that began before this instant are over (password changed, mailbox removed) (0003). */
     sessionsValidAfter: text('sessions_valid_after'),
+    /** The web interface's language for this user (`en`, `it`); null = the browser's choice (0009). */
+    language: text('language'),
   },
   (t) => [
     unique('mailboxes_domain_username').on(t.domainId, t.username),
@@ -191,6 +197,8 @@ export const admins = sqliteTable('admins', {
   totpSecret: text('totp_secret'),
   /** Admin sessions and API tokens issued before this instant are over (password changed) (0003). */
   sessionsValidAfter: text('sessions_valid_after'),
+  /** The web interface's language for this admin (`en`, `it`); null = the browser's choice (0009). */
+  language: text('language'),
 });
 
 export const adminDomains = sqliteTable(
@@ -200,6 +208,8 @@ export const adminDomains = sqliteTable(
     adminId: text('admin_id').notNull(),
     domainId: text('domain_id').notNull(),
     createdAt: text('created_at').notNull(),
+    /** 1: the admin also manages every sub-domain of this domain, present and future (0009). */
+    includeSubdomains: integer('include_subdomains').notNull().default(0),
   },
   (t) => [unique('admin_domains_admin_domain').on(t.adminId, t.domainId)],
 );

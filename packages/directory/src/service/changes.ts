@@ -14,6 +14,7 @@ import { addForward, addListAlias } from './forwards.js';
 import { changeMembers, createList, removeList } from './lists.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
 import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
+import { setAdminLanguage, setMailboxLanguage } from './preferences.js';
 import { addRegion, ensureRegion, setWriterRegion } from './regions.js';
 import type { ChangeContext } from './writer.js';
 
@@ -44,6 +45,8 @@ export const CHANGES = {
   'admin.passwd': setAdminPassword,
   'admin.totp': setAdminTotpSecret,
   'admin.remove': removeAdmin,
+  'admin.language': setAdminLanguage,
+  'mailbox.language': setMailboxLanguage,
 } satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
 
 export type ChangeKind = keyof typeof CHANGES;
