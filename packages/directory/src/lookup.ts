@@ -24,7 +24,9 @@ export type RecipientLookup =
   | { kind: 'ambiguous'; address: string; candidates: string[]; region: string }
   | { kind: 'alias'; address: string; targets: AliasTarget[]; region: string }
   | { kind: 'forward'; address: string; target: string; region: string }
-  | { kind: 'list'; address: string; target: string; region: string };
+  | { kind: 'list'; address: string; target: string; region: string }
+  /** A built-in list (service/lists.ts): expanded by the MTA of its domain's region. */
+  | { kind: 'mailing-list'; address: string; region: string };
 
 export interface LookupContext {
   db: DirectoryDb;
@@ -113,6 +115,8 @@ export async function lookupRecipient(ctx: LookupContext, input: string): Promis
       return { kind: 'forward', address: row.address, target: targets[0]?.address ?? '', region };
     case 'list':
       return { kind: 'list', address: row.address, target: targets[0]?.address ?? '', region };
+    case 'mailing-list':
+      return { kind: 'mailing-list', address: row.address, region };
   }
   return { kind: 'unknown', domain: parsed.domain, region };
 }

@@ -64,6 +64,13 @@ async function expand(
       }
       return [{ kind: 'local', mailboxId: lookup.mailboxId, address: lookup.address }];
     }
+    case 'mailing-list':
+      // A built-in list is expanded in its home region (lists/, before this policy); reached through an
+      // alias it is refused: an alias leads to addresses, a list's members are its own.
+      if (lookup.region !== ctx.region) {
+        return [{ kind: 'queue', route: 'region', address: lookup.address, region: lookup.region }];
+      }
+      throw replyError('unknownUser', '(a mailing list behind an alias)');
     case 'forward':
     case 'list':
       return expandTargets([lookup.target], ctx, depth, seen);

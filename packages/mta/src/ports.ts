@@ -21,7 +21,9 @@ export type RecipientLookup =
       region: string;
     }
   | { kind: 'forward'; address: string; target: string; region: string }
-  | { kind: 'list'; address: string; target: string; region: string };
+  | { kind: 'list'; address: string; target: string; region: string }
+  /** A built-in list: expanded in its domain's region (lists/). */
+  | { kind: 'mailing-list'; address: string; region: string };
 
 export interface RecipientDirectory {
   lookupRecipient(address: string): Promise<RecipientLookup>;

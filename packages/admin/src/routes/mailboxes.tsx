@@ -43,6 +43,7 @@ export async function mailboxWithAliases(
     manual: 2,
     forward: 3,
     list: 4,
+    'mailing-list': 5,
   };
   const aliases = (await deps.directory.listAliases(actor, domain))
     .filter((a) => a.targets.includes(address))

@@ -13,6 +13,7 @@ const KIND_TEXT: Record<AliasView['kind'], string> = {
   legacy: 'former official address',
   forward: 'remote mailbox',
   list: 'distribution list',
+  'mailing-list': 'mailing list',
 };
 
 export const AddressTable: FC<{

@@ -191,6 +191,7 @@ const kindLabel: Record<AliasView['kind'], string> = {
   manual: 'alias',
   forward: 'forward',
   list: 'list',
+  'mailing-list': 'mailing list',
 };
 
 export const MailboxPage: FC<{

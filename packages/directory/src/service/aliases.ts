@@ -57,6 +57,8 @@ async function resolveTarget(ctx: DirectoryContext, actor: Actor, input: string)
     case 'forward':
     case 'list':
       return { mailboxId: null, address: found.address };
+    case 'mailing-list':
+      throw invalid(`${parsed.address} is a mailing list: make the addresses members of it instead`);
     case 'ambiguous':
       throw invalid(
         `${parsed.address} is ambiguous (${found.candidates.join(', ')}); use an official address`,
@@ -149,6 +151,7 @@ export async function removeAlias(
   const { address, domainRow } = await scopedAddress(ctx.db, change.actor, input.address);
   const [row] = await ctx.db.select().from(addresses).where(eq(addresses.address, address));
   if (!row) throw notFound(`no alias ${address}`);
+  if (row.kind === 'mailing-list') throw invalid(`${address} is a mailing list: use list remove`);
   const isPostmaster = row.kind === 'official' && address === `${POSTMASTER}@${domainRow.name}`;
   if (row.kind === 'official') {
     const pointed = isPostmaster
