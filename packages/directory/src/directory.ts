@@ -21,6 +21,7 @@ import * as audit from './service/audit.js';
 import { DirectoryContext, type DirectoryOptions } from './service/context.js';
 import * as dkim from './service/dkim.js';
 import * as domains from './service/domains.js';
+import * as lists from './service/lists.js';
 import * as login from './service/login.js';
 import * as lookups from './service/lookups.js';
 import * as mailboxes from './service/mailboxes.js';
@@ -35,6 +36,7 @@ export type { AliasView } from './service/aliases.js';
 export type { AuthEventAction } from './service/audit.js';
 export { type DirectoryOptions, POSTMASTER } from './service/context.js';
 export type { DkimKeyView, DkimSigningKey } from './service/dkim.js';
+export type { ListSenders, ListView } from './service/lists.js';
 export { AdminAccessDenied, type AdminClient } from './service/login.js';
 export type { CreatedMailbox, MailboxView, NewMailbox } from './service/mailboxes.js';
 export type { AccountChange } from './service/notifications.js';
@@ -297,6 +299,44 @@ export class Directory {
     opts: { kinds?: AddressKind[] } = {},
   ): Promise<aliases.AliasView[]> {
     return aliases.listAliases(this.#ctx, actor, domain, opts);
+  }
+
+  // ---------------------------------------------------------------- built-in lists (service/lists.ts)
+
+  /** A built-in list: owner (a mailbox), who may post, moderated or not, first members. */
+  createList(actor: Actor, input: Parameters<typeof lists.createList>[2]): Promise<lists.ListView> {
+    return this.#writer.mutate(actor, { kind: 'mailing-list.create', input });
+  }
+
+  /** Adds and/or removes members of a built-in list. */
+  changeListMembers(
+    actor: Actor,
+    address: string,
+    change: { add?: string[]; remove?: string[] },
+  ): Promise<lists.ListView & { added: string[]; removed: string[] }> {
+    return this.#writer.mutate(actor, { kind: 'mailing-list.members', input: { ...change, address } });
+  }
+
+  removeList(actor: Actor, address: string): Promise<void> {
+    return this.#writer.mutate(actor, { kind: 'mailing-list.remove', input: { address } });
+  }
+
+  getList(actor: Actor, address: string): Promise<lists.ListView> {
+    return lists.getList(this.#ctx, actor, address);
+  }
+
+  listLists(actor: Actor, domain: string): Promise<lists.ListView[]> {
+    return lists.listLists(this.#ctx, actor, domain);
+  }
+
+  /** The lists a mailbox owns, by its official address (self-service: the address of the session). */
+  listsOwnedBy(owner: string): Promise<lists.ListView[]> {
+    return lists.listsOwnedBy(this.#ctx, owner);
+  }
+
+  /** A built-in list by address, no actor (the MTA's expansion); null when the address is not one. */
+  lookupList(address: string): Promise<lists.ListView | null> {
+    return lists.lookupList(this.#ctx, address);
   }
 
   // ---------------------------------------------------------------- admins (service/admins.ts)
