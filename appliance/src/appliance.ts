@@ -19,6 +19,7 @@ import type { Config } from './config/schema.js';
 import { controlSocketPath } from './control/paths.js';
 import { type ControlServer, startControlServer } from './control/server.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
+import { ACME_RENEW_SCHEDULE, renewCertificates } from './jobs/acme-renew.js';
 import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
@@ -40,7 +41,9 @@ import { startQueueWorker } from './services/queue.js';
 import { startSessionRevocation } from './services/session-revocation.js';
 import { startSubmission } from './services/submission.js';
 import { webApp } from './services/web.js';
+import { listenHttp } from './tls/http-listener.js';
 import { ensureTlsMaterial } from './tls/self-signed.js';
+import { listenerTls } from './tls/sni.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 export const OPERATOR_USERNAME = 'operator';
@@ -148,13 +151,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   };
   try {
     await bootstrapOperator(directory, config, opts, logger);
-    const tls = await ensureTlsMaterial({
+    const material = await ensureTlsMaterial({
       dataDir: config.data.dir,
       certFile: config.tls.certFile,
       keyFile: config.tls.keyFile,
       hostnames: [`${config.region.id}.delegato.invalid`],
     });
-    if (tls.created) logEvent(logger, 'tls.self_signed_created', { certFile: tls.certFile });
+    if (material.created) logEvent(logger, 'tls.self_signed_created', { certFile: material.certFile });
+    // Every TLS listener: the default certificate, and one by SNI for users' names (tls/sni.ts).
+    const tls = await listenerTls(config, material, logger);
+    const acme = tls.acme;
 
     store = await MailStore.open({
       dir: paths.mailStore,
@@ -196,6 +202,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
           schedule: '17 3 * * *',
           run: () => purgeRemovedMailboxes(directory, openStore),
         },
+        ...(acme
+          ? [
+              {
+                name: 'acme-renew',
+                schedule: ACME_RENEW_SCHEDULE,
+                run: () =>
+                  renewCertificates({ config, directory, acme, certificates: tls.certificates, logger }),
+              },
+            ]
+          : []),
       ],
       { timezone: config.directory.timezone, logger },
     );
@@ -297,6 +313,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       port: config.port.admin,
       cert: tls.cert,
       key: tls.key,
+      SNICallback: tls.SNICallback,
       ...(clientCa ? { clientCa } : {}),
     });
     stack.push(() => admin.close());
@@ -309,10 +326,28 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         ports: mailPorts,
         adminPort: admin.address.port,
       }),
-      { host: config.listen, port: config.port.web, cert: tls.cert, key: tls.key },
+      {
+        host: config.listen,
+        port: config.port.web,
+        cert: tls.cert,
+        key: tls.key,
+        SNICallback: tls.SNICallback,
+      },
     );
     stack.push(() => web.close());
     listeners.push({ name: 'web', host: config.listen, port: web.address.port });
+
+    if (acme) {
+      // ACME HTTP-01 challenges and redirects to the web listener, nothing else (tls/http-listener.ts).
+      const http = await listenHttp({
+        host: config.listen,
+        port: config.port.http,
+        challenges: acme.challenges,
+        httpsPort: web.address.port,
+      });
+      stack.push(() => http.close());
+      listeners.push({ name: 'http', host: config.listen, port: http.address.port });
+    }
 
     const federationSmtp = await startFederationSmtp({
       config,

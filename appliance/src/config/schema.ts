@@ -189,6 +189,10 @@ export const configSchema = z
           PROXY_PORT,
           'the IMAP/POP3 proxy channel between regions: a login in another region for a mailbox homed here continues here, over implicit TLS with federation client certificates (decision 0010); opened only where this region has its federation certificate',
         ),
+        http: port(
+          2080,
+          'the plain-HTTP listener (80 in production): ACME HTTP-01 challenges (RFC 8555 §8.3) and redirects to HTTPS, nothing else; opened only where acme.directoryUrl is set',
+        ),
         sync: port(
           2467,
           'the federation API (HTTPS with federation client certificates: directory changes at the writer, delivery traces; decision 0011), opened in every region with a federation certificate; in the hub region also the directory sync gateway',
@@ -203,6 +207,9 @@ export const configSchema = z
           'PEM certificate chain; when absent with keyFile, a self-signed one is generated in the data directory on first start.',
         ),
         keyFile: path('PEM private key matching certFile; set both or neither.'),
+        certificatesDir: path(
+          "Operator-provided certificates chosen by SNI: one subdirectory per certificate holding fullchain.pem and privkey.pem (certbot's live/ layout); each serves the names of its certificate. They take precedence over ACME certificates for the same name.",
+        ),
       })
       .strict()
       .superRefine((tls, context) => {
@@ -216,7 +223,34 @@ export const configSchema = z
         });
       })
       .prefault({})
-      .describe('TLS certificate and key for every TLS listener.'),
+      .describe(
+        'TLS certificate and key for every TLS listener: the default, and certificates by SNI (tls.certificatesDir, acme).',
+      ),
+    acme: z
+      .object({
+        directoryUrl: z
+          .url({ protocol: /^https$/, error: 'Expected the https:// URL of an ACME directory' })
+          .optional()
+          .describe(
+            'ACME directory URL (RFC 8555), e.g. https://acme-v02.api.letsencrypt.org/directory: certificates for imap., pop., smtp. and mail. of every domain homed in this region and for smtp.hostname, validated by HTTP-01 on port.http and renewed by the acme-renew job; absent: no ACME.',
+          ),
+        email: z
+          .email()
+          .optional()
+          .describe('Contact address of the ACME account (expiry notices from the CA).'),
+        caFile: path(
+          'PEM CA bundle trusted for the ACME directory in addition to the system roots (a test CA such as pebble).',
+        ),
+        renewDays: z
+          .int()
+          .min(1)
+          .max(60)
+          .default(30)
+          .describe('Renew an ACME certificate this many days before it expires.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Certificates from an ACME CA for the names users connect to (docs/provisioning.md).'),
     directory: z
       .object({
         syncUrl: z

@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { type AdminOptions, adminApp as adminUi, nodeClientCertificate } from '@delegato/admin';
 import type { Directory } from '@delegato/directory';
 import { serve } from '@hono/node-server';
@@ -123,6 +124,8 @@ export function listenHttps(
     port: number;
     cert: string;
     key: string;
+    /** A certificate per SNI server name (tls/certificates.ts); the default otherwise. */
+    SNICallback?: TlsOptions['SNICallback'];
     /** PEM CA bundle: clients are asked for a certificate, verified against it (never refused by TLS). */
     clientCa?: string;
   },
@@ -137,6 +140,7 @@ export function listenHttps(
         serverOptions: {
           cert: opts.cert,
           key: opts.key,
+          ...(opts.SNICallback ? { SNICallback: opts.SNICallback } : {}),
           minVersion: 'TLSv1.2',
           ...(opts.clientCa ? { ca: opts.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
         },

@@ -4,7 +4,7 @@
  * credentials the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
 import type { Socket } from 'node:net';
-import { type LoginProxy, type SessionListener, SessionServer } from '@delegato/mail-core';
+import { type LoginProxy, type SessionListener, SessionServer, type TlsIdentity } from '@delegato/mail-core';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { ImapBackend } from './backend.js';
@@ -19,7 +19,7 @@ export interface ImapServerOptions {
   /** Our name, in CRAM-MD5 challenges. */
   hostname: string;
   /** PEM key and certificate (chain) for STARTTLS and implicit TLS. */
-  tls: { key: string; cert: string };
+  tls: TlsIdentity;
   backend: ImapBackend;
   credentials: CredentialStore;
   /** SASL mechanisms for AUTHENTICATE, in the order to advertise (PLAIN and LOGIN hidden before TLS). */

@@ -7,6 +7,7 @@ export {
   type ListenOptions,
   listenForSessions,
   type SessionListener,
+  type TlsIdentity,
 } from './listener.js';
 export {
   type LoginProxy,

@@ -229,6 +229,7 @@ export class LineConnection {
     beforeHandshake?.(raw);
     const secure = await upgradeToTls(raw, {
       secureContext: this.#secureContext,
+      SNICallback: this.#o.SNICallback,
       handshakeTimeoutMs: this.#o.tlsHandshakeTimeoutMs,
       onError: this.#onError,
       log: this.log,

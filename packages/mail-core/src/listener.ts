@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 
@@ -25,11 +25,21 @@ export interface SessionListener {
   close(): Promise<void>;
 }
 
+/**
+ * A listener's TLS identity: the default PEM key and certificate (chain), and optionally a certificate
+ * per requested server name (RFC 6066 §3, SNI) for implicit TLS and the in-protocol upgrade alike.
+ */
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+  SNICallback?: TlsOptions['SNICallback'];
+}
+
 export interface ListenOptions<S extends ListenedSession> {
   port: number;
   host: string;
   implicitTls: boolean;
-  tls: { key: string; cert: string };
+  tls: TlsIdentity;
   handshakeTimeoutMs: number;
   /** Protocol name for logs: `imap`, `imaps`, `pop3`, `pop3s`. */
   proto: string;

@@ -6,7 +6,12 @@
 import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { type ListenedSession, listenForSessions, type SessionListener } from './listener.js';
+import {
+  type ListenedSession,
+  listenForSessions,
+  type SessionListener,
+  type TlsIdentity,
+} from './listener.js';
 
 /** What every protocol session is given about its connection. */
 export interface SessionTransport {
@@ -15,6 +20,8 @@ export interface SessionTransport {
   tls: boolean;
   /** For the in-protocol upgrade (STARTTLS, STLS). */
   secureContext: SecureContext;
+  /** A certificate per SNI server name for the upgrade (absent: `secureContext` for every name). */
+  SNICallback?: TlsIdentity['SNICallback'];
   trustLocalConnections: boolean;
   log: Logger | undefined;
   /** Called once, when the connection is gone. */
@@ -25,7 +32,7 @@ export interface ProtocolListenersOptions<S extends ListenedSession> {
   /** Protocol names for logs, e.g. `{ plain: 'imap', implicitTls: 'imaps' }`. */
   protocols: { plain: string; implicitTls: string };
   /** PEM key and certificate (chain) for the upgrade and implicit TLS. */
-  tls: { key: string; cert: string };
+  tls: TlsIdentity;
   /** Treat a client on the server's own address as secure (see `isLocalConnection`). Default true. */
   trustLocalConnections?: boolean | undefined;
   /** Parent logger; each connection gets a child with `cid`, `proto` and `remote`. */
@@ -35,15 +42,19 @@ export interface ProtocolListenersOptions<S extends ListenedSession> {
 
 export class ProtocolListeners<S extends ListenedSession> {
   readonly #o: ProtocolListenersOptions<S>;
-  readonly #tls: { key: string; cert: string };
+  readonly #tls: TlsIdentity;
   readonly #secureContext: SecureContext;
   readonly #trustLocal: boolean;
   readonly #open = new Set<SessionListener>();
 
   constructor(o: ProtocolListenersOptions<S>) {
     this.#o = o;
-    this.#tls = { key: o.tls.key, cert: o.tls.cert };
-    this.#secureContext = createSecureContext(this.#tls);
+    this.#tls = {
+      key: o.tls.key,
+      cert: o.tls.cert,
+      ...(o.tls.SNICallback ? { SNICallback: o.tls.SNICallback } : {}),
+    };
+    this.#secureContext = createSecureContext({ key: o.tls.key, cert: o.tls.cert });
     this.#trustLocal = o.trustLocalConnections ?? true;
   }
 
@@ -68,6 +79,7 @@ export class ProtocolListeners<S extends ListenedSession> {
           socket,
           tls: opts.implicitTls,
           secureContext: this.#secureContext,
+          ...(this.#tls.SNICallback ? { SNICallback: this.#tls.SNICallback } : {}),
           trustLocalConnections: this.#trustLocal,
           log: logger?.child({ cid, proto, remote: socket.remoteAddress }),
           onClose,

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ListenedSession, SessionListener } from './listener.js';
+import type { ListenedSession, SessionListener, TlsIdentity } from './listener.js';
 import { OpenSessions } from './open-sessions.js';
 import { ProtocolListeners, type SessionTransport } from './protocol-listeners.js';
 
@@ -17,7 +17,7 @@ export interface SessionServerOptions<S extends ListenedSession> {
   /** Protocol names for logs, e.g. `{ plain: 'imap', implicitTls: 'imaps' }`. */
   protocols: { plain: string; implicitTls: string };
   /** PEM key and certificate (chain) for the upgrade and implicit TLS. */
-  tls: { key: string; cert: string };
+  tls: TlsIdentity;
   trustLocalConnections?: boolean | undefined;
   logger?: Logger | undefined;
   /** Implicit TLS handshakes are bounded by this. */
@@ -37,7 +37,7 @@ export class SessionServer<S extends ListenedSession> {
   readonly #create: SessionServerOptions<S>['createSession'];
   readonly #logger: Logger | undefined;
   #secureContext: SecureContext | undefined;
-  readonly #tls: { key: string; cert: string };
+  readonly #tls: TlsIdentity;
   readonly #adopted = new Set<S>();
 
   constructor(o: SessionServerOptions<S>) {
@@ -70,7 +70,7 @@ export class SessionServer<S extends ListenedSession> {
    * `ListenedSession.start` (e.g. already authenticated). The socket is secure (TLS) already.
    */
   adopt(socket: Socket, opts: { proto: string; start: (session: S) => void; onClose?: () => void }): S {
-    this.#secureContext ??= createSecureContext(this.#tls);
+    this.#secureContext ??= createSecureContext({ key: this.#tls.key, cert: this.#tls.cert });
     const session = this.#open.add(
       (onClose) =>
         this.#create({

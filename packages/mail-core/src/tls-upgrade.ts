@@ -4,13 +4,15 @@
  * `detachPlainSocket`, session-socket.ts).
  */
 import type { Socket } from 'node:net';
-import { type SecureContext, TLSSocket } from 'node:tls';
+import { type SecureContext, TLSSocket, type TlsOptions } from 'node:tls';
 import { logEventAt } from '@delegato/observability';
 import type { Logger } from 'pino';
 import { ConnectionClosedError } from './connection-errors.js';
 
 export interface TlsUpgradeOptions {
   secureContext: SecureContext;
+  /** A certificate per SNI server name (RFC 6066 §3); absent: `secureContext` for every name. */
+  SNICallback?: TlsOptions['SNICallback'] | undefined;
   handshakeTimeoutMs: number;
   /** Attached to the TLS socket before the handshake, and left attached. */
   onError: (error: Error) => void;
@@ -25,7 +27,11 @@ export interface TlsUpgradeOptions {
  * both sockets and rejects with `ConnectionClosedError`.
  */
 export async function upgradeToTls(raw: Socket, o: TlsUpgradeOptions): Promise<TLSSocket> {
-  const secure = new TLSSocket(raw, { isServer: true, secureContext: o.secureContext });
+  const secure = new TLSSocket(raw, {
+    isServer: true,
+    secureContext: o.secureContext,
+    ...(o.SNICallback ? { SNICallback: o.SNICallback } : {}),
+  });
   secure.on('error', o.onError);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import { logEvent, logEventAt } from '@delegato/observability';
 import {
   type AuthenticatedUser,
@@ -113,7 +113,8 @@ export interface MxServerOptions {
   /** Implicit TLS from the first byte (submissions, RFC 8314). */
   implicitTls?: boolean;
   region: string;
-  tls: { key: string; cert: string };
+  /** Default certificate, and optionally one per SNI server name (RFC 6066 §3) for STARTTLS and implicit TLS. */
+  tls: { key: string; cert: string; SNICallback?: TlsOptions['SNICallback'] };
   /** CIDRs whose clients may relay without AUTH (DELEGATO_INTERNAL_NETWORKS). */
   internalNetworks: readonly string[];
   limits?: Partial<MxLimits>;
@@ -245,6 +246,7 @@ export class MxServer {
       banner: 'Delegato ESMTP',
       key: opts.tls.key,
       cert: opts.tls.cert,
+      ...(opts.tls.SNICallback ? { SNICallback: opts.tls.SNICallback } : {}),
       ...(opts.channel ? opts.channel.tls : {}),
       size: this.limits.maxMessageBytes,
       maxClients: this.limits.maxClients,

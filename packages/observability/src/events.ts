@@ -14,6 +14,13 @@ export const LOG_EVENTS = {
   'control.request': 'A request arrived on the local control interface.',
   'control.error': 'A control interface request failed.',
   'tls.self_signed_created': 'A self-signed TLS certificate was generated in the data directory.',
+  'tls.certificates_loaded':
+    'The certificates chosen by SNI were loaded (tls.certificatesDir and ACME): number of certificates and names.',
+  'tls.certificate_skipped':
+    'A certificate directory could not be used (unreadable, key not matching, no DNS name): directory, error.',
+  'acme.issued': 'A certificate was issued or renewed by the ACME CA (certificate: the domain or host name).',
+  'acme.failed':
+    'Issuing or renewing a certificate from the ACME CA failed (certificate, error); retried at the next run.',
   'operator.bootstrap': 'The first operator account was created.',
   'job.run': 'A scheduled job ran: name, duration.',
   'job.error': 'A scheduled job failed: name, error.',

@@ -4,7 +4,7 @@
  * the shared `CredentialStore`, rate limiting the shared `LoginRateLimiter`.
  */
 import type { Socket } from 'node:net';
-import { type LoginProxy, type SessionListener, SessionServer } from '@delegato/mail-core';
+import { type LoginProxy, type SessionListener, SessionServer, type TlsIdentity } from '@delegato/mail-core';
 import type { AuthenticatedUser, CredentialStore, LoginRateLimiter, SaslMechanismName } from '@delegato/sasl';
 import type { Logger } from 'pino';
 import type { Pop3Backend, Pop3Services } from './context.js';
@@ -16,7 +16,7 @@ export interface Pop3ServerOptions {
   /** Our name, in the greeting and in CRAM-MD5 challenges. */
   hostname: string;
   /** PEM key and certificate (chain) for STLS and implicit TLS. */
-  tls: { key: string; cert: string };
+  tls: TlsIdentity;
   backend: Pop3Backend;
   credentials: CredentialStore;
   /** SASL mechanisms for AUTH, in the order to advertise (PLAIN and LOGIN are hidden before TLS). */
