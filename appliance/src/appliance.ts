@@ -23,6 +23,7 @@ import { ACME_RENEW_SCHEDULE, renewCertificates } from './jobs/acme-renew.js';
 import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
+import { shareLockouts } from './services/credentials.js';
 import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
 import { startFederationApi, traceAtPeers, traceRoutes } from './services/federation-api.js';
 import {
@@ -243,7 +244,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     listeners.push({ name: 'smtp', host: config.listen, port: mx.address.port });
 
     // One limiter for every protocol: failed logins count per client address and per account.
-    const rateLimiter = new LoginRateLimiter();
+    const rateLimiter = new LoginRateLimiter({ onAccountLocked: shareLockouts(directory, logger) });
     const submission = await startSubmission({
       config,
       directory,

@@ -4,7 +4,7 @@
  * Never a password or a code: `details` holds only the reason and the channel. Each is also logged
  * (`admin.signin`, `admin.signin_failed`, `admin.lockout`, `admin.signout`).
  */
-import type { AuthEventAction } from '@delegato/directory';
+import { type AuthEventAction, adminAccountKey } from '@delegato/directory';
 import { logEvent, logEventAt } from '@delegato/observability';
 import type { Deps } from './env.js';
 import type { Ctx } from './guard.js';
@@ -72,7 +72,13 @@ export async function recordFailure(
       deps,
       'auth.lockout',
       { actor: 'anonymous', target: account },
-      { retryAfterSeconds: Math.ceil(decision.retryAfterMs / 1000), via },
+      // With the account and the end, the directory records it for every region (lockouts.ts).
+      {
+        retryAfterSeconds: Math.ceil(decision.retryAfterMs / 1000),
+        via,
+        account: adminAccountKey(account),
+        until: new Date(Date.now() + decision.retryAfterMs).toISOString(),
+      },
     );
   }
 }

@@ -22,6 +22,7 @@ import { DirectoryContext, type DirectoryOptions } from './service/context.js';
 import * as dkim from './service/dkim.js';
 import * as domains from './service/domains.js';
 import * as lists from './service/lists.js';
+import * as lockouts from './service/lockouts.js';
 import * as login from './service/login.js';
 import * as lookups from './service/lookups.js';
 import * as mailboxes from './service/mailboxes.js';
@@ -514,6 +515,14 @@ export class Directory {
    */
   recordAuthEvent(event: audit.AuthEvent): Promise<void> {
     return this.#writer.recordAuthEvent(event);
+  }
+
+  /**
+   * When a login lockout of `account` (`mailbox:<id>`, `admin:<username>`) recorded by any region ends
+   * (ms since the epoch), or null when it is not locked (service/lockouts.ts).
+   */
+  lockedUntil(account: string): Promise<number | null> {
+    return lockouts.lockedUntil(this.#ctx, account);
   }
 
   listAudit(actor: Actor, opts: { domain?: string; limit?: number } = {}): Promise<audit.AuditRow[]> {

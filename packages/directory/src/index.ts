@@ -44,6 +44,7 @@ export {
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
+export { adminAccountKey } from './service/lockouts.js';
 export {
   type Applied,
   type ChangeContext,

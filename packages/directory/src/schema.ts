@@ -34,6 +34,22 @@ export const federationWriter = sqliteTable('federation_writer', {
 });
 
 /**
+ * Login lockouts that hold in every region (migration 0010): appended at the writer, one row per lockout;
+ * an account (`mailbox:<id>`, `admin:<username>`) is locked until its latest `locked_until`.
+ */
+export const loginLockouts = sqliteTable(
+  'login_lockouts',
+  {
+    id: text('id').primaryKey(),
+    account: text('account').notNull(),
+    lockedUntil: text('locked_until').notNull(),
+    region: text('region').notNull(),
+    lockedAt: text('locked_at').notNull(),
+  },
+  (t) => [index('login_lockouts_account').on(t.account, t.lockedUntil)],
+);
+
+/**
  * DKIM signing keys (migration 0005, issue 18): per domain, `active` keys sign, `previous` ones stay
  * published after a rotation until the operator retires them (`retired`). Private keys are sealed with the
  * federation key so every region signs for every domain.

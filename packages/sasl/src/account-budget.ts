@@ -18,6 +18,8 @@ import type { CredentialStore } from './types.js';
 export interface AccountResolver {
   /** The account key a login name names (the same key for every name of it), or null. */
   accountOf(login: string): Promise<string | null>;
+  /** Whether the account is locked by another region (a lockout recorded in the directory). */
+  lockedElsewhere?(account: string): Promise<boolean>;
 }
 
 export function accountBudget(
@@ -29,7 +31,8 @@ export function accountBudget(
     const account = await resolver.accountOf(login);
     if (account === null) return false;
     limiter.bind(login, account);
-    return !limiter.checkAccount(account).allowed;
+    if (!limiter.checkAccount(account).allowed) return true;
+    return (await resolver.lockedElsewhere?.(account)) ?? false;
   };
   return {
     async verifyPassword(login, password) {

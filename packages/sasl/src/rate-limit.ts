@@ -39,16 +39,22 @@ export interface LoginRateLimiterOptions {
   maxKeys: number;
   /** The clock, milliseconds (default `Date.now`). */
   now: () => number;
+  /**
+   * Called when a failure starts an account's lockout (its budget just ran out), with the client address
+   * and how long the lockout lasts: the appliance records it for the other regions (issue 14).
+   */
+  onAccountLocked?: (account: string, address: string, retryAfterMs: number) => void;
 }
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
-export const LOGIN_RATE_LIMIT_DEFAULTS: Readonly<Omit<LoginRateLimiterOptions, 'now'>> = Object.freeze({
-  maxPerAddress: 10,
-  maxPerAccount: 5,
-  windowMs: 15 * 60_000,
-  maxKeys: 100_000,
-});
+export const LOGIN_RATE_LIMIT_DEFAULTS: Readonly<Omit<LoginRateLimiterOptions, 'now' | 'onAccountLocked'>> =
+  Object.freeze({
+    maxPerAddress: 10,
+    maxPerAccount: 5,
+    windowMs: 15 * 60_000,
+    maxKeys: 100_000,
+  });
 
 interface Failure {
   at: number;
@@ -186,7 +192,11 @@ export class LoginRateLimiter {
     const addr = addressKey(address);
     const acct = this.accountOf(account);
     this.byAddress.add(addr, acct, now);
-    if (acct !== '') this.byAccount.add(acct, addr, now);
+    if (acct === '') return;
+    const lockedBefore = this.byAccount.wait(acct, now) > 0;
+    this.byAccount.add(acct, addr, now);
+    const wait = this.byAccount.wait(acct, now);
+    if (!lockedBefore && wait > 0) this.opts.onAccountLocked?.(acct, addr, wait);
   }
 
   /** Records a good login: forgets this address's failures on this account. */

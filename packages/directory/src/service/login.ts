@@ -14,6 +14,7 @@ import { type MailboxRow, resolveLogin } from '../lookup.js';
 import { adminDomains, admins, domains } from '../schema.js';
 import type { Actor } from '../scope.js';
 import type { DirectoryContext } from './context.js';
+import { adminAccountKey, lockedUntil } from './lockouts.js';
 
 /** What the admin interface knows about the client's connection, besides its address. */
 export interface AdminClient {
@@ -111,7 +112,9 @@ export async function authenticateAdmin(
   const [row] = await ctx.db.select().from(admins).where(eq(admins.username, username.trim().toLowerCase()));
   // An unknown name costs one verification too: the timing must not tell which admins exist.
   if (!row) return verifyWithoutAccount(password).then(() => null);
-  if (!(await verifyPassword(row.passwordHash, password))) return null;
+  // Locked out in some region (lockouts.ts): answered like a wrong password, at the same cost.
+  const locked = (await lockedUntil(ctx, adminAccountKey(row.username))) !== null;
+  if (!(await verifyPassword(row.passwordHash, password)) || locked) return null;
   const { issuedAt: _fresh, ...connection } = client;
   return actorForAdmin(ctx, row.username, from, connection);
 }

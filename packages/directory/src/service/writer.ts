@@ -20,6 +20,7 @@ import { duplicate } from '../errors.js';
 import { auditLog } from '../schema.js';
 import type { Actor } from '../scope.js';
 import { type AuditEntry, type AuthEvent, authEventRow, changeRow } from './audit.js';
+import { lockoutOf, recordLockout } from './lockouts.js';
 import { CHANGES, type ChangeInput, type ChangeKind, type ChangeResult } from './changes.js';
 import type { DirectoryContext } from './context.js';
 import type { AccountEvents } from './notifications.js';
@@ -112,8 +113,10 @@ export class LocalWriter implements DirectoryWriter {
   }
 
   async recordAuthEvent(event: AuthEvent): Promise<void> {
+    const lockout = lockoutOf(event);
     await this.engine.transaction(async (tx) => {
       await tx.insert(auditLog).values(authEventRow(this.ctx.nowIso(), event));
+      if (lockout) await recordLockout(tx, this.ctx, event, lockout);
     });
   }
 }
