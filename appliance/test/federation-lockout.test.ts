@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminAccountKey, type Actor, mailboxAccountKey } from '@delegato/directory';
+import { type Actor, adminAccountKey, mailboxAccountKey } from '@delegato/directory';
 import {
   createFederationCa,
   freeLoopbackPort,
@@ -136,9 +136,9 @@ describe('login lockouts across regions', () => {
     expect(await imapLogin(south, ADA, ADA_PASSWORD)).toMatch(/^a NO/);
     // South recorded it at the writer; replicated, north knows it without having counted anything.
     await waitFor(async () => (await north.directory.lockedUntil(mailboxAccountKey(adaId))) !== null, 15_000);
-    expect(
-      southLog.some((l) => l.event === 'auth.lockout' && l.mailbox === ADA && l.shared === true),
-    ).toBe(true);
+    expect(southLog.some((l) => l.event === 'auth.lockout' && l.mailbox === ADA && l.shared === true)).toBe(
+      true,
+    );
     expect(await imapLogin(north, ADA, ADA_PASSWORD)).toMatch(/^a NO/);
     const audit = await north.directory.listAudit(OP, { domain: 'lock.example' });
     const row = audit.find((r) => r.action === 'auth.lockout' && r.target === ADA);

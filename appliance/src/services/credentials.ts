@@ -38,7 +38,11 @@ export function shareLockouts(
       // Account keys are lower-case (`mailboxAccountKey`); mailbox ids are ULIDs, upper-case.
       const mb = await dir.mailboxById(id.toUpperCase());
       if (!mb) return;
-      const fields = { mailbox: mb.address, client: address, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+      const fields = {
+        mailbox: mb.address,
+        client: address,
+        retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+      };
       try {
         await dir.recordAuthEvent({
           action: 'auth.lockout',
