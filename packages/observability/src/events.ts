@@ -24,6 +24,11 @@ export const LOG_EVENTS = {
   'operator.bootstrap': 'The first operator account was created.',
   'job.run': 'A scheduled job ran: name, duration.',
   'job.error': 'A scheduled job failed: name, error.',
+  'gateway.replaced':
+    'The attachment gateway replaced parts of a message by download links at delivery: recipient domain, recipients, parts, bytes.',
+  'gateway.malformed':
+    'The attachment gateway found malformed MIME in a message for registered recipients and delivered it unmodified (domain, reason).',
+  'gateway.download': 'A download from the attachment gateway: status, bytes sent, range, domain (never the token).',
   'smtp.connection': 'SMTP connection-level event from the MX listener (connect, close, TLS); debug level.',
   'smtp.protocol': 'One SMTP command verb or reply (never its arguments); debug level.',
   'smtp.received': 'A message was accepted: id, number of local deliveries and queued recipients, sender.',
