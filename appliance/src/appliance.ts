@@ -190,7 +190,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         config,
         federation,
         () => replicationState(fed),
-        fed.writer ? (region, user) => moveWriterRole(config, fed, region, user, logger) : undefined,
+        fed.writer
+          ? (region, user, opts) => moveWriterRole(config, fed, region, user, logger, opts)
+          : undefined,
       ),
     });
     stack.push(() => control.close());

@@ -41,6 +41,8 @@ const dataOf = (r: Region) => join(dir.path, r);
 const apps = {} as Record<Region, RunningAppliance>;
 const logs = { north: [], central: [], south: [] } as Record<Region, Array<Record<string, unknown>>>;
 let syncPorts = {} as Record<Region, number>;
+let configOf: (r: Region) => Config;
+const stopped = new Set<Region>();
 
 async function stateOf(r: Region) {
   const replication = replicationOf(apps[r].directory);
@@ -89,7 +91,7 @@ beforeAll(async () => {
     port: 1, // no mail in this test
     syncPort: syncPorts[r],
   }));
-  const configOf = (r: Region): Config => {
+  configOf = (r: Region): Config => {
     const config = testConfig(dir.path, {
       DELEGATO_DATA_DIR: dataOf(r),
       DELEGATO_REGION_ID: r,
@@ -121,7 +123,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const r of ['south', 'central', 'north'] as const) await apps[r]?.stop();
+  for (const r of ['south', 'central', 'north'] as const) if (!stopped.has(r)) await apps[r]?.stop();
   dir.remove();
 });
 
@@ -200,4 +202,50 @@ describe('federation writer <region>', () => {
     const audit = await apps.central.directory.listAudit(OP, { limit: 10 });
     expect(audit.find((a) => a.target === 'stale.example')?.actorFrom).toBe('north/south/local');
   }, 90_000);
+
+  it('takeover: refused while the writer answers; central gone, south takes the role; central comes back as a replica', async () => {
+    const at = (r: Region) => ({ cwd: dir.path, env: { DELEGATO_DATA_DIR: dataOf(r) } });
+    const answering = await runCli(['federation', 'writer', 'south', '--takeover'], at('south'));
+    expect(answering.code).toBe(2);
+    expect(answering.stderr).toMatch(
+      /^delegato: the writer region central answers: move the role without --takeover/,
+    );
+    const elsewhere = await runCli(['federation', 'writer', 'south', '--takeover'], at('north'));
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/a takeover is made at the region that takes the role/);
+
+    await apps.central.stop();
+    stopped.add('central');
+    // With the writer gone, changes are refused, naming it.
+    await expect(apps.north.directory.addDomain(OP, 'while-gone.example')).rejects.toThrow(/central/);
+
+    const taken = await runCli(['federation', 'writer', 'south', '--takeover', '--json'], at('south'));
+    expect(taken.stderr).toBe('');
+    expect(taken.code).toBe(0);
+    expect(JSON.parse(taken.stdout)).toEqual({ region: 'south', previous: 'central' });
+    expect(
+      logs.south.some(
+        (l) => l.event === 'federation.writer_moved' && l.region === 'south' && l.takeover === true,
+      ),
+    ).toBe(true);
+    expect((await stateOf('south')).role).toBe('writer');
+    await waitFor(async () => (await stateOf('north')).writer === 'south', 10_000);
+
+    // North's change now goes to south.
+    await apps.north.directory.addDomain(OP, 'after-takeover.example');
+    expect(forwardedAt('south', 'north', 'domain.add')).toBe(true);
+
+    // Central comes back: it finds the record with its first pull and is a replica that forwards to south.
+    apps.central = await startRegion(configOf('central'), logs.central);
+    stopped.delete('central');
+    expect((await stateOf('central')).role).toBe('replica');
+    expect((await stateOf('central')).writer).toBe('south');
+    await apps.central.directory.addDomain(OP, 'central-back.example');
+    expect(forwardedAt('south', 'central', 'domain.add')).toBe(true);
+    await everywhere('central-back.example');
+    await everywhere('after-takeover.example');
+    // The audit trail at the new writer says who took the role, from where.
+    const audit = await apps.south.directory.listAudit(OP, { limit: 20 });
+    expect(audit.find((a) => a.action === 'federation.writer' && a.target === 'south')).toBeDefined();
+  }, 120_000);
 });

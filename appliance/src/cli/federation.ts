@@ -40,7 +40,7 @@ export const FEDERATION_USAGE = [
   'federation join <bundle> [--replace-key]',
   'federation status [--json]',
   'federation hub stop|start|status [--json]',
-  'federation writer <region> [--json]',
+  'federation writer <region> [--takeover] [--json]',
 ];
 
 const usage = () => `usage: ${FEDERATION_USAGE.map((u) => `delegato ${u}`).join(' | ')}`;
@@ -71,6 +71,7 @@ export async function federationCommand(
         host: { type: 'string', multiple: true },
         out: { type: 'string' },
         'replace-key': { type: 'boolean' },
+        takeover: { type: 'boolean' },
       },
       allowPositionals: true,
       strict: true,
@@ -124,9 +125,15 @@ export async function federationCommand(
       }
       case 'writer': {
         // Moves the directory writer role (decision 0011): the running appliance asks the current writer.
-        only(['json']);
+        only(['json', 'takeover']);
         if (args.length !== 1 || !args[0]) throw new UsageError(`wrong number of arguments; ${usage()}`);
-        return await viaAppliance(config, ['federation', 'writer', args[0], ...(json ? ['--json'] : [])]);
+        return await viaAppliance(config, [
+          'federation',
+          'writer',
+          args[0],
+          ...(values.takeover ? ['--takeover'] : []),
+          ...(json ? ['--json'] : []),
+        ]);
       }
       default:
         throw new UsageError(sub === undefined ? usage() : `unknown command "federation ${sub}"; ${usage()}`);

@@ -23,6 +23,7 @@ import {
   applyForwarded,
   applyForwardedAuthEvent,
   type Directory,
+  DirectoryError,
   type DirectoryWriter,
   ForwardingWriter,
   MUTATE_PATH,
@@ -244,12 +245,52 @@ export async function moveWriterRole(
   region: string,
   user: string,
   logger: Logger,
+  opts: { takeover?: boolean } = {},
 ): Promise<{ region: string; previous: string }> {
   const actor: Actor = { kind: 'operator', name: `cli:${user}`, from: 'local' };
+  if (opts.takeover) {
+    if (region !== config.region.id || !fed.writer)
+      throw new DirectoryError(
+        'invalid',
+        `a takeover is made at the region that takes the role: run "delegato federation writer ${region} --takeover" in ${region}`,
+      );
+    const moved = await fed.writer.takeOver(actor, (writer) => federationApiAnswers(config, writer));
+    logEventAt(logger, 'warn', 'federation.writer_moved', {
+      region: moved.region,
+      previous: moved.previous,
+      takeover: true,
+    });
+    return moved;
+  }
   const moved = await fed.directory.setWriterRegion(actor, region, writerRegion(config) ?? config.region.id);
   await fed.writer?.current().catch(() => undefined);
   logEvent(logger, 'federation.writer_moved', { region: moved.region, previous: moved.previous });
   return moved;
+}
+
+/**
+ * Whether `region`'s federation API answers within 5 s (any HTTP answer to a trace of nothing): the check
+ * before a takeover, which is refused while the writer can still record a move itself.
+ */
+async function federationApiAnswers(config: Config, region: string): Promise<boolean> {
+  const url = federationApiUrl(config, region);
+  const tls = await loadRegionTls(config.data.dir).catch(() => undefined);
+  if (!url || !tls) return false;
+  const transport = federationFetch({ hubRegion: region, tls });
+  try {
+    const res = await transport.fetch(`${url}/federation/trace`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '<writer-takeover-probe@delegato.invalid>' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    transport.close();
+  }
 }
 
 const APPLIANCE: Actor = { kind: 'system', name: 'appliance', from: 'local' };

@@ -148,7 +148,11 @@ export function federationControl(
   federation: FederationHub | undefined,
   replication: () => Promise<ReplicationState | null> = async () => null,
   /** `federation writer <region>` (decision 0011); absent: this region is standalone. */
-  moveWriter?: (region: string, user: string) => Promise<{ region: string; previous: string }>,
+  moveWriter?: (
+    region: string,
+    user: string,
+    opts: { takeover: boolean },
+  ) => Promise<{ region: string; previous: string }>,
 ): (argv: string[], user?: string) => Promise<CommandResult> | undefined {
   return (argv, user = 'unknown') => {
     const words = argv.filter((a) => !a.startsWith('-'));
@@ -179,9 +183,12 @@ export function federationControl(
             `this region (${config.region.id}) is standalone: there is no writer role to move`,
           );
         try {
-          const moved = await moveWriter(words[2] as string, user);
+          const takeover = argv.includes('--takeover');
+          const moved = await moveWriter(words[2] as string, user, { takeover });
           return ok(
-            `writer role moved: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.previous}; ${moved.region} accepts changes once it has pulled it)`,
+            takeover
+              ? `writer role taken over: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.region} without ${moved.previous}; ${moved.previous} forwards its changes once it is back and has pulled it)`
+              : `writer role moved: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.previous}; ${moved.region} accepts changes once it has pulled it)`,
             moved,
           );
         } catch (err) {

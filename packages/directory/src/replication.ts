@@ -244,6 +244,24 @@ export class ReplicatedWriter implements DirectoryWriter {
   }
 
   mutate<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
+    return this.#apply(actor, change, true);
+  }
+
+  /**
+   * A takeover of the writer role (`federation writer <this region> --takeover`, when the writer region is
+   * gone): the change is applied here although the replica names another writer, with the same pull,
+   * push-before-confirm and compensating write as any change. The hub orders it: the old writer, should it
+   * come back, finds the record with the pull that precedes each of its changes and forwards from then on.
+   */
+  takeOver<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
+    return this.#apply(actor, change, false);
+  }
+
+  #apply<K extends ChangeKind>(
+    actor: Actor,
+    change: DirectoryChange<K>,
+    onlyAsWriter: boolean,
+  ): Promise<ChangeResult<K>> {
     const { engine } = this.replication;
     return this.replication.exclusive(async () => {
       // Fail fast: with the hub unreachable nothing is written.
@@ -253,7 +271,7 @@ export class ReplicatedWriter implements DirectoryWriter {
       } catch (err) {
         throw hubUnreachable(this.replication.writer, err);
       }
-      const named = await this.hooks.currentWriter?.();
+      const named = onlyAsWriter ? await this.hooks.currentWriter?.() : undefined;
       if (named !== undefined && named !== this.self) throw new WriterMoved(this.self, named);
       const mark = await engine.changeMark();
       let result: ChangeResult<K> | undefined;

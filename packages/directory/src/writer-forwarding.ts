@@ -11,8 +11,8 @@
  */
 import { eq } from 'drizzle-orm';
 import type { DirectoryDb } from './engine.js';
-import { DirectoryError, type DirectoryErrorCode, forbidden, invalid } from './errors.js';
-import { type Replication, syncErrorText, WriterMoved } from './replication.js';
+import { conflict, DirectoryError, type DirectoryErrorCode, forbidden, invalid } from './errors.js';
+import { type Replication, ReplicatedWriter, syncErrorText, WriterMoved } from './replication.js';
 import { admins } from './schema.js';
 import type { Actor } from './scope.js';
 import type { AuthEvent } from './service/audit.js';
@@ -242,6 +242,33 @@ export class RoutingWriter implements DirectoryWriter {
 
   mutate<K extends ChangeKind>(actor: Actor, change: DirectoryChange<K>): Promise<ChangeResult<K>> {
     return this.route(actor, change, 0);
+  }
+
+  /**
+   * Takes the writer role for this region while the writer region is gone (decision 0011, takeover):
+   * refused when this region writes already, or when `writerAnswers` says the writer's federation API
+   * still answers (then the ordinary move, recorded by the writer itself, is the way). Applied here with
+   * pull, push and confirm like any change (`ReplicatedWriter.takeOver`); the hub must be reachable.
+   */
+  async takeOver(
+    actor: Actor,
+    writerAnswers: (writer: string) => Promise<boolean>,
+  ): Promise<{ region: string; previous: string }> {
+    const { opts } = this;
+    const writer = await this.current();
+    if (writer === opts.regionId) throw conflict(`${opts.regionId} is already the writer region`);
+    if (!(opts.local instanceof ReplicatedWriter))
+      throw new DirectoryError('unavailable', 'this region cannot take the writer role (not replicated)');
+    if (await writerAnswers(writer))
+      throw conflict(
+        `the writer region ${writer} answers: move the role without --takeover (the writer records the move itself)`,
+      );
+    const moved = await opts.local.takeOver(actor, {
+      kind: 'federation.writer',
+      input: { region: opts.regionId, initial: opts.initial },
+    });
+    await this.current();
+    return moved;
   }
 
   /**
