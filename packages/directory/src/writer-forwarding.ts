@@ -12,7 +12,7 @@
 import { eq } from 'drizzle-orm';
 import type { DirectoryDb } from './engine.js';
 import { conflict, DirectoryError, type DirectoryErrorCode, forbidden, invalid } from './errors.js';
-import { type Replication, ReplicatedWriter, syncErrorText, WriterMoved } from './replication.js';
+import { ReplicatedWriter, type Replication, syncErrorText, WriterMoved } from './replication.js';
 import { admins } from './schema.js';
 import type { Actor } from './scope.js';
 import type { AuthEvent } from './service/audit.js';
