@@ -21,6 +21,7 @@ import * as audit from './service/audit.js';
 import { DirectoryContext, type DirectoryOptions } from './service/context.js';
 import * as dkim from './service/dkim.js';
 import * as domains from './service/domains.js';
+import * as gateway from './service/gateway.js';
 import * as lists from './service/lists.js';
 import * as lockouts from './service/lockouts.js';
 import * as login from './service/login.js';
@@ -505,6 +506,35 @@ export class Directory {
     return lookups.mailboxById(this.#ctx, id);
   }
 
+  // ---------------------------------------------------------------- attachment gateway (service/gateway.ts)
+
+  /** Registers a mailbox address, a domain, or (with `sender`) a sender for `domain`'s mailboxes. */
+  registerGateway(actor: Actor, input: gateway.GatewayTargetInput) {
+    return this.#writer.mutate(actor, { kind: 'gateway.register', input });
+  }
+
+  unregisterGateway(actor: Actor, input: gateway.GatewayTargetInput): Promise<void> {
+    return this.#writer.mutate(actor, { kind: 'gateway.unregister', input });
+  }
+
+  /** A domain's gateway rules (threshold, media types, expiry, login); fields left out keep their value. */
+  setGatewaySettings(
+    actor: Actor,
+    domain: string,
+    rules: Partial<gateway.GatewayRules>,
+  ): Promise<gateway.GatewayRules> {
+    return this.#writer.mutate(actor, { kind: 'gateway.settings', input: { ...rules, domain } });
+  }
+
+  /** The gateway rules and registrations of the domains the actor may see (or of one domain). */
+  listGateway(actor: Actor, domain?: string): Promise<gateway.GatewayDomainView[]> {
+    return gateway.listGateway(this.#ctx, actor, domain);
+  }
+
+  /** What the gateway does for each mailbox id at delivery (null: nothing). */
+  gatewayPolicies(mailboxIds: readonly string[]): Promise<Map<string, gateway.GatewayPolicy | null>> {
+    return gateway.gatewayPolicies(this.#ctx, mailboxIds);
+  }
   // ---------------------------------------------------------------- audit (service/audit.ts)
 
   /**

@@ -43,6 +43,14 @@ export {
   WriterMoved,
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
+export {
+  GATEWAY_DEFAULTS,
+  type GatewayDomainView,
+  type GatewayPolicy,
+  type GatewayRegistrationView,
+  type GatewayRules,
+  type GatewayTargetInput,
+} from './service/gateway.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export { adminAccountKey } from './service/lockouts.js';
 export {

@@ -289,3 +289,36 @@ export const mailingListMembers = sqliteTable(
   },
   (t) => [unique('mailing_list_members_list_member').on(t.listId, t.address)],
 );
+
+/**
+ * Attachment gateway registrations (0007): a mailbox (`target` its official address), a whole domain, or a
+ * sender address or domain whose mail to the domain's mailboxes goes through the gateway.
+ */
+export const gatewayRegistrations = sqliteTable(
+  'gateway_registrations',
+  {
+    id: text('id').primaryKey(),
+    domainId: text('domain_id').notNull(),
+    kind: text('kind').$type<'mailbox' | 'domain' | 'sender'>().notNull(),
+    target: text('target').notNull(),
+    mailboxId: text('mailbox_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    unique('gateway_registrations_target').on(t.domainId, t.kind, t.target),
+    index('gateway_registrations_mailbox').on(t.mailboxId),
+  ],
+);
+
+/** A domain's attachment gateway rules (0007); no row: the defaults. `mediaTypes` is a JSON array. */
+export const gatewaySettings = sqliteTable('gateway_settings', {
+  id: text('id').primaryKey(),
+  domainId: text('domain_id').notNull().unique(),
+  thresholdBytes: integer('threshold_bytes').notNull(),
+  mediaTypes: text('media_types').notNull(),
+  expiryDays: integer('expiry_days').notNull(),
+  loginRequired: integer('login_required').notNull(),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});

@@ -11,6 +11,7 @@ import { ensureDkimKeys, retireDkimKey, rotateDkimKeys } from './dkim.js';
 import { addDomain, removeDomain } from './domains.js';
 import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
+import { registerGateway, setGatewaySettings, unregisterGateway } from './gateway.js';
 import { changeMembers, createList, removeList } from './lists.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
 import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
@@ -45,6 +46,9 @@ export const CHANGES = {
   'admin.passwd': setAdminPassword,
   'admin.totp': setAdminTotpSecret,
   'admin.remove': removeAdmin,
+  'gateway.register': registerGateway,
+  'gateway.unregister': unregisterGateway,
+  'gateway.settings': setGatewaySettings,
   'admin.language': setAdminLanguage,
   'mailbox.language': setMailboxLanguage,
 } satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
