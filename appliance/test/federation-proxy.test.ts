@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { TEST_OPERATOR, testConfig } from './appliance-support.js';
-import { inboxCount, listenerPort, startRegion } from './federation-support.js';
+import { inboxCount, listenerPort, startRegionsOnFreePorts } from './federation-support.js';
 
 const OP = TEST_OPERATOR;
 const SAM = 'sam.south@south.example';
@@ -64,44 +64,38 @@ beforeAll(async () => {
   );
   northTls = await loadRegionTls(northData);
 
-  const [northFed, southFed, northProxy] = await Promise.all([
-    freeLoopbackPort(),
-    freeLoopbackPort(),
-    freeLoopbackPort(),
-  ]);
-  southProxyPort = await freeLoopbackPort();
-  const peers = `north=127.0.0.1:${northFed},south=127.0.0.1:${southFed}`;
-  const withProxyPorts = (config: Config): Config => {
-    config.federation.peers = config.federation.peers.map((p) => ({
-      ...p,
-      proxyPort: p.region === 'south' ? southProxyPort : northProxy,
-    }));
-    return config;
-  };
-  const northConfig = withProxyPorts(
-    testConfig(dir.path, {
-      DELEGATO_DATA_DIR: northData,
-      DELEGATO_REGION_ID: 'north',
-      DELEGATO_SMTP_HOSTNAME: 'mx.north.example',
-      DELEGATO_PORT_FEDERATION: String(northFed),
-      DELEGATO_PORT_PROXY: String(northProxy),
-      DELEGATO_FEDERATION_PEERS: peers,
-    }),
-  );
-  const southConfig = withProxyPorts(
-    testConfig(dir.path, {
-      DELEGATO_DATA_DIR: southData,
-      DELEGATO_REGION_ID: 'south',
-      DELEGATO_SMTP_HOSTNAME: 'mx.south.example',
-      DELEGATO_PORT_FEDERATION: String(southFed),
-      DELEGATO_PORT_PROXY: String(southProxyPort),
-      DELEGATO_FEDERATION_PEERS: peers,
-    }),
-  );
-  [north, south] = await Promise.all([
-    startRegion(northConfig, northLog),
-    startRegion(southConfig, southLog),
-  ]);
+  // Ports picked beforehand may be taken by another test process before the bind: picked again then.
+  [north, south] = await startRegionsOnFreePorts(async () => {
+    const [northFed, southFed, northProxy] = await Promise.all([
+      freeLoopbackPort(),
+      freeLoopbackPort(),
+      freeLoopbackPort(),
+    ]);
+    southProxyPort = await freeLoopbackPort();
+    const peers = `north=127.0.0.1:${northFed},south=127.0.0.1:${southFed}`;
+    const withProxyPorts = (config: Config): Config => {
+      config.federation.peers = config.federation.peers.map((p) => ({
+        ...p,
+        proxyPort: p.region === 'south' ? southProxyPort : northProxy,
+      }));
+      return config;
+    };
+    const configOf = (region: 'north' | 'south', data: string, fed: number, proxy: number) =>
+      withProxyPorts(
+        testConfig(dir.path, {
+          DELEGATO_DATA_DIR: data,
+          DELEGATO_REGION_ID: region,
+          DELEGATO_SMTP_HOSTNAME: `mx.${region}.example`,
+          DELEGATO_PORT_FEDERATION: String(fed),
+          DELEGATO_PORT_PROXY: String(proxy),
+          DELEGATO_FEDERATION_PEERS: peers,
+        }),
+      );
+    return [
+      { config: configOf('north', northData, northFed, northProxy), log: northLog },
+      { config: configOf('south', southData, southFed, southProxyPort), log: southLog },
+    ];
+  });
 
   // north: south.example homed in south, with Sam's mailbox (the login is checked here).
   await north.directory.addRegion(OP, 'south');
@@ -180,6 +174,45 @@ describe('IMAP and POP3 proxy to the home region', () => {
       await c.waitClosed();
     } finally {
       c.close();
+    }
+  }, 60_000);
+
+  it('commands pipelined right after the login reach the home region, in order (IMAP and POP3)', async () => {
+    const live = south as RunningAppliance;
+    const count = await inboxCount(live, samId);
+    const imap = await LineClient.connect(listenerPort(north, 'imap'));
+    try {
+      expect(await imap.line()).toMatch(/^\* OK/);
+      // One write: LOGIN and what follows it, before LOGIN's answer (RFC 9051 §5.5 allows it).
+      imap.write(`a LOGIN ${SAM} ${SAM_PASSWORD}\r\nb SELECT INBOX\r\nc NOOP\r\nd LOGOUT\r\n`);
+      const lines: string[] = [];
+      for (;;) {
+        const l = await imap.line();
+        lines.push(l);
+        if (l.startsWith('d ')) break;
+      }
+      expect(lines.find((l) => l.startsWith('a '))).toMatch(/^a OK/);
+      expect(lines).toContain(`* ${count} EXISTS`);
+      expect(lines.find((l) => l.startsWith('b '))).toMatch(/^b OK \[READ-WRITE\]/);
+      expect(lines.find((l) => l.startsWith('c '))).toMatch(/^c OK/);
+      expect(lines.at(-1)).toMatch(/^d OK/);
+      const order = ['a ', 'b ', 'c ', 'd '].map((t) => lines.findIndex((l) => l.startsWith(t)));
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+    } finally {
+      imap.close();
+    }
+    const pop = await LineClient.connect(listenerPort(north, 'pop3'));
+    try {
+      expect(await pop.line()).toMatch(/^\+OK/);
+      // RFC 2449 PIPELINING: USER, PASS and the commands after them in one write.
+      pop.write(`USER ${SAM}\r\nPASS ${SAM_PASSWORD}\r\nSTAT\r\nQUIT\r\n`);
+      expect(await pop.line()).toMatch(/^\+OK/);
+      expect(await pop.line()).toMatch(/^\+OK Logged in/);
+      expect(await pop.line()).toMatch(new RegExp(`^\\+OK ${count} `));
+      expect(await pop.line()).toMatch(/^\+OK/);
+      await pop.waitClosed();
+    } finally {
+      pop.close();
     }
   }, 60_000);
 

@@ -104,7 +104,7 @@ export interface ImapContext {
   /** Authenticated: enters the authenticated state and starts receiving the user's store events. */
   login(user: AuthenticatedUser): Promise<void>;
   /** Gives the connection to the proxy: the session reads no more and ends when the socket closes. */
-  handOver(): Socket;
+  handOver(): { socket: Socket; pending: Buffer };
   /**
    * Sets the selected mailbox: a view (entering the selected state; events for its folder go to it from
    * now on, it buffers them until loaded) or null (back to authenticated). Replacing a selected mailbox

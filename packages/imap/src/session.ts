@@ -157,14 +157,11 @@ export class ImapSession implements ImapContext {
 
   /**
    * Gives the connection to the proxy (decision 0010): the session stops reading it (its 'data' and
-   * 'timeout' listeners leave the socket) and ends when the socket closes.
+   * 'timeout' listeners leave the socket) and ends when the socket closes; `pending` is what the client
+   * pipelined after the login command, for the home region.
    */
-  handOver(): Socket {
-    const socket = this.#conn.socket;
-    socket.removeAllListeners('data');
-    socket.removeAllListeners('timeout');
-    socket.setTimeout(0);
-    return socket;
+  handOver(): { socket: Socket; pending: Buffer } {
+    return this.#conn.release();
   }
 
   /** Cuts the connection (server shutdown), with a BYE (RFC 9051 §7.1.5). */

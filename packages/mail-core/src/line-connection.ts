@@ -31,6 +31,8 @@ export interface LineInput {
   clear(): void;
   /** Octets held, not yet taken as commands. */
   readonly buffered: number;
+  /** Removes and returns every octet held, as received (the proxy hand-over passes them on). */
+  takeAll(): Buffer;
 }
 
 export interface LineConnectionOptions extends SessionTransport {
@@ -245,6 +247,21 @@ export class LineConnection {
       { what: what.toLowerCase() },
       `${this.#o.name} ${what} done`,
     );
+  }
+
+  /**
+   * Gives the socket away (the login proxy, decision 0010): the session's listeners leave it, its timeout
+   * is off, and what the client sent beyond the last command (pipelined after LOGIN, before its answer)
+   * is returned to be passed on, in order, before anything read from the socket later.
+   */
+  release(): { socket: Socket; pending: Buffer } {
+    this.uncork();
+    const socket = this.#socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
+    socket.setTimeout(0);
+    this.#paused = false;
+    return { socket, pending: this.#o.input.takeAll() };
   }
 
   /** Ends the session: what is corked goes out, nothing more is read, the peer gets `END_GRACE_MS`. */

@@ -54,8 +54,10 @@ export function pipeSessions(
   client: Socket,
   home: Duplex,
   done?: (counts: { bytesIn: number; bytesOut: number }) => void,
+  /** What the client sent before the hand-over and the session did not read (pipelined commands). */
+  pending: Buffer = Buffer.alloc(0),
 ): void {
-  let bytesIn = 0;
+  let bytesIn = pending.length;
   let bytesOut = 0;
   let over = false;
   const count = (what: 'in' | 'out') => (chunk: Buffer) => {
@@ -83,6 +85,8 @@ export function pipeSessions(
   // for the other side is written (pipe ends the destination; close follows).
   client.on('close', finish);
   home.on('close', finish);
+  // In the order the client sent them: the pipelined commands first, then whatever follows.
+  if (pending.length > 0) home.write(pending);
   client.pipe(home);
   home.pipe(client);
   client.resume();

@@ -64,7 +64,7 @@ export interface Pop3Context {
    */
   login(user: AuthenticatedUser): Promise<void>;
   /** Gives the connection to the proxy: the session reads no more and ends when the socket closes. */
-  handOver(): Socket;
+  handOver(): { socket: Socket; pending: Buffer };
   /** STLS: answers +OK, drops pipelined input, runs the TLS handshake. */
   startTls(): Promise<void>;
   /** QUIT in TRANSACTION: enters UPDATE (no other command is read afterwards). */

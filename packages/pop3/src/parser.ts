@@ -45,6 +45,13 @@ export class LineFramer {
     return this.#buf.length;
   }
 
+  /** Removes and returns what is buffered, as received (the proxy hand-over after PASS). */
+  takeAll(): Buffer {
+    const rest = this.#discarding ? EMPTY : this.#buf;
+    this.clear();
+    return rest;
+  }
+
   /** Drops everything buffered (STLS: nothing sent before the handshake may be executed after it). */
   clear(): void {
     this.#buf = EMPTY;

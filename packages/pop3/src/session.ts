@@ -130,14 +130,11 @@ export class Pop3Session implements Pop3Context {
 
   /**
    * Gives the connection to the proxy (decision 0010): the session stops reading it (its 'data' and
-   * 'timeout' listeners leave the socket) and ends when the socket closes.
+   * 'timeout' listeners leave the socket) and ends when the socket closes; `pending` is what the client
+   * pipelined after the login command, for the home region.
    */
-  handOver(): Socket {
-    const socket = this.#conn.socket;
-    socket.removeAllListeners('data');
-    socket.removeAllListeners('timeout');
-    socket.setTimeout(0);
-    return socket;
+  handOver(): { socket: Socket; pending: Buffer } {
+    return this.#conn.release();
   }
 
   /** Cuts the connection (server shutdown). Like any abrupt disconnect, nothing is deleted. */

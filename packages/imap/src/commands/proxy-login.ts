@@ -30,10 +30,10 @@ export async function finishLogin(ctx: ImapContext, outcome: LoginOutcome): Prom
     channel.stream.destroy();
     throw ERRORS.homeUnavailable();
   }
-  const socket = ctx.handOver();
+  const { socket, pending } = ctx.handOver();
   socket.write(`${ctx.tag} OK ${m[1] ? `[CAPABILITY ${m[1]}] ` : ''}Logged in\r\n`);
   const info = { region, protocol: 'imap' as const, user, client: ctx.remoteAddress };
   proxy.started?.(info);
-  pipeSessions(socket, channel.stream, (counts) => proxy.ended?.({ ...info, ...counts }));
+  pipeSessions(socket, channel.stream, (counts) => proxy.ended?.({ ...info, ...counts }), pending);
   return { answered: true };
 }

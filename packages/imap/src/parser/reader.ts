@@ -111,6 +111,13 @@ export class CommandReader {
     return this.#cmd !== null;
   }
 
+  /** Removes and returns the bytes not consumed yet, as received (the proxy hand-over after LOGIN). */
+  takeAll(): Buffer {
+    const rest = this.#queue.take(this.#queue.length);
+    this.clear();
+    return Buffer.from(rest);
+  }
+
   /** Drops everything (STARTTLS: nothing sent before the handshake may be executed after it). */
   clear(): void {
     this.#queue.clear();

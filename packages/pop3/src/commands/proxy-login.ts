@@ -31,9 +31,9 @@ export async function finishLogin(ctx: Pop3Context, outcome: LoginOutcome): Prom
     channel.stream.destroy();
     throw pop3Error('homeUnavailable');
   }
-  const socket = ctx.handOver();
+  const { socket, pending } = ctx.handOver();
   socket.write(`${channel.firstLine}\r\n`);
   const info = { region, protocol: 'pop3' as const, user, client: ctx.remoteAddress };
   proxy.started?.(info);
-  pipeSessions(socket, channel.stream, (counts) => proxy.ended?.({ ...info, ...counts }));
+  pipeSessions(socket, channel.stream, (counts) => proxy.ended?.({ ...info, ...counts }), pending);
 }
