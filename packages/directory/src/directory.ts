@@ -12,7 +12,7 @@ import { type DirectoryDb, Engine } from './engine.js';
 import { DirectoryError } from './errors.js';
 import type { MailboxRow, RecipientLookup } from './lookup.js';
 import { resolveLogin } from './lookup.js';
-import { migrate, pendingMigrations } from './migrate.js';
+import { loadMigrations, migrate, pendingMigrations } from './migrate.js';
 import type { AddressKind } from './schema.js';
 import type { Actor } from './scope.js';
 import * as admins from './service/admins.js';
@@ -80,16 +80,17 @@ export class Directory {
         if (engine.replicated) await engine.pull().catch(() => false);
         role = options.role(await regions.recordedWriter({ db: engine.db }));
       } else role = options.role ?? 'writer';
+      const expected = loadMigrations(options.migrationsDir);
       if (role === 'writer') {
-        await migrate(engine, now);
+        await migrate(engine, now, expected);
       } else {
-        let pending = await pendingMigrations(engine);
+        let pending = await pendingMigrations(engine, expected);
         // A replica never migrates itself: it waits for the writer's migrations to reach it.
         for (const wait = options.waitForSchema; wait && pending.length > 0; ) {
           wait.onWait(pending);
           await new Promise((r) => setTimeout(r, wait.intervalMs ?? 1000));
           if (engine.replicated) await engine.pull().catch(() => false);
-          pending = await pendingMigrations(engine);
+          pending = await pendingMigrations(engine, expected);
         }
         if (pending.length > 0) {
           throw new DirectoryError(

@@ -26,6 +26,8 @@ export interface DirectoryOptions {
    * and checks again every `intervalMs` until the writer's migrations arrive. Absent: open fails at once.
    */
   waitForSchema?: { onWait: (pending: string[]) => void; intervalMs?: number };
+  /** The folder of SQL migrations this code expects (default: the package's migrations/; tests vary it). */
+  migrationsDir?: string;
   /** This appliance's region id (created in the directory when missing). */
   regionId: string;
   regionTitle?: string;
