@@ -20,6 +20,7 @@ import { controlSocketPath } from './control/paths.js';
 import { type ControlServer, startControlServer } from './control/server.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
 import { ACME_RENEW_SCHEDULE, renewCertificates } from './jobs/acme-renew.js';
+import { gatewayCleanupJob } from './jobs/gateway-cleanup.js';
 import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
 import { type Scheduler, startScheduler } from './jobs/scheduler.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
@@ -35,6 +36,7 @@ import {
 } from './services/federation-directory.js';
 import { federationLoginProxy, startFederationProxy } from './services/federation-proxy.js';
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
+import { openGateway } from './services/gateway.js';
 import { startImap } from './services/imap.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
@@ -167,7 +169,10 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       dir: paths.mailStore,
       quotaLimit: async (userId) => (await directory.mailboxById(userId))?.quotaBytes ?? null,
     });
-    const openStore = store;
+    // The attachment gateway (issue 15; services/gateway.ts): in front of every delivery into the store.
+    const gateway = await openGateway({ config, directory, logger });
+    stack.push(async () => gateway.close());
+    const openStore = gateway.delivering(store);
     stack.push(() => openStore.close());
     queue = await OutboundQueue.open({ dir: paths.queue });
     const openQueue = queue;
@@ -205,6 +210,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
           schedule: '17 3 * * *',
           run: () => purgeRemovedMailboxes(directory, openStore),
         },
+        // Hourly: expired gateway links and the files no link points at (jobs/gateway-cleanup.ts).
+        gatewayCleanupJob(gateway),
         ...(acme
           ? [
               {
@@ -328,6 +335,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         region: config.region.id,
         ports: mailPorts,
         adminPort: admin.address.port,
+        gateway: gateway.routes({ limiter: rateLimiter }),
       }),
       {
         host: config.listen,
@@ -339,6 +347,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     );
     stack.push(() => web.close());
     listeners.push({ name: 'web', host: config.listen, port: web.address.port });
+    gateway.setWebPort(web.address.port);
 
     if (acme) {
       // ACME HTTP-01 challenges and redirects to the web listener, nothing else (tls/http-listener.ts).

@@ -16,6 +16,7 @@ import {
   randomPassword,
 } from '@delegato/directory';
 import type { LogEntry, OutboundQueue } from '@delegato/mta';
+import { GATEWAY_COMMANDS } from './gateway.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -600,6 +601,8 @@ export const COMMANDS: CommandSpec[] = [
       return { text: text || '(no changes)', json: rows };
     },
   },
+  // The attachment gateway (cli/gateway.ts).
+  ...GATEWAY_COMMANDS,
 ];
 
 /** Options every command accepts. */

@@ -7,6 +7,7 @@
  * - `POST /autodiscover/autodiscover.xml`: Outlook Autodiscover (POX, [MS-OXDSCLI]);
  * - `GET /apple/mobileconfig?emailaddress=...`: an Apple configuration profile (Apple Mail, iPhone, iPad);
  * - `GET /`: a short page that sends users to the self-service sign-in of the admin listener;
+ * - `GET /gateway/<token>`: an attachment the gateway cut out of a message (issue 15; HTTPS, ranges);
  * - `GET /healthz`.
  *
  * Nothing here needs a session: the administration UI stays on its own listener (DELEGATO_PORT_ADMIN),
@@ -32,6 +33,8 @@ export interface WebOptions {
   hostnames?: ServerNames | ((domain: string) => ServerNames);
   /** The admin listener's port, for the link on the home page. */
   adminPort: number;
+  /** `/gateway/<token>`: attachment gateway downloads (issue 15; services/gateway.ts). */
+  gateway?: Hono;
 }
 
 /** The host name the browser asked for, when it is a plain DNS name or IP literal; else null. */
@@ -82,6 +85,7 @@ export function webApp(opts: WebOptions): Hono {
   app.route('/', autoconfigApp(discovery));
   app.route('/', autodiscoverApp(discovery));
   app.route('/', mobileconfigApp(discovery));
+  if (opts.gateway) app.route('/', opts.gateway);
   app.notFound((c) => c.text('not found', 404));
   return app;
 }

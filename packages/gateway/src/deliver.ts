@@ -30,6 +30,8 @@ export interface DeliveryRequest {
 export interface DeliveryResult {
   size: number;
   uids: Map<string, number>;
+  /** Passed on from the mail store (users near their quota), merged over the groups. */
+  nearQuota?: string[];
 }
 
 export type Deliver = (req: DeliveryRequest) => Promise<DeliveryResult>;
@@ -37,8 +39,8 @@ export type Deliver = (req: DeliveryRequest) => Promise<DeliveryResult>;
 export interface GatewayDeliveryOptions {
   store: GatewayStore;
   policies: PolicySource;
-  /** Download URLs are `${baseUrl}/gateway/<token>` (the public web listener, HTTPS). */
-  baseUrl: string;
+  /** Download URLs are `${baseUrl}/gateway/<token>` (the public web listener, HTTPS); read at delivery. */
+  baseUrl: string | (() => string);
   /** Named in the header the gateway adds. */
   host: string;
   logger?: Logger;
@@ -90,6 +92,11 @@ export function gatewayDelivery(deliver: Deliver, opts: GatewayDeliveryOptions):
     try {
       const size = await spool(req.source, spoolPath, req.maxBytes);
       const uids = new Map<string, number>();
+      const nearQuota: string[] = [];
+      const merge = (r: DeliveryResult) => {
+        for (const [k, v] of r.uids) uids.set(k, v);
+        if (r.nearQuota) nearQuota.push(...r.nearQuota);
+      };
       const base = { internalDate: req.internalDate ?? now() };
       for (const g of groups.values()) {
         const source = await transformed(spoolPath, g.policy, g.users, opts, now);
@@ -97,14 +104,12 @@ export function gatewayDelivery(deliver: Deliver, opts: GatewayDeliveryOptions):
           plain.push(...g.users);
           continue;
         }
-        const r = await deliver({ ...base, users: g.users, source });
-        for (const [k, v] of r.uids) uids.set(k, v);
+        merge(await deliver({ ...base, users: g.users, source }));
       }
       if (plain.length > 0) {
-        const r = await deliver({ ...base, users: plain, source: createReadStream(spoolPath) });
-        for (const [k, v] of r.uids) uids.set(k, v);
+        merge(await deliver({ ...base, users: plain, source: createReadStream(spoolPath) }));
       }
-      return { size, uids };
+      return { size, uids, ...(nearQuota.length > 0 ? { nearQuota } : {}) };
     } finally {
       await rm(spoolPath, { force: true });
     }
@@ -153,7 +158,7 @@ async function transformed(
       mediaType: r.part.mediaType,
       size: r.part.size,
       sha256: r.part.sha256,
-      url: `${opts.baseUrl}/gateway/${token}`,
+      url: `${typeof opts.baseUrl === 'function' ? opts.baseUrl() : opts.baseUrl}/gateway/${token}`,
       expiresAt,
       loginRequired: policy.rules.loginRequired,
     };

@@ -39,7 +39,7 @@ const NOT_FOUND: DownloadAnswer = {
   status: 404,
   headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
   body: null,
-  text: 'not found\n',
+  text: 'not found',
 };
 
 /** RFC 6266 §4.3 / RFC 8187: `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`. */

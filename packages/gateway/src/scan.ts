@@ -1,3 +1,4 @@
+/// <reference path="./types/mailsplit.d.ts" />
 /**
  * First pass over a spooled message: walks its MIME tree with mailsplit (streaming, any depth, inside
  * message/rfc822 parts too), decodes every part that may qualify into a temporary file while hashing it,

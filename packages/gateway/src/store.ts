@@ -202,28 +202,41 @@ export class GatewayStore {
   }
 
   /** Disk usage per domain of the live links; one domain, or all of them. */
-  async usage(domain?: string): Promise<DomainUsage[]> {
-    const r = await this.db.execute({
-      sql: `SELECT d.domain, COUNT(*) AS links,
-              (SELECT COUNT(*) FROM files f WHERE f.sha256 IN
-                 (SELECT sha256 FROM links WHERE domain = d.domain AND expires_at > ?)) AS files,
-              (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.sha256 IN
-                 (SELECT sha256 FROM links WHERE domain = d.domain AND expires_at > ?)) AS bytes
-            FROM links d WHERE d.expires_at > ? ${domain ? 'AND d.domain = ?' : ''}
-            GROUP BY d.domain ORDER BY d.domain`,
-      args: domain
-        ? [this.#now(), this.#now(), this.#now(), domain]
-        : [this.#now(), this.#now(), this.#now()],
-    });
-    return r.rows.map((row) => ({
-      domain: String(row.domain),
-      links: Number(row.links),
-      files: Number(row.files),
-      bytes: Number(row.bytes),
-    }));
+  usage(domain?: string): Promise<DomainUsage[]> {
+    return usageIn(this.db, this.now().getTime(), domain);
   }
 
-  #now(): number {
-    return this.now().getTime();
+  /**
+   * The same read on the store of `dir` without opening it as its owner (nothing created or removed): for
+   * the CLI and the control socket while the appliance delivers. No database yet: nothing stored.
+   */
+  static async usageOf(dir: string, domain?: string, now = new Date()): Promise<DomainUsage[]> {
+    const file = join(dir, 'gateway.db');
+    if (!(await stat(file).catch(() => null))) return [];
+    const db = createClient({ url: `file:${file}`, concurrency: 1 });
+    try {
+      return await usageIn(db, now.getTime(), domain);
+    } finally {
+      db.close();
+    }
   }
+}
+
+async function usageIn(db: Client, now: number, domain?: string): Promise<DomainUsage[]> {
+  const r = await db.execute({
+    sql: `SELECT d.domain, COUNT(*) AS links,
+            (SELECT COUNT(*) FROM files f WHERE f.sha256 IN
+               (SELECT sha256 FROM links WHERE domain = d.domain AND expires_at > ?)) AS files,
+            (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.sha256 IN
+               (SELECT sha256 FROM links WHERE domain = d.domain AND expires_at > ?)) AS bytes
+          FROM links d WHERE d.expires_at > ? ${domain ? 'AND d.domain = ?' : ''}
+          GROUP BY d.domain ORDER BY d.domain`,
+    args: domain ? [now, now, now, domain] : [now, now, now],
+  });
+  return r.rows.map((row) => ({
+    domain: String(row.domain),
+    links: Number(row.links),
+    files: Number(row.files),
+    bytes: Number(row.bytes),
+  }));
 }

@@ -388,7 +388,7 @@ describe('downloads and expiry', () => {
     expect(await store.cleanup()).toEqual({ links: 0, files: 0, bytes: 0 });
     clock = new Date(clock.getTime() + 2 * 86_400_000 + 1);
     const expired = await download(store, { token: token as string });
-    expect(expired).toMatchObject({ status: 404, text: 'not found\n' });
+    expect(expired).toMatchObject({ status: 404, text: 'not found' });
     expect(await store.cleanup()).toEqual({ links: 1, files: 1, bytes: pdf.length });
     expect(() => readFileSync(store.filePath(sha256(pdf)))).toThrow(/ENOENT/);
     expect(await store.usage()).toEqual([]);
