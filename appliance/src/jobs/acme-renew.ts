@@ -16,8 +16,11 @@ import {
 } from '../tls/acme.js';
 import type { ServerCertificates } from '../tls/certificates.js';
 
-/** Every 12 hours at a random-looking minute (CAs ask clients not to all renew on the hour). */
-export const ACME_RENEW_SCHEDULE = '41 1,13 * * *';
+/**
+ * Hourly, off the hour (CAs ask clients not to all come on the hour). A run that finds every certificate
+ * current asks the CA nothing, and re-reads the certificate directories (an operator's replaced files).
+ */
+export const ACME_RENEW_SCHEDULE = '41 * * * *';
 
 /** The host name prefixes users' clients are configured with (docs/provisioning.md, `delegato dns zone`). */
 export const CLIENT_NAME_PREFIXES = ['imap', 'pop', 'smtp', 'mail'] as const;
@@ -59,7 +62,7 @@ export async function renewCertificates(opts: {
       { certificate: failure.id, err: failure.error },
       'ACME failed',
     );
-  if (outcome.issued.length > 0) await opts.certificates.reload();
+  await opts.certificates.reload();
   if (outcome.failed.length > 0 && outcome.issued.length === 0 && outcome.current.length === 0)
     throw new Error(
       `no certificate could be issued: ${outcome.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`,
