@@ -12,7 +12,7 @@ import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import type { RegionTls } from '@delegato/federation';
 import { MailStore } from '@delegato/mailstore';
-import { createDsnSender, OutboundQueue } from '@delegato/mta';
+import { createDsnSender, type ListService, OutboundQueue } from '@delegato/mta';
 import { createLogger, type Logger, logEvent, logEventAt } from '@delegato/observability';
 import { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from './config/schema.js';
@@ -38,6 +38,7 @@ import { federationLoginProxy, startFederationProxy } from './services/federatio
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { openGateway } from './services/gateway.js';
 import { startImap } from './services/imap.js';
+import { startLists } from './services/lists.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { startQueueWorker } from './services/queue.js';
@@ -59,6 +60,8 @@ export interface Listener {
 
 export interface RunningAppliance {
   listeners: Listener[];
+  /** Built-in lists: the MTA's list service (services/lists.ts). */
+  lists: ListService;
   scheduler: Scheduler;
   directory: Directory;
   store: MailStore;
@@ -142,6 +145,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   /** This region's federation certificate once loaded (the control socket's `trace` asks peers with it). */
   let regionTlsRef: RegionTls | undefined;
   let scheduler: Scheduler | undefined;
+  let listsRef: ListService | undefined;
   const listeners: Listener[] = [];
   const stop = async () => {
     while (stack.length > 0)
@@ -177,6 +181,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     queue = await OutboundQueue.open({ dir: paths.queue });
     const openQueue = queue;
     stack.push(() => openQueue.close());
+    const lists = startLists({ config, directory, store: openStore, queue: openQueue, logger });
+    listsRef = lists;
+    stack.push(() => lists.close());
 
     const control: ControlServer = await startControlServer({
       socketPath: controlSocketPath(config.data.dir),
@@ -187,6 +194,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         for (const id of ids) await openStore.purgeUser(id);
       },
       queue: async () => openQueue,
+      lists: lists.moderation,
       peerTrace: async (entries) => ({
         region: config.region.id,
         peers: await traceAtPeers({ config, tls: regionTlsRef, directory, entries, logger }),
@@ -248,7 +256,16 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     });
     stack.push(() => worker.stop());
 
-    const mx = await startMx({ config, directory, store: openStore, queue: openQueue, tls, logger, dsn });
+    const mx = await startMx({
+      config,
+      directory,
+      store: openStore,
+      queue: openQueue,
+      tls,
+      logger,
+      dsn,
+      lists,
+    });
     stack.push(() => mx.close());
     listeners.push({ name: 'smtp', host: config.listen, port: mx.address.port });
 
@@ -263,6 +280,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       logger,
       rateLimiter,
       dsn,
+      lists,
     });
     stack.push(() => submission.starttls.close());
     stack.push(() => submission.implicit.close());
@@ -316,6 +334,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
       logger: logger.child({ proto: 'admin' }),
+      lists: lists.moderation,
     });
     stack.push(() => adminUiApp.close());
     const admin: RunningHttps = await listenHttps(adminUiApp, {
@@ -369,6 +388,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       queue: openQueue,
       logger,
       dsn,
+      lists,
     });
     if (federationSmtp) {
       stack.push(() => federationSmtp.close());
@@ -412,6 +432,6 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     await stop();
     throw err;
   }
-  if (!store || !queue || !scheduler) throw new Error('start-up did not complete');
-  return { listeners, scheduler, directory, store, queue, logger, stop };
+  if (!store || !queue || !scheduler || !listsRef) throw new Error('start-up did not complete');
+  return { listeners, scheduler, directory, store, queue, lists: listsRef, logger, stop };
 }

@@ -9,6 +9,7 @@
  *   tls/                  self-signed certificate and key when none is configured
  *   mailstore/            the mail store: mailstore.db (metadata) and blobs/ (message files)
  *   queue/                the outbound queue: queue.db and spool/
+ *   lists/                posts to built-in lists until they are sent (held ones until decided)
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ export function dataPaths(dataDir: string) {
     controlToken: join(dataDir, 'control.token'),
     mailStore: join(dataDir, 'mailstore'),
     queue: join(dataDir, 'queue'),
+    lists: join(dataDir, 'lists'),
   };
 }
 

@@ -15,8 +15,9 @@ import {
   DirectoryError,
   randomPassword,
 } from '@delegato/directory';
-import type { LogEntry, OutboundQueue } from '@delegato/mta';
+import type { ListModeration, LogEntry, OutboundQueue } from '@delegato/mta';
 import { GATEWAY_COMMANDS } from './gateway.js';
+import { LIST_COMMANDS } from './list.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -33,6 +34,8 @@ export interface CommandContext {
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
   /** The outbound queue of this data dir (queue and trace commands). */
   queue?: () => Promise<OutboundQueue>;
+  /** Held posts of built-in lists (`list pending|approve|reject`; cli/list.ts). */
+  lists?: () => Promise<ListModeration>;
   /**
    * `trace` across regions (the running appliance only; services/federation-api.ts): the peer regions'
    * parts of the messages these entries relayed there, or why a region could not be asked.
@@ -69,7 +72,7 @@ export interface CommandResult {
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-interface CommandSpec {
+export interface CommandSpec {
   words: string[];
   usage: string;
   options?: Options;
@@ -603,6 +606,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   // The attachment gateway (cli/gateway.ts).
   ...GATEWAY_COMMANDS,
+  // Built-in mailing lists (cli/list.ts).
+  ...LIST_COMMANDS,
 ];
 
 /** Options every command accepts. */

@@ -152,6 +152,7 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
           queue ??= await OutboundQueue.open({ dir: dataPaths(config.data.dir).queue });
           return queue;
         },
+        lists: async () => (await import('../services/lists.js')).offlineModeration(config),
       });
     } finally {
       await queue?.close();

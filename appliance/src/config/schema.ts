@@ -290,6 +290,20 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('The user and domain directory.'),
+    lists: z
+      .object({
+        holdDays: z
+          .int()
+          .min(1)
+          .max(90)
+          .default(7)
+          .describe(
+            "Days a post to a moderated list waits for the owner's decision; then it is discarded and the poster told.",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Built-in mailing lists.'),
     internalNetworks: z
       .string()
       .refine(isCidrList, 'Expected a comma-separated list of CIDRs such as 10.0.0.0/8,2001:db8::/32')

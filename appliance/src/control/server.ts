@@ -7,7 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Directory } from '@delegato/directory';
-import type { OutboundQueue } from '@delegato/mta';
+import type { ListModeration, OutboundQueue } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
 import type { CommandContext } from '../cli/commands.js';
 import { type CommandResult, EXIT_USAGE, executeCommand } from '../cli/commands.js';
@@ -35,6 +35,8 @@ export async function startControlServer(opts: {
   logger: Logger;
   purgeMail?: (mailboxIds: string[]) => Promise<void>;
   queue?: () => Promise<OutboundQueue>;
+  /** Built-in lists' held posts (services/lists.ts). */
+  lists?: ListModeration;
   /** `trace` across regions (services/federation-api.ts `traceAtPeers`). */
   peerTrace?: CommandContext['peerTrace'];
   /** Commands answered outside the directory command table (`federation hub ...`); undefined: not one. */
@@ -92,6 +94,7 @@ export async function startControlServer(opts: {
           stdin: typeof req.stdin === 'string' ? req.stdin : undefined,
           ...(opts.purgeMail ? { purgeMail: opts.purgeMail } : {}),
           ...(opts.queue ? { queue: opts.queue } : {}),
+          ...(opts.lists ? { lists: async () => opts.lists as ListModeration } : {}),
           ...(opts.peerTrace ? { peerTrace: opts.peerTrace } : {}),
         })
       ).then((res) => respond(socket, res));

@@ -52,6 +52,8 @@ export async function startFederationSmtp(opts: {
   queue: OutboundQueue;
   logger: Logger;
   dsn?: DsnSender;
+  /** Built-in lists homed here, posted to from another region (services/lists.ts). */
+  lists?: import('@delegato/mta').ListHooks;
 }): Promise<RunningMx | undefined> {
   const { config, tls, logger } = opts;
   if (!tls) {
@@ -73,6 +75,7 @@ export async function startFederationSmtp(opts: {
     queue: opts.queue,
     logger: logger.child({ proto: 'federation-smtp' }),
     ...(opts.dsn ? { dsn: opts.dsn } : {}),
+    ...(opts.lists ? { lists: opts.lists } : {}),
   });
   return inbound.listen(config.port.federation, config.listen);
 }

@@ -1,6 +1,7 @@
 /** Wires the MX listener (DELEGATO_PORT_SMTP) to the directory, the mail store and the outbound queue. */
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
+import type { ListHooks } from '@delegato/mta';
 import { type DsnSender, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
@@ -13,6 +14,8 @@ export async function startMx(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   dsn?: DsnSender;
+  /** Built-in lists (services/lists.ts). */
+  lists?: ListHooks;
 }): Promise<RunningMx> {
   const { config } = opts;
   const mx = new MxServer({
@@ -33,6 +36,7 @@ export async function startMx(opts: {
     queue: opts.queue,
     logger: opts.logger,
     ...(opts.dsn ? { dsn: opts.dsn } : {}),
+    ...(opts.lists ? { lists: opts.lists } : {}),
   });
   return mx.listen(config.port.smtp, config.listen);
 }

@@ -4,6 +4,7 @@
  */
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
+import type { ListHooks } from '@delegato/mta';
 import { type DsnSender, type MxLimits, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { LoginRateLimiter } from '@delegato/sasl';
@@ -31,6 +32,8 @@ export async function startSubmission(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   dsn?: DsnSender;
+  /** Built-in lists (services/lists.ts). */
+  lists?: ListHooks;
   rateLimiter: LoginRateLimiter;
 }): Promise<{ starttls: RunningMx; implicit: RunningMx }> {
   const { config } = opts;
@@ -53,6 +56,7 @@ export async function startSubmission(opts: {
       store: opts.store,
       queue: opts.queue,
       ...(opts.dsn ? { dsn: opts.dsn } : {}),
+      ...(opts.lists ? { lists: opts.lists } : {}),
       logger: opts.logger.child({ proto: implicitTls ? 'submissions' : 'submission' }),
     });
   const starttls = await make(false).listen(config.port.submission, config.listen);

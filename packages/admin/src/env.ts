@@ -3,6 +3,7 @@ import type { Directory } from '@delegato/directory';
 import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
 import type { Lang } from './i18n/languages.js';
+import type { ListPosts } from './list-posts.js';
 import { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
 import { type Session, SessionStore } from './session.js';
 import { AdminStateDb } from './state.js';
@@ -83,6 +84,8 @@ export interface AdminOptions {
   /** Session timeouts (tests). */
   idleTimeoutMs?: number;
   absoluteTimeoutMs?: number;
+  /** Held posts of built-in lists (the MTA's list moderation); absent: none shown. */
+  lists?: ListPosts;
 }
 
 /** What every route factory gets. */
@@ -102,6 +105,7 @@ export interface Deps {
   clientAddress: (c: Context) => string;
   clientCertificate: (c: Context) => string | null;
   log: AdminLogger;
+  lists?: ListPosts;
 }
 
 export type AppEnv = {
@@ -178,5 +182,6 @@ export function resolveDeps(opts: AdminOptions): Deps {
     clientAddress: opts.clientAddress ?? nodeRemoteAddress,
     clientCertificate: opts.clientCertificate ?? nodeClientCertificate,
     log: opts.logger ?? SILENT,
+    ...(opts.lists ? { lists: opts.lists } : {}),
   };
 }

@@ -36,6 +36,7 @@ import type { DsnSender } from './dsn/send.js';
 import { checkMailParameters, checkRcptParameters } from './esmtp-params.js';
 import { fromHeaderGuard } from './from-guard.js';
 import { TooLargeError } from './fsync.js';
+import type { ListHooks, ListTarget } from './lists/service.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
 import type { DeliveryStore, RecipientDirectory } from './ports.js';
@@ -130,6 +131,8 @@ export interface MxServerOptions {
    * hosted domain that `hostname` is or is under (mx1.iat.example: mx1.iat.example, then iat.example).
    */
   postmaster?: string;
+  /** Built-in lists (lists/service.ts): sender rules at RCPT, holding and expansion at DATA. */
+  lists?: ListHooks;
   /** A listener with rules of its own on this pipeline: the federation listener (federation-inbound.ts). */
   channel?: InboundChannel;
 }
@@ -167,6 +170,7 @@ interface Transaction {
   refused: number;
   /** The authenticated user's own addresses, read once at MAIL FROM (null: not authenticated). */
   owned?: Set<string> | null;
+  lists?: ListTarget[]; // a built-in list of this region (lists/): the transaction's only recipient
 }
 
 /**
@@ -458,6 +462,7 @@ export class MxServer {
         if (!peer) throw replyError('relayDenied');
         await this.opts.channel.checkRecipient(rcpt, peer);
       }
+      if (await this.opts.lists?.atRcpt(rcpt, from ? from.address : '', tx, key)) return;
       const dests = await resolveRecipient(rcpt, {
         region: this.opts.region,
         // A configured postmaster outside our domains is the operator's choice, like an alias target.
@@ -525,7 +530,7 @@ export class MxServer {
         stream.on('close', resolve);
         stream.resume();
       });
-    if (!tx || tx.destinations.length === 0) {
+    if (!tx || (tx.destinations.length === 0 && !tx.lists)) {
       await drain();
       throw replyError('unknownUser');
     }
@@ -584,6 +589,8 @@ export class MxServer {
       return out;
     };
     const maxBytes = this.limits.maxMessageBytes + Buffer.byteLength(header);
+    const onList = { sender, maxBytes, drain, violation: () => violation };
+    if (tx.lists && this.opts.lists) return this.opts.lists.atData(tx.lists, withTrace(), onList);
 
     const local = [
       ...new Set(

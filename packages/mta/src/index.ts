@@ -27,6 +27,19 @@ export {
   type MxServerOptions,
   type RunningMx,
 } from './inbound.js';
+export {
+  type ListDirectory,
+  type ListHooks,
+  ListModeration,
+  type ListPost,
+  ListService,
+  type ListServiceOptions,
+  type MailingList,
+  PostNotFound,
+  PostStore,
+  type PostText,
+  type PostView,
+} from './lists/index.js';
 export { inNetworks, parseNetworks } from './networks.js';
 export { type Destination, resolveRecipient } from './policy.js';
 export type { DeliveryStore, RecipientDirectory, RecipientLookup } from './ports.js';

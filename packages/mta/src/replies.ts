@@ -67,6 +67,14 @@ export const REPLIES = {
   parameterNotRecognized: r(555, '5.5.4', 'MAIL FROM/RCPT TO parameter not recognized or not implemented:'),
   /** X.5.4: a parameter value with bad syntax, such as malformed xtext in ENVID or ORCPT (RFC 3461 §4). */
   badParameterSyntax: r(501, '5.5.4', 'Syntax error in parameter:'),
+  /** X.7.1: the sender may not post to the built-in list (lists/rules.ts); the reason follows. */
+  listSenderRefused: r(550, '5.7.1', 'Not allowed to post:'),
+  /** X.4.6: routing loop: the message carries this list's own List-Id or X-Loop (RFC 2919, lists/). */
+  listLoop: r(554, '5.4.6', 'Mail loop detected: this message went through this list already'),
+  /** X.5.3: a list takes a transaction of its own; the client sends this recipient again (RFC 5321 §4.5.3.1.10). */
+  listAlone: r(452, '4.5.3', 'A list takes a transaction of its own: send this recipient again separately'),
+  /** X.7.1: a message to `<list>-request@` that is no valid moderation reply; the reason follows. */
+  moderationReply: r(550, '5.7.1', 'Not a valid moderation reply:'),
   /** X.6.0: message accepted. */
   accepted: r(250, '2.6.0', 'Message accepted'),
 } as const satisfies Record<string, Reply>;

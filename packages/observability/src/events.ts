@@ -28,7 +28,8 @@ export const LOG_EVENTS = {
     'The attachment gateway replaced parts of a message by download links at delivery: recipient domain, recipients, parts, bytes.',
   'gateway.malformed':
     'The attachment gateway found malformed MIME in a message for registered recipients and delivered it unmodified (domain, reason).',
-  'gateway.download': 'A download from the attachment gateway: status, bytes sent, range, domain (never the token).',
+  'gateway.download':
+    'A download from the attachment gateway: status, bytes sent, range, domain (never the token).',
   'smtp.connection': 'SMTP connection-level event from the MX listener (connect, close, TLS); debug level.',
   'smtp.protocol': 'One SMTP command verb or reply (never its arguments); debug level.',
   'smtp.received': 'A message was accepted: id, number of local deliveries and queued recipients, sender.',
@@ -43,6 +44,20 @@ export const LOG_EVENTS = {
     "An MX host's A or AAAA lookup failed while the other family answered: those addresses are tried (host, code).",
   'queue.error': 'The queue worker hit an unexpected error (it retries).',
   'queue.outcome': 'The outbound queue finished a recipient: delivered, relayed, bounced, or a delay notice.',
+  'lists.accepted':
+    'A post to a built-in list that is not moderated was accepted (list, id, sender, size); it goes to the members next.',
+  'lists.held':
+    'A post to a moderated list was accepted and held for the owner (list, id, sender, size); the owner was sent a notice.',
+  'lists.released':
+    'A list post was sent to the members (list, id, local and queued copies, members skipped, who approved it).',
+  'lists.rejected': 'A held list post was rejected (list, id, by whom); the poster gets a notice.',
+  'lists.expired': 'A held list post was not approved in time (list, id); the poster gets a notice.',
+  'lists.refused':
+    'A post or moderation reply to a list was refused in the SMTP transaction (list, sender, reason).',
+  'lists.bounce':
+    "A bounce came back to a list's bounce address (list, id, subject); it is not passed on to the poster.",
+  'lists.error':
+    'Sending a list post or a list notice failed (list, id, error); a post is retried at the next change or start.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
   'session.revoked':
     'IMAP or POP3 sessions of a mailbox were ended: removed, disabled, or its password changed (proto, user id, sessions, reason).',

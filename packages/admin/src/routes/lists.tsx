@@ -1,21 +1,43 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** Distribution-list aliases: GET/POST /d/:domain/lists, POST /d/:domain/lists/:address/remove. */
-import type { Hono } from 'hono';
+/**
+ * Lists: distribution-list aliases (mail to a list server elsewhere: GET/POST /d/:domain/lists, POST
+ * /d/:domain/lists/:address/remove), and built-in lists under /d/:domain/mailing-lists
+ * (mailing-lists.tsx); the owners' pages under /me/lists (me-lists.tsx). All mounted here.
+ */
+import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { inDomain } from '../guard.js';
 import { listForm } from '../schemas.js';
 import { ListsPage } from '../views/addresses.js';
 import { addressRoutes } from './address-routes.js';
+import { mailingListRoutes } from './mailing-lists.js';
+import { meListRoutes } from './me-lists.js';
 
 export function listRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/', mailingListRoutes(deps));
+  app.route('/', meListRoutes(deps));
+  app.route('/', aliasListRoutes(deps));
+  return app;
+}
+
+function aliasListRoutes(deps: Deps): Hono<AppEnv> {
   return addressRoutes(deps, {
     section: 'lists',
     title: 'Distribution lists',
     help: 'lists',
     kinds: ['list'],
     schema: listForm,
-    Page: ListsPage,
+    Page: (p) => (
+      <>
+        <p class="notice">
+          Lists that run here, with members, sender rules and moderation:{' '}
+          <a href={`/d/${encodeURIComponent(p.domain)}/mailing-lists`}>mailing lists</a>.
+        </p>
+        <ListsPage {...p} />
+      </>
+    ),
     add: async (deps, actor, domain, data) => {
       const added = await deps.directory.addListAlias(
         actor,

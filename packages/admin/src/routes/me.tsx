@@ -16,10 +16,12 @@ import { csrfOf, flash, render } from '../render.js';
 import { changeOwnPasswordForm, totpForm } from '../schemas.js';
 import type { Session } from '../session.js';
 import { newTotpSecret, totpUri, verifyTotp } from '../totp.js';
+import { OwnedLists } from '../views/mailing-lists.js';
 import { AdminMePage, MailboxMePage, TotpEnrolPage, TotpOnPage } from '../views/me.js';
 import { SetupSheet } from '../views/setup.js';
 import { setSessionCookie, signIn } from './auth.js';
 import { setupInfo } from './mailboxes.js';
+import { ownedLists } from './me-lists.js';
 
 /**
  * The actor for an end user changing their own password. The directory knows actors for admins only;
@@ -61,7 +63,9 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
           address={address}
           username={mb?.username ?? ''}
           {...(errors ? { errors } : {})}
-        />,
+        >
+          <OwnedLists csrf={csrfOf(c)} lists={await ownedLists(deps, address)} />
+        </MailboxMePage>,
         status,
       );
     }

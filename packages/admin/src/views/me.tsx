@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /** The signed-in person's own pages: their account, password, two-step sign-in. */
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import type { FieldErrors } from '../forms.js';
 import { CsrfInput, Field, FormError } from './form.js';
 
@@ -33,9 +33,14 @@ export const PasswordChangeForm: FC<{ csrf: string; errors?: FieldErrors | undef
   </form>
 );
 
-export const MailboxMePage: FC<{ csrf: string; address: string; username: string; errors?: FieldErrors }> = (
-  p,
-) => (
+export const MailboxMePage: FC<{
+  csrf: string;
+  address: string;
+  username: string;
+  errors?: FieldErrors;
+  /** The lists this mailbox owns, with their held messages (routes/me-lists.tsx). */
+  children?: Child;
+}> = (p) => (
   <section>
     <h1>Your mailbox</h1>
     <p>
@@ -44,6 +49,7 @@ export const MailboxMePage: FC<{ csrf: string; address: string; username: string
     <p>
       <a href="/me/setup">Settings for your mail program</a> (a page you can print)
     </p>
+    {p.children}
     <PasswordChangeForm csrf={p.csrf} errors={p.errors} />
   </section>
 );
