@@ -78,14 +78,16 @@ beforeAll(async () => {
     return config;
   };
   let southSync = 0;
-  [north] = await startRegionsOnFreePorts(async () => {
+  const [startedNorth] = await startRegionsOnFreePorts(async () => {
     [northSync, southSync] = [await freeLoopbackPort(), await freeLoopbackPort()];
     return [{ config: configOf('north', { north: northSync, south: southSync }) }];
   });
-  [south] = await startRegionsOnFreePorts(async () => {
+  const [startedSouth] = await startRegionsOnFreePorts(async () => {
     southSync = await freeLoopbackPort();
     return [{ config: configOf('south', { north: northSync, south: southSync }), log: southLog }];
   });
+  if (!startedNorth || !startedSouth) throw new Error('a region did not start');
+  [north, south] = [startedNorth, startedSouth];
 
   await north.directory.addDomain(OP, 'lock.example');
   await north.directory.addMailbox(OP, {

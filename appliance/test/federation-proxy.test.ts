@@ -65,7 +65,7 @@ beforeAll(async () => {
   northTls = await loadRegionTls(northData);
 
   // Ports picked beforehand may be taken by another test process before the bind: picked again then.
-  [north, south] = await startRegionsOnFreePorts(async () => {
+  const [startedNorth, startedSouth] = await startRegionsOnFreePorts(async () => {
     const [northFed, southFed, northProxy] = await Promise.all([
       freeLoopbackPort(),
       freeLoopbackPort(),
@@ -96,6 +96,10 @@ beforeAll(async () => {
       { config: configOf('south', southData, southFed, southProxyPort), log: southLog },
     ];
   });
+  if (!startedNorth || !startedSouth) throw new Error('a region did not start');
+  north = startedNorth;
+  const live: RunningAppliance = startedSouth;
+  south = live;
 
   // north: south.example homed in south, with Sam's mailbox (the login is checked here).
   await north.directory.addRegion(OP, 'south');
@@ -110,11 +114,11 @@ beforeAll(async () => {
     });
   await add(north);
   // south: its own domain and Sam's mailbox, with one message delivered there.
-  await south.directory.addDomain(OP, 'south.example');
-  expect((await add(south)).address).toBe(SAM);
-  samId = (await south.directory.resolveLogin(SAM))?.id ?? '';
-  await south.store.ensureUser(samId);
-  await south.store.append(samId, 'INBOX', Readable.from([Buffer.from(message('homed-in-south'))]));
+  await live.directory.addDomain(OP, 'south.example');
+  expect((await add(live)).address).toBe(SAM);
+  samId = (await live.directory.resolveLogin(SAM))?.id ?? '';
+  await live.store.ensureUser(samId);
+  await live.store.append(samId, 'INBOX', Readable.from([Buffer.from(message('homed-in-south'))]));
 }, 120_000);
 
 afterAll(async () => {
