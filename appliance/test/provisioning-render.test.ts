@@ -111,7 +111,7 @@ describe('npm run provision -- --region <id> --root <dir>', () => {
     const root = join(temp.path, 'dry');
     const { stdout } = await provision(['--region', 'north', '--root', root, '--dry-run']);
     expect(stdout).toContain(`would write ${join(root, 'etc/systemd/system/delegato.service')} (0644, new)`);
-    expect(stdout).toContain(`would create directory ${join(root, 'var/lib/delegato')} (0750)`);
+    expect(stdout).toContain(`would create directory ${join(root, 'var/lib/delegato')} (0700)`);
     expect(stdout).toMatch(/region north: \d+ change\(s\) to make \(dry run\)\n$/);
     expect(existsSync(root)).toBe(false);
   });

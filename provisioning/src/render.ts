@@ -324,7 +324,8 @@ export function renderRegion(regionText: string): { files: RenderedFile[]; dirs:
   const dirs: RenderedDir[] = [
     { path: LAYOUT.configDir, mode: 0o750, owner: 'root', group: LAYOUT.group },
     { path: LAYOUT.certificatesDir, mode: 0o750, owner: 'root', group: LAYOUT.group },
-    { path: facts.dataDir, mode: 0o750, owner: LAYOUT.user, group: LAYOUT.group },
+    // 0700: the appliance sets it at every start (data-dir.ts).
+    { path: facts.dataDir, mode: 0o700, owner: LAYOUT.user, group: LAYOUT.group },
     { path: LAYOUT.logDir, mode: 0o750, owner: LAYOUT.user, group: 'adm' },
     { path: LAYOUT.backupDir, mode: 0o700, owner: LAYOUT.user, group: LAYOUT.group },
   ];
