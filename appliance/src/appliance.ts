@@ -13,16 +13,14 @@ import { type Actor, type Directory, randomPassword } from '@delegato/directory'
 import type { RegionTls } from '@delegato/federation';
 import { MailStore } from '@delegato/mailstore';
 import { createDsnSender, type ListService, OutboundQueue } from '@delegato/mta';
-import { createLogger, type Logger, logEvent, logEventAt } from '@delegato/observability';
+import { createLogger, type Logger, logEvent, logEventAt, nameListeners } from '@delegato/observability';
 import { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from './config/schema.js';
 import { controlSocketPath } from './control/paths.js';
 import { type ControlServer, startControlServer } from './control/server.js';
 import { dataPaths, ensureDataDir } from './data-dir.js';
-import { ACME_RENEW_SCHEDULE, renewCertificates } from './jobs/acme-renew.js';
-import { gatewayCleanupJob } from './jobs/gateway-cleanup.js';
-import { purgeRemovedMailboxes } from './jobs/purge-removed.js';
-import { type Scheduler, startScheduler } from './jobs/scheduler.js';
+import { openOperations, startOperations } from './jobs/operations.js';
+import type { Scheduler } from './jobs/scheduler.js';
 import { adminApp, adminClientCa, listenHttps, type RunningHttps } from './services/admin-http.js';
 import { shareLockouts } from './services/credentials.js';
 import { federationControl, startFederationGateway, startFederationHub } from './services/federation.js';
@@ -181,6 +179,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     queue = await OutboundQueue.open({ dir: paths.queue });
     const openQueue = queue;
     stack.push(() => openQueue.close());
+    // Statistics, jobs, backups, metrics (jobs/operations.ts): the counter before the listeners.
+    const ops = await openOperations(config);
+    stack.push(() => ops.close());
     const lists = startLists({ config, directory, store: openStore, queue: openQueue, logger });
     listsRef = lists;
     stack.push(() => lists.close());
@@ -199,42 +200,17 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         region: config.region.id,
         peers: await traceAtPeers({ config, tls: regionTlsRef, directory, entries, logger }),
       }),
-      handle: federationControl(
-        config,
-        federation,
-        () => replicationState(fed),
-        fed.writer
-          ? (region, user, opts) => moveWriterRole(config, fed, region, user, logger, opts)
-          : undefined,
-      ),
+      handle: (argv, user) =>
+        federationControl(
+          config,
+          federation,
+          () => replicationState(fed),
+          fed.writer
+            ? (region, user, opts) => moveWriterRole(config, fed, region, user, logger, opts)
+            : undefined,
+        )(argv, user) ?? ops.control(argv),
     });
     stack.push(() => control.close());
-
-    scheduler = startScheduler(
-      [
-        // Daily, at a quiet hour: removed mailboxes past their retention (directory.retentionDays).
-        {
-          name: 'purge-removed',
-          schedule: '17 3 * * *',
-          run: () => purgeRemovedMailboxes(directory, openStore),
-        },
-        // Hourly: expired gateway links and the files no link points at (jobs/gateway-cleanup.ts).
-        gatewayCleanupJob(gateway),
-        ...(acme
-          ? [
-              {
-                name: 'acme-renew',
-                schedule: ACME_RENEW_SCHEDULE,
-                run: () =>
-                  renewCertificates({ config, directory, acme, certificates: tls.certificates, logger }),
-              },
-            ]
-          : []),
-      ],
-      { timezone: config.directory.timezone, logger },
-    );
-    const openScheduler = scheduler;
-    stack.push(() => openScheduler.stop());
 
     const dsn = createDsnSender({
       hostname: config.smtp.hostname,
@@ -257,6 +233,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     stack.push(() => worker.stop());
 
     const mx = await startMx({
+      traffic: ops.counter,
       config,
       directory,
       store: openStore,
@@ -272,6 +249,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     // One limiter for every protocol: failed logins count per client address and per account.
     const rateLimiter = new LoginRateLimiter({ onAccountLocked: shareLockouts(directory, logger) });
     const submission = await startSubmission({
+      traffic: ops.counter,
       config,
       directory,
       store: openStore,
@@ -309,6 +287,26 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     // A replicated change (a password, a removal in another region) ends sessions here promptly too.
     fed.onPulled.add(() => void revocation.sweep());
 
+    // The scheduled jobs (declared in jobs/declarations.ts), the statistics and health pages, /metrics.
+    const operations = startOperations(ops, {
+      config,
+      directory,
+      store: openStore,
+      queue: openQueue,
+      worker,
+      logger,
+      tls,
+      certFile: material.certFile,
+      regionTls: () => regionTlsRef,
+      listeners,
+      replication: () => replicationState(fed),
+      endSessions: () => revocation.sweep(),
+      gateway,
+    });
+    scheduler = operations.scheduler;
+    const openScheduler = scheduler;
+    stack.push(() => openScheduler.stop());
+
     // The set-up sheet shows the ports users really connect to (the config may say 0).
     const portOf = (name: string) => listeners.find((l) => l.name === name)?.port;
     const mailPorts = Object.fromEntries(
@@ -334,6 +332,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
       logger: logger.child({ proto: 'admin' }),
+      operations: operations.source,
+      metrics: { endpoint: operations.metrics, networks: config.operations.metricsNetworks },
       lists: lists.moderation,
     });
     stack.push(() => adminUiApp.close());
@@ -418,6 +418,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       listeners.push({ name: 'sync', host: api.host, port: api.port });
     }
 
+    nameListeners(listeners);
     for (const l of listeners) {
       stack.push(async () => logEvent(logger, 'listener.close', { name: l.name, port: l.port }));
       opts.out.write(`${l.name} ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}\n`);

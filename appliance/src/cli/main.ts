@@ -188,6 +188,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'config') return runConfig(argv);
     if (command === 'federation') return await (await import('./federation.js')).runFederation(argv);
     if (command === 'lab') return await (await import('./lab.js')).runLab(argv);
+    if (command === 'jobs') return await (await import('./jobs.js')).runJobs(argv);
+    if (command === 'backup') return await (await import('./backup.js')).runBackup(argv);
+    if (command === 'restore') return await (await import('./backup.js')).runRestore(argv);
     return await runDirectoryCommand(argv);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) return fail(EXIT_USAGE, err.message);

@@ -506,6 +506,51 @@ export const configSchema = z
       .describe(
         'Federation: the directory replication hub and how this region reaches it (docs/federation.md).',
       ),
+    operations: z
+      .object({
+        metricsNetworks: z
+          .string()
+          .refine(isCidrList, 'Expected a comma-separated list of CIDRs such as 10.0.0.0/8,2001:db8::/32')
+          .default('127.0.0.0/8,::1/128')
+          .describe(
+            'Client networks (comma-separated CIDRs) allowed to read GET /metrics on the admin listener (Prometheus); empty: nobody.',
+          ),
+        expiryWarningDays: z
+          .int()
+          .min(0)
+          .max(365)
+          .default(14)
+          .describe(
+            "Days before a mailbox's expiration date at which its contact person is warned by mail (job mailbox-expiry); 0: on the last day only.",
+          ),
+        certificateWarningDays: z
+          .int()
+          .min(1)
+          .max(365)
+          .default(21)
+          .describe(
+            'Days before a certificate expires from which job certificate-expiry warns (log, health page).',
+          ),
+        backupDir: path(
+          'Where the scheduled backup job writes its snapshots (delegato backup); absent: no scheduled backup.',
+        ),
+        backupSchedule: z
+          .string()
+          .min(9)
+          .default('41 2 * * *')
+          .describe('When the scheduled backup runs (cron expression, directory.timezone).'),
+        backupKeep: z
+          .int()
+          .min(1)
+          .max(1000)
+          .default(7)
+          .describe(
+            'Snapshots the scheduled backup keeps; older ones are removed with the files only they used.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Operations: metrics, scheduled jobs, backups (docs/operations.md).'),
     log: z
       .object({
         level: z

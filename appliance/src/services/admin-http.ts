@@ -20,24 +20,34 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config/schema.js';
 import { healthz } from './healthz.js';
+import { metricsHandler } from './metrics-http.js';
 
 export type ClientCertificateMode = 'off' | 'optional' | 'required';
 
 export function adminApp(
-  opts: { directory: Directory; region: string; clientCertificates?: ClientCertificateMode } & Partial<
-    Omit<AdminOptions, 'directory' | 'region'>
-  >,
+  opts: {
+    directory: Directory;
+    region: string;
+    clientCertificates?: ClientCertificateMode;
+    /** `GET /metrics` for clients in `networks` (metrics-http.ts). */
+    metrics?: Parameters<typeof metricsHandler>[0];
+  } & Partial<Omit<AdminOptions, 'directory' | 'region'>>,
 ): Hono & { close: () => Promise<void> } {
   const app = new Hono();
   // The UI sets its own security headers (a stricter CSP, Referrer-Policy same-origin: its CSRF check needs
   // the Origin header of same-site form posts); the defaults apply to /healthz only.
   app.use('/healthz', secureHeaders());
   app.get('/healthz', healthz(opts.directory, opts.region));
-  const { clientCertificates: mode = 'off', ...uiOpts } = opts;
+  const { clientCertificates: mode = 'off', metrics, ...uiOpts } = opts;
+  if (metrics) {
+    app.use('/metrics', secureHeaders());
+    app.get('/metrics', metricsHandler(metrics));
+  }
   const certificateOf = uiOpts.clientCertificate ?? nodeClientCertificate;
   if (mode === 'required') {
     app.use('*', async (c, next) => {
-      if (c.req.path !== '/healthz' && certificateOf(c) === null) {
+      // /metrics is guarded by its own networks (Prometheus presents no client certificate).
+      if (c.req.path !== '/healthz' && c.req.path !== '/metrics' && certificateOf(c) === null) {
         return c.text('Forbidden: this interface needs a valid client certificate.', 403);
       }
       return next();

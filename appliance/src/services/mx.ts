@@ -2,7 +2,13 @@
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
 import type { ListHooks } from '@delegato/mta';
-import { type DsnSender, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import {
+  type DsnSender,
+  MxServer,
+  type OutboundQueue,
+  type RunningMx,
+  type TrafficObserver,
+} from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
 
@@ -14,6 +20,8 @@ export async function startMx(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   dsn?: DsnSender;
+  /** Per-domain traffic counting (stats/traffic-counter.ts). */
+  traffic?: TrafficObserver;
   /** Built-in lists (services/lists.ts). */
   lists?: ListHooks;
 }): Promise<RunningMx> {
@@ -36,6 +44,7 @@ export async function startMx(opts: {
     queue: opts.queue,
     logger: opts.logger,
     ...(opts.dsn ? { dsn: opts.dsn } : {}),
+    ...(opts.traffic ? { traffic: opts.traffic } : {}),
     ...(opts.lists ? { lists: opts.lists } : {}),
   });
   return mx.listen(config.port.smtp, config.listen);

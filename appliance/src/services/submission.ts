@@ -5,7 +5,14 @@
 import type { Directory } from '@delegato/directory';
 import type { MailStore } from '@delegato/mailstore';
 import type { ListHooks } from '@delegato/mta';
-import { type DsnSender, type MxLimits, MxServer, type OutboundQueue, type RunningMx } from '@delegato/mta';
+import {
+  type DsnSender,
+  type MxLimits,
+  MxServer,
+  type OutboundQueue,
+  type RunningMx,
+  type TrafficObserver,
+} from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { LoginRateLimiter } from '@delegato/sasl';
 import type { Config } from '../config/schema.js';
@@ -32,6 +39,8 @@ export async function startSubmission(opts: {
   tls: { key: string; cert: string };
   logger: Logger;
   dsn?: DsnSender;
+  /** Per-domain traffic counting (stats/traffic-counter.ts). */
+  traffic?: TrafficObserver;
   /** Built-in lists (services/lists.ts). */
   lists?: ListHooks;
   rateLimiter: LoginRateLimiter;
@@ -56,6 +65,7 @@ export async function startSubmission(opts: {
       store: opts.store,
       queue: opts.queue,
       ...(opts.dsn ? { dsn: opts.dsn } : {}),
+      ...(opts.traffic ? { traffic: opts.traffic } : {}),
       ...(opts.lists ? { lists: opts.lists } : {}),
       logger: opts.logger.child({ proto: implicitTls ? 'submissions' : 'submission' }),
     });

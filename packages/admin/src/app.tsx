@@ -25,6 +25,7 @@ import { directoryStatus, statusTitle } from './errors.js';
 import type { Ctx } from './guard.js';
 import { tr } from './i18n/index.js';
 import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
+import { operationsRoutes } from './operations/routes.js';
 import { render } from './render.js';
 import { adminRoutes } from './routes/admins.js';
 import { aliasRoutes } from './routes/aliases.js';
@@ -154,6 +155,7 @@ export function adminApp(
   app.route('/', forwardRoutes(deps));
   app.route('/', aliasRoutes(deps));
   app.route('/', listRoutes(deps));
+  if (opts.operations) app.route('/', operationsRoutes(deps, opts.operations));
 
   app.notFound((c) => {
     if (isApi(c.req.path)) return apiError(c, 404, 'not-found', 'no such endpoint');

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
 import type { Lang } from './i18n/languages.js';
 import type { ListPosts } from './list-posts.js';
+import type { OperationsSource } from './operations/source.js';
 import { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
 import { type Session, SessionStore } from './session.js';
 import { AdminStateDb } from './state.js';
@@ -84,6 +85,8 @@ export interface AdminOptions {
   /** Session timeouts (tests). */
   idleTimeoutMs?: number;
   absoluteTimeoutMs?: number;
+  /** The statistics and health pages (operations/source.ts); absent: no such pages. */
+  operations?: OperationsSource;
   /** Held posts of built-in lists (the MTA's list moderation); absent: none shown. */
   lists?: ListPosts;
 }

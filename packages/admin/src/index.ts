@@ -7,6 +7,7 @@ export type { AdminOptions, AppEnv, MailPorts, ServerNames } from './env.js';
 export { nodeClientCertificate, nodeRemoteAddress, STANDARD_PORTS } from './env.js';
 export { MOBILECONFIG_TYPE, mobileconfigApp, mobileconfigXml } from './mobileconfig.js';
 export { openApiDocument } from './openapi.js';
+export * from './operations/index.js';
 export { type LoginLimiter, SimpleLoginLimiter } from './rate-limit.js';
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE } from './session.js';
 export { AdminStateDb } from './state.js';

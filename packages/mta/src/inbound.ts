@@ -51,6 +51,7 @@ import {
   STOP_READING_AFTER_CLOSE,
 } from './smtp-server-patch.js';
 import { traceHeaders } from './trace.js';
+import { observe, type TrafficObserver } from './traffic.js';
 
 export interface MxLimits {
   /** SIZE (RFC 1870): largest message accepted, bytes. */
@@ -135,6 +136,8 @@ export interface MxServerOptions {
   lists?: ListHooks;
   /** A listener with rules of its own on this pipeline: the federation listener (federation-inbound.ts). */
   channel?: InboundChannel;
+  /** Per-domain traffic counting (the appliance's statistics; traffic.ts). */
+  traffic?: TrafficObserver;
 }
 
 /** Who the client of a channel is, verified at the TLS handshake; named in `Received:`. */
@@ -490,6 +493,8 @@ export class MxServer {
       }
     } catch (err) {
       tx.refused++;
+      const traffic = this.opts.traffic;
+      if (traffic) observe(() => traffic.refused(rcpt));
       // An SmtpReplyError: any other error would be answered 451 (asSmtpError) and the session kept open.
       if (tx.refused >= this.limits.maxRefusedRecipients) throw replyError('tooManyRefused');
       throw err;
@@ -712,6 +717,19 @@ export class MxServer {
         ),
       );
     }
+    const traffic = this.opts.traffic;
+    if (traffic)
+      observe(() =>
+        traffic.accepted({
+          sender,
+          authenticated: Boolean(session.user),
+          bytes: Number((stream as { byteLength?: number }).byteLength ?? 0),
+          recipients: tx.destinations.map((d) => ({
+            address: d.dest.address,
+            local: d.dest.kind === 'local',
+          })),
+        }),
+      );
     logEvent(
       this.opts.logger,
       'smtp.received',

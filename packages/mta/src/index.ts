@@ -79,3 +79,4 @@ export {
   srsReverse,
 } from './srs.js';
 export { rfc5322Date, traceHeaders } from './trace.js';
+export type { AcceptedTraffic, TrafficObserver } from './traffic.js';

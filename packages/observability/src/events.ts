@@ -24,6 +24,10 @@ export const LOG_EVENTS = {
   'operator.bootstrap': 'The first operator account was created.',
   'job.run': 'A scheduled job ran: name, duration.',
   'job.error': 'A scheduled job failed: name, error.',
+  'mailbox.expiry_warning':
+    'The contact person of a mailbox was warned of its expiration date (job mailbox-expiry; mailbox, date, address warned).',
+  'certificate.expiring':
+    'A TLS or federation certificate expires within operations.certificateWarningDays (job certificate-expiry; warn: name, subject, expiry, days left).',
   'gateway.replaced':
     'The attachment gateway replaced parts of a message by download links at delivery: recipient domain, recipients, parts, bytes.',
   'gateway.malformed':
@@ -157,6 +161,14 @@ export type LogMethod = (obj: object, msg?: string) => void;
  * Log `event` at `level` with `{ event, ...fields }`; `event` cannot be overridden by `fields`. The logger
  * needs only the method of `level`; an absent logger (a package handed none) logs nothing.
  */
+/** Sees every event logged, before the level filter (metrics.ts counts them); one observer per process. */
+let eventObserver: ((event: LogEvent, fields: object | undefined) => void) | undefined;
+
+/** Sets the observer of every logged event (the metrics); replaces the previous one. */
+export function observeEvents(observer: (event: LogEvent, fields: object | undefined) => void): void {
+  eventObserver = observer;
+}
+
 export function logEventAt<L extends LogLevel>(
   logger: { readonly [K in NoInfer<L>]: LogMethod } | undefined,
   level: L,
@@ -164,6 +176,7 @@ export function logEventAt<L extends LogLevel>(
   fields?: object,
   msg?: string,
 ): void {
+  eventObserver?.(event, fields);
   if (logger === undefined) return;
   const entry: Record<string, unknown> = { event, ...fields };
   entry.event = event;

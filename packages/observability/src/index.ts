@@ -15,3 +15,11 @@ export {
   REDACTED_CENSOR,
   REDACTED_KEYS,
 } from './logger.js';
+export {
+  applianceMetrics,
+  countGatewayBytes,
+  type MetricsEndpoint,
+  nameListeners,
+  type ScrapeGauges,
+  startMetrics,
+} from './metrics.js';

@@ -1,0 +1,213 @@
+/**
+ * Prometheus metrics (`GET /metrics` on the admin listener, text format 0.0.4) with prom-client.
+ *
+ * Process-wide (one registry per process): Node's default metrics (event-loop lag, heap, CPU, handles),
+ * the count of every logged event by name, and counters derived from the events the services already log
+ * (commands, deliveries, authentication failures, lockouts, TLS handshake failures), connections accepted
+ * per listener (Node's `net.server.socket` diagnostics channel, so no listener needs a hook), and the
+ * attachment gateway's bytes (`countGatewayBytes`). Per appliance: gauges read at scrape time (queue size
+ * and oldest age, replication lag), given to `applianceMetrics` as functions.
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type LogEvent, observeEvents } from './events.js';
+
+export interface ScrapeGauges {
+  /** Messages in the outbound queue with a recipient still to deliver, and the oldest one's age. */
+  queue?: () => Promise<{ messages: number; oldestAgeSeconds: number }>;
+  /** Seconds since the directory replica's last successful pull; null when standalone or before it. */
+  replicationLag?: () => Promise<number | null>;
+}
+
+interface ProcessMetrics {
+  registry: Registry;
+  events: Counter<'event'>;
+  connections: Counter<'listener'>;
+  commands: Counter<'protocol'>;
+  deliveries: Counter<'kind'>;
+  authFailures: Counter<'protocol'>;
+  lockouts: Counter<'kind'>;
+  tlsFailures: Counter;
+  gatewayBytes: Counter<'direction'>;
+}
+
+let processMetrics: ProcessMetrics | undefined;
+/** Listener names by local port (several appliances in one test process share this map). */
+const listenerPorts = new Map<number, string>();
+
+const COMMAND_EVENTS: Record<string, string> = {
+  'imap.command': 'imap',
+  'pop3.command': 'pop3',
+  'smtp.protocol': 'smtp',
+};
+const AUTH_FAILED: Record<string, string> = {
+  'imap.auth_failed': 'imap',
+  'pop3.auth_failed': 'pop3',
+  'smtp.auth_failed': 'smtp',
+  'admin.signin_failed': 'admin',
+};
+const LOCKOUTS: Record<string, string> = { 'auth.lockout': 'mailbox', 'admin.lockout': 'admin' };
+
+function countEvent(m: ProcessMetrics, event: LogEvent, fields: Record<string, unknown> | undefined): void {
+  m.events.inc({ event });
+  const command = COMMAND_EVENTS[event];
+  if (command) {
+    // smtp.protocol logs replies too: only the client's command verbs count.
+    if (event !== 'smtp.protocol' || typeof fields?.verb === 'string') m.commands.inc({ protocol: command });
+    return;
+  }
+  const auth = AUTH_FAILED[event];
+  const lockout = LOCKOUTS[event];
+  if (auth) m.authFailures.inc({ protocol: auth });
+  else if (lockout) m.lockouts.inc({ kind: lockout });
+  else if (event === 'tls.handshake_failed') m.tlsFailures.inc();
+  else if (event === 'smtp.received') {
+    const local = Number(fields?.local ?? 0);
+    const queued = Number(fields?.queued ?? 0);
+    if (local > 0) m.deliveries.inc({ kind: 'local' }, local);
+    if (queued > 0) m.deliveries.inc({ kind: 'queued' }, queued);
+  } else if (event === 'queue.outcome' && typeof fields?.kind === 'string') {
+    const n = Array.isArray(fields.recipients) ? fields.recipients.length : 1;
+    m.deliveries.inc({ kind: fields.kind }, n);
+  }
+}
+
+function startProcessMetrics(): ProcessMetrics {
+  if (processMetrics) return processMetrics;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m: ProcessMetrics = {
+    registry,
+    events: new Counter({
+      name: 'delegato_log_events_total',
+      help: 'Events logged, by event name (docs/log-events.md).',
+      labelNames: ['event'],
+      registers: [registry],
+    }),
+    connections: new Counter({
+      name: 'delegato_connections_total',
+      help: 'TCP connections accepted, by listener.',
+      labelNames: ['listener'],
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'delegato_commands_total',
+      help: 'Protocol commands received, by protocol.',
+      labelNames: ['protocol'],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'delegato_deliveries_total',
+      help: 'Message copies accepted (local, queued) and queue outcomes (delivered, relayed, bounced, delayed).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'delegato_auth_failures_total',
+      help: 'Failed or rate-limited logins, by protocol.',
+      labelNames: ['protocol'],
+      registers: [registry],
+    }),
+    lockouts: new Counter({
+      name: 'delegato_lockouts_total',
+      help: 'Accounts locked after too many failed logins (mailbox, admin).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    tlsFailures: new Counter({
+      name: 'delegato_tls_handshake_failures_total',
+      help: 'TLS handshakes that failed on the mail listeners.',
+      registers: [registry],
+    }),
+    gatewayBytes: new Counter({
+      name: 'delegato_gateway_bytes_total',
+      help: 'Attachment bytes through the attachment gateway, by direction (stored, served).',
+      labelNames: ['direction'],
+      registers: [registry],
+    }),
+  };
+  observeEvents((event, fields) => countEvent(m, event, fields as Record<string, unknown> | undefined));
+  subscribe('net.server.socket', (message) => {
+    const socket = (message as { socket?: Socket }).socket;
+    const name = socket?.localPort === undefined ? undefined : listenerPorts.get(socket.localPort);
+    if (name) m.connections.inc({ listener: name });
+  });
+  processMetrics = m;
+  return m;
+}
+
+/** Starts counting (events, connections) before the listeners open: call at start-up. */
+export function startMetrics(): void {
+  startProcessMetrics();
+}
+
+/** Names the listeners whose accepted connections `delegato_connections_total` counts. */
+export function nameListeners(listeners: Array<{ name: string; port: number }>): void {
+  for (const l of listeners) listenerPorts.set(l.port, l.name);
+}
+
+/** For the attachment gateway: bytes stored or served. */
+export function countGatewayBytes(direction: 'stored' | 'served', bytes: number): void {
+  startProcessMetrics().gatewayBytes.inc({ direction }, bytes);
+}
+
+export interface MetricsEndpoint {
+  contentType: string;
+  /** The exposition text: the process metrics and this appliance's gauges. */
+  render(): Promise<string>;
+}
+
+export function applianceMetrics(opts: { region: string; gauges: ScrapeGauges }): MetricsEndpoint {
+  const m = startProcessMetrics();
+  const local = new Registry();
+  local.setDefaultLabels({ region: opts.region });
+  const { queue, replicationLag } = opts.gauges;
+  if (queue) {
+    let last: Promise<{ messages: number; oldestAgeSeconds: number }> | undefined;
+    // One queue query per scrape for both gauges.
+    const read = () => {
+      last ??= queue().finally(() => {
+        setTimeout(() => {
+          last = undefined;
+        }, 100).unref();
+      });
+      return last;
+    };
+    new Gauge({
+      name: 'delegato_queue_messages',
+      help: 'Messages in the outbound queue with a recipient still to deliver.',
+      registers: [local],
+      async collect() {
+        this.set((await read()).messages);
+      },
+    });
+    new Gauge({
+      name: 'delegato_queue_oldest_age_seconds',
+      help: 'Age of the oldest message in the outbound queue (0 when empty).',
+      registers: [local],
+      async collect() {
+        this.set((await read()).oldestAgeSeconds);
+      },
+    });
+  }
+  if (replicationLag) {
+    new Gauge({
+      name: 'delegato_replication_lag_seconds',
+      help: "Seconds since the directory replica's last successful pull (absent when standalone).",
+      registers: [local],
+      async collect() {
+        const lag = await replicationLag();
+        if (lag === null) this.reset();
+        else this.set(lag);
+      },
+    });
+  }
+  return {
+    contentType: m.registry.contentType,
+    async render() {
+      const merged = Registry.merge([m.registry, local]);
+      return merged.metrics();
+    },
+  };
+}
