@@ -39,6 +39,7 @@ import { startImap } from './services/imap.js';
 import { startLists } from './services/lists.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
+import { quotaWarner } from './services/quota-warning.js';
 import { startQueueWorker } from './services/queue.js';
 import { startSessionRevocation } from './services/session-revocation.js';
 import { startSubmission } from './services/submission.js';
@@ -170,6 +171,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     store = await MailStore.open({
       dir: paths.mailStore,
       quotaLimit: async (userId) => (await directory.mailboxById(userId))?.quotaBytes ?? null,
+      onNearQuota: quotaWarner({ directory, store: () => store, logger }),
     });
     // The attachment gateway (issue 15; services/gateway.ts): in front of every delivery into the store.
     const gateway = await openGateway({ config, directory, logger });

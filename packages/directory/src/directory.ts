@@ -26,10 +26,13 @@ import * as lists from './service/lists.js';
 import * as lockouts from './service/lockouts.js';
 import * as login from './service/login.js';
 import * as lookups from './service/lookups.js';
+import type * as mailboxEdit from './service/mailbox-edit.js';
+import * as mailboxImport from './service/mailbox-import.js';
 import * as mailboxes from './service/mailboxes.js';
 import { type AccountChange, AccountEvents } from './service/notifications.js';
 import * as passwords from './service/passwords.js';
 import * as preferences from './service/preferences.js';
+import * as quotas from './service/quotas.js';
 import * as regions from './service/regions.js';
 import { type DirectoryWriter, LocalWriter } from './service/writer.js';
 
@@ -407,6 +410,56 @@ export class Directory {
    */
   setAdminTotpSecret(actor: Actor, username: string, secret: string | null): Promise<void> {
     return this.#writer.mutate(actor, { kind: 'admin.totp', input: { username, secret } });
+  }
+
+  // ---------------------------------------------------------------- issue 19 (quotas, edit, import)
+
+  /** Sets (null: removes) a mailbox's quota within its domain's limits (service/quotas.ts). */
+  setQuota(actor: Actor, address: string, quotaBytes: number | null) {
+    return this.#writer.mutate(actor, { kind: 'mailbox.quota', input: { address, quotaBytes } });
+  }
+
+  /** The operator's limits of a domain (null: none). */
+  setDomainLimits(
+    actor: Actor,
+    domain: string,
+    limits: { maxMailboxes: number | null; maxQuotaBytes: number | null },
+  ) {
+    return this.#writer.mutate(actor, { kind: 'domain.limits', input: { ...limits, domain } });
+  }
+
+  /** A domain's limits and what it uses of them. */
+  domainLimits(actor: Actor, domain: string): Promise<quotas.DomainLimits> {
+    return quotas.domainLimits(this.#ctx, actor, domain);
+  }
+
+  /** Group, contact, flag, type of a mailbox (service/mailbox-edit.ts). */
+  updateMailbox(actor: Actor, input: mailboxEdit.MailboxUpdate) {
+    return this.#writer.mutate(actor, { kind: 'mailbox.update', input });
+  }
+
+  /** A removed mailbox active again, while its mail is kept. */
+  restoreMailbox(actor: Actor, address: string) {
+    return this.#writer.mutate(actor, { kind: 'mailbox.restore', input: { address } });
+  }
+
+  /** The preview of a bulk import: every row checked, nothing written (service/mailbox-import.ts). */
+  planImport(
+    actor: Actor,
+    domain: string,
+    rows: mailboxImport.ImportRow[],
+  ): Promise<mailboxImport.ImportPlan> {
+    return mailboxImport.planImport(this.#ctx, actor, domain, rows);
+  }
+
+  /** A bulk import: every row in one transaction, or nothing. */
+  importMailboxes(
+    actor: Actor,
+    domain: string,
+    rows: mailboxImport.ImportRow[],
+    opts: { passwords?: boolean } = {},
+  ) {
+    return this.#writer.mutate(actor, { kind: 'mailbox.import', input: { domain, rows, ...opts } });
   }
 
   // ---------------------------------------------------------------- preferences (service/preferences.ts)

@@ -9,6 +9,7 @@ export {
   scramKeys,
   verifyPassword,
 } from './credentials.js';
+export { aliasesCsv, csvLine, MAX_CSV_BYTES, mailboxesCsv, parseCsv, readMailboxCsv } from './csv.js';
 export {
   type AccountChange,
   AdminAccessDenied,
@@ -53,6 +54,15 @@ export {
 } from './service/gateway.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export { adminAccountKey } from './service/lockouts.js';
+export type { MailboxUpdate } from './service/mailbox-edit.js';
+export {
+  IMPORT_COLUMNS,
+  type ImportPlan,
+  type ImportRow,
+  MAX_IMPORT_ROWS,
+  type PlannedRow,
+} from './service/mailbox-import.js';
+export { type DomainLimits, parseSizeText } from './service/quotas.js';
 export {
   type Applied,
   type ChangeContext,

@@ -137,6 +137,8 @@ export interface DeliveryResult {
   size: number;
   /** Per user: the UID given in INBOX. */
   uids: Map<UserId, number>;
+  /** Users whose usage reached 90 % of their quota with this message (they get a warning). */
+  nearQuota?: UserId[];
 }
 
 /**
@@ -165,8 +167,9 @@ export interface MailBackend {
   /**
    * Stores one message for every user, durably: when the promise resolves the body file and the
    * metadata are fsynced and committed (the MTA answers 250 only then). All-or-nothing per request.
-   * Duplicate users are delivered once. Does not enforce quota (the MTA checks `quota()` at RCPT time).
-   * Errors: 'no-such-user' (a user without `ensureUser`), 'too-large' (`maxBytes`).
+   * Duplicate users are delivered once. Enforces quota with the message's real size: 'over-quota' when it
+   * would take any of the users past their limit (nothing stored; the MTA's RCPT check sees only SIZE=).
+   * Errors: 'no-such-user' (a user without `ensureUser`), 'too-large' (`maxBytes`), 'over-quota'.
    */
   deliver(req: DeliveryRequest): Promise<DeliveryResult>;
 

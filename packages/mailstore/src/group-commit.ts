@@ -11,6 +11,7 @@ import type { Transaction } from '@libsql/client';
 import { type DeliveryRequest, type DeliveryResult, StoreError, type UserId } from './backend.js';
 import type { BlobFile } from './blob-files.js';
 import type { Effects, StoreContext } from './context.js';
+import { limitFor } from './quota.js';
 import { checkDate, checkUserId } from './rows.js';
 
 /** Most deliveries committed in one transaction. */
@@ -20,9 +21,20 @@ interface PendingDelivery {
   users: UserId[];
   blob: BlobFile;
   internalDate: Date;
-  resolve: (uids: Map<UserId, number>) => void;
+  /** Each user's quota in bytes (absent or null: unlimited), read before the commit. */
+  limits: Map<UserId, number | null>;
+  resolve: (done: Delivered) => void;
   reject: (err: unknown) => void;
 }
+
+/** What a committed delivery gives back: UIDs, and whose usage crossed the warning level with it. */
+interface Delivered {
+  uids: Map<UserId, number>;
+  nearQuota: UserId[];
+}
+
+/** Usage at or above this share of the quota earns the user a warning (`DeliveryResult.nearQuota`). */
+export const QUOTA_WARNING_SHARE = 0.9;
 
 export class GroupCommit {
   readonly #ctx: StoreContext;
@@ -51,11 +63,13 @@ export class GroupCommit {
       const internalDate = req.internalDate ?? ctx.now();
       const blob = await ctx.files.write(req.source, { maxBytes: req.maxBytes });
       try {
-        const uids = await new Promise<Map<UserId, number>>((resolve, reject) => {
-          this.#pending.push({ users, blob, internalDate, resolve, reject });
+        const limits = new Map<UserId, number | null>();
+        if (ctx.quotaLimit) for (const u of users) limits.set(u, await limitFor(ctx, u));
+        const done = await new Promise<Delivered>((resolve, reject) => {
+          this.#pending.push({ users, blob, internalDate, limits, resolve, reject });
           this.#scheduleFlush();
         });
-        return { size: blob.size, uids };
+        return { size: blob.size, uids: done.uids, nearQuota: done.nearQuota };
       } catch (err) {
         await rm(blob.abs, { force: true });
         throw err;
@@ -110,7 +124,7 @@ export class GroupCommit {
   /** One transaction for the group; if it fails, one transaction per delivery so one cannot sink the rest. */
   async #commitDeliveries(group: PendingDelivery[]): Promise<void> {
     const ctx = this.#ctx;
-    let outcomes: Array<Map<UserId, number> | StoreError>;
+    let outcomes: Array<Delivered | StoreError>;
     try {
       outcomes = await ctx.write((tx, fx) => applyDeliveries(tx, fx, group));
     } catch (err) {
@@ -121,8 +135,8 @@ export class GroupCommit {
       for (const d of group) {
         try {
           const [outcome] = await ctx.write((tx, fx) => applyDeliveries(tx, fx, [d]));
-          if (outcome instanceof Map) d.resolve(outcome);
-          else d.reject(outcome);
+          if (outcome instanceof StoreError || !outcome) d.reject(outcome);
+          else d.resolve(outcome);
         } catch (err1) {
           d.reject(err1);
         }
@@ -131,21 +145,45 @@ export class GroupCommit {
     }
     group.forEach((d, i) => {
       const outcome = outcomes[i];
-      if (outcome instanceof Map) d.resolve(outcome);
-      else d.reject(outcome);
+      if (outcome instanceof StoreError || !outcome) d.reject(outcome);
+      else d.resolve(outcome);
     });
   }
 }
 
 /**
+ * Each limited user's usage now (every folder), read inside the commit's transaction: the quota check
+ * sees what the deliveries before it in this group added.
+ */
+async function usageOf(tx: Transaction, group: PendingDelivery[]): Promise<Map<UserId, number>> {
+  const limited = [
+    ...new Set(group.flatMap((d) => d.users.filter((u) => (d.limits.get(u) ?? null) !== null))),
+  ];
+  const used = new Map<UserId, number>();
+  if (limited.length === 0) return used;
+  const r = await tx.execute({
+    sql:
+      'SELECT user_id, COALESCE(SUM(total_size), 0) AS used FROM folders ' +
+      'WHERE user_id IN (SELECT value FROM json_each(?)) GROUP BY user_id',
+    args: [JSON.stringify(limited)],
+  });
+  for (const row of r.rows) used.set(String(row.user_id), Number(row.used));
+  return used;
+}
+
+/**
  * The metadata of a group of deliveries, set-based: one read of the INBOX rows, then one statement each
  * for blobs, messages and folder counters whatever the group size. UIDs follow queue order.
+ *
+ * Quota: a delivery that would take any of its users past their quota (usage plus this message's size,
+ * RFC 5321 §4.5.3.1.10's "mailbox full" case) fails as a whole with `over-quota`, storing nothing; the
+ * SIZE check at RCPT time cannot see an undeclared size, this one always does.
  */
 async function applyDeliveries(
   tx: Transaction,
   fx: Effects,
   group: PendingDelivery[],
-): Promise<Array<Map<UserId, number> | StoreError>> {
+): Promise<Array<Delivered | StoreError>> {
   const allUsers = [...new Set(group.flatMap((d) => d.users))];
   const inboxes = await tx.execute({
     sql:
@@ -161,12 +199,30 @@ async function applyDeliveries(
   );
   const blobs: Array<[string, string, number, number]> = [];
   const messages: Array<[number, number, string, number, number, number]> = [];
-  const outcomes: Array<Map<UserId, number> | StoreError> = [];
+  const outcomes: Array<Delivered | StoreError> = [];
+  const used = await usageOf(tx, group);
   for (const d of group) {
     const missing = d.users.filter((u) => !inbox.has(u));
     if (missing.length > 0) {
       outcomes.push(new StoreError('no-such-user', `no such user ${missing.join(', ')}`));
       continue;
+    }
+    const full = d.users.filter((u) => {
+      const limit = d.limits.get(u) ?? null;
+      return limit !== null && (used.get(u) ?? 0) + d.blob.size > limit;
+    });
+    if (full.length > 0) {
+      outcomes.push(new StoreError('over-quota', `quota exceeded by this message for ${full.join(', ')}`));
+      continue;
+    }
+    const nearQuota: UserId[] = [];
+    for (const u of d.users) {
+      const limit = d.limits.get(u) ?? null;
+      if (limit === null) continue;
+      const before = used.get(u) ?? 0;
+      const after = before + d.blob.size;
+      used.set(u, after);
+      if (before < limit * QUOTA_WARNING_SHARE && after >= limit * QUOTA_WARNING_SHARE) nearQuota.push(u);
     }
     blobs.push([d.blob.id, d.blob.rel, d.blob.size, d.users.length]);
     const uids = new Map<UserId, number>();
@@ -181,7 +237,7 @@ async function applyDeliveries(
       uids.set(userId, uid);
       fx.events.push({ kind: 'exists', userId, folder: 'INBOX', uid, modSeq: f.modSeq });
     }
-    outcomes.push(uids);
+    outcomes.push({ uids, nearQuota });
   }
   if (blobs.length === 0) return outcomes;
   await tx.execute({

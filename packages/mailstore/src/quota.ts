@@ -1,6 +1,7 @@
 /**
  * Quota: usage is the sum of every folder's size (copies count in full). The MTA checks it at RCPT time
- * (`deliver` does not refuse); `append` and `copy` refuse with `over-quota`; `move` does not change usage.
+ * (with SIZE=) and `deliver` again with the message's size (group-commit.ts); `append` and `copy` refuse
+ * with `over-quota`; `move` does not change usage.
  */
 import type { Transaction } from '@libsql/client';
 import { type QuotaInfo, StoreError, type UserId } from './backend.js';

@@ -88,6 +88,8 @@ export interface MailStoreOptions {
   now?: () => Date;
   /** The user's quota in bytes, null when unlimited (the directory's mailbox quota). */
   quotaLimit?: (userId: string) => Promise<number | null>;
+  /** Called after a delivery that brought users to 90 % of their quota (the warning mail; never awaited). */
+  onNearQuota?: (userIds: string[]) => void;
 }
 
 export class MailStore implements MailBackend {
@@ -97,6 +99,7 @@ export class MailStore implements MailBackend {
 
   readonly #ctx: StoreContext;
   readonly #deliveries: GroupCommit;
+  #onNearQuota: ((userIds: string[]) => void) | undefined;
 
   private constructor(ctx: StoreContext) {
     this.dir = ctx.dir;
@@ -122,6 +125,7 @@ export class MailStore implements MailBackend {
           quotaLimit: opts.quotaLimit,
         }),
       );
+      store.#onNearQuota = opts.onNearQuota;
       store.recovery.owner = await claimDir(dir);
       try {
         await recover(reader, files, store.recovery);
@@ -154,8 +158,10 @@ export class MailStore implements MailBackend {
 
   // ---- delivery (group-commit.ts) ------------------------------------------------------------------------
 
-  deliver(req: DeliveryRequest): Promise<DeliveryResult> {
-    return this.#deliveries.deliver(req);
+  async deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+    const result = await this.#deliveries.deliver(req);
+    if (result.nearQuota && result.nearQuota.length > 0) this.#onNearQuota?.(result.nearQuota);
+    return result;
   }
 
   // ---- folders (folders.ts) ------------------------------------------------------------------------------

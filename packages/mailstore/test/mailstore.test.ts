@@ -367,7 +367,7 @@ describe('MailStore', () => {
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
   });
 
-  it('enforces the quota on append and copy, not on deliver or move', async () => {
+  it('enforces the quota on append, copy and deliver, not on move', async () => {
     const limits = new Map<string, number | null>([['u', 2_000]]);
     await openStore({ quotaLimit: async (u) => limits.get(u) ?? null });
     await store.ensureUser('u');
@@ -384,11 +384,13 @@ describe('MailStore', () => {
     await rejectsWith(store.copy('u', 'INBOX', [1], 'Trash'), 'over-quota');
     expect(await blobFiles(dir)).toHaveLength(1);
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
-    // The MTA checks at RCPT time; a delivery in flight is not refused.
-    await store.deliver({ users: ['u'], source: source(big) });
-    expect((await store.quota('u')).usedBytes).toBe(2 * Buffer.byteLength(big));
+    // A delivery checks the message's real size too (nothing stored, the body file removed).
+    await rejectsWith(store.deliver({ users: ['u'], source: source(big) }), 'over-quota');
+    expect((await store.quota('u')).usedBytes).toBe(Buffer.byteLength(big));
+    expect(await blobFiles(dir)).toHaveLength(1);
+    await store.deliver({ users: ['u'], source: source('small') });
     await store.move('u', 'INBOX', [1], 'Trash');
-    await rejectsWith(store.append('u', 'INBOX', source('x')), 'over-quota');
+    await rejectsWith(store.append('u', 'INBOX', source(big)), 'over-quota');
     limits.set('u', null);
     await store.append('u', 'INBOX', source('x'));
   });

@@ -678,6 +678,8 @@ export class MxServer {
       ) {
         throw replyError('messageTooBig');
       }
+      // The store checks the quota with the message's real size (SIZE= may be absent or wrong).
+      if ((err as { code?: string }).code === 'over-quota') throw replyError('mailboxFull');
       if (violation) throw violation;
       if (err instanceof SmtpReplyError) throw err;
       if ((err as { code?: string }).code === 'client-gone') {

@@ -22,6 +22,8 @@ export const LOG_EVENTS = {
   'acme.failed':
     'Issuing or renewing a certificate from the ACME CA failed (certificate, error); retried at the next run.',
   'operator.bootstrap': 'The first operator account was created.',
+  'mailbox.quota_warning':
+    'A delivery brought a mailbox to 90 % of its quota and its user was sent the warning (mailbox, bytes used, limit); at warn level when sending it failed.',
   'job.run': 'A scheduled job ran: name, duration.',
   'job.error': 'A scheduled job failed: name, error.',
   'mailbox.expiry_warning':

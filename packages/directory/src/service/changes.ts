@@ -13,9 +13,12 @@ import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
 import { registerGateway, setGatewaySettings, unregisterGateway } from './gateway.js';
 import { changeMembers, createList, removeList } from './lists.js';
+import { restoreMailbox, updateMailbox } from './mailbox-edit.js';
+import { importMailboxes } from './mailbox-import.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
 import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.js';
 import { setAdminLanguage, setMailboxLanguage } from './preferences.js';
+import { setDomainLimits, setQuota } from './quotas.js';
 import { addRegion, ensureRegion, setWriterRegion } from './regions.js';
 import type { ChangeContext } from './writer.js';
 
@@ -51,6 +54,11 @@ export const CHANGES = {
   'gateway.settings': setGatewaySettings,
   'admin.language': setAdminLanguage,
   'mailbox.language': setMailboxLanguage,
+  'mailbox.quota': setQuota,
+  'mailbox.update': updateMailbox,
+  'mailbox.restore': restoreMailbox,
+  'mailbox.import': importMailboxes,
+  'domain.limits': setDomainLimits,
 } satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
 
 export type ChangeKind = keyof typeof CHANGES;

@@ -20,6 +20,7 @@ import {
   scopedDomain,
   toInvalid,
 } from './context.js';
+import { checkDomainRoom } from './quotas.js';
 import { addGeneratedAliases, type GeneratedAliases, groupId, insertMailbox } from './rows.js';
 import type { ChangeContext } from './writer.js';
 
@@ -67,7 +68,7 @@ export interface MailboxView {
  * The official local part and generated aliases of a person. With an explicit local part (`--address`),
  * a name that gives no address of its own (that is why it was given) just gets no generated aliases.
  */
-function personalParts(first: string, last: string, localPart: string | undefined) {
+export function personalParts(first: string, last: string, localPart: string | undefined) {
   if (localPart === undefined) {
     const parts = personalLocalParts(first, last);
     return { official: parts.official, generated: parts.aliases };
@@ -124,6 +125,7 @@ export async function addMailbox(
       throw invalid('quota must be a size in bytes');
   }
   const address = `${official}@${domainName}`;
+  await checkDomainRoom(ctx.db, domain, { adding: 1, quotas: [input.quotaBytes ?? null] });
 
   const [taken] = await ctx.db.select().from(addresses).where(eq(addresses.address, address));
   if (taken) {
