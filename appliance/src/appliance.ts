@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { PeerCertificate } from 'node:tls';
 import { join } from 'node:path';
 import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
@@ -30,8 +31,10 @@ import {
   openFederatedDirectory,
   registerReplication,
   replicationState,
+  revokeRegionCertificates,
   writerRoutes,
 } from './services/federation-directory.js';
+import { watchRevocations } from './services/federation-revocations.js';
 import { federationLoginProxy, startFederationProxy } from './services/federation-proxy.js';
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { openGateway } from './services/gateway.js';
@@ -131,6 +134,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   });
   const directory = fed.directory;
   registerReplication(fed);
+  // Revoked region certificates, checked by every federation listener (decision 0013).
+  const revocations = await watchRevocations(directory, fed.replication ? fed.onPulled : undefined, logger);
   logEvent(logger, 'directory.open', {
     path: paths.directoryDb,
     standalone: !fed.replication,
@@ -210,6 +215,9 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
           fed.writer
             ? (region, user, opts) => moveWriterRole(config, fed, region, user, logger, opts)
             : undefined,
+          fed.writer
+            ? (region, user, reason) => revokeRegionCertificates(config, fed, region, user, reason, logger)
+            : undefined,
         )(argv, user) ?? ops.control(argv),
     });
     stack.push(() => control.close());
@@ -230,7 +238,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       logger,
       srsSecret: directory.options.key.derive('srs'),
       dsn,
-      routeRegion: federationRoutes(config, regionTls),
+      routeRegion: federationRoutes(config, regionTls, () => revocations),
     });
     stack.push(() => worker.stop());
 
@@ -412,9 +420,10 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
     // The federation API on port.sync (decision 0011): the hub region's sync gateway serves it too.
     const apiRoutes = { ...writerRoutes(fed, logger), ...traceRoutes(config, openQueue, logger) };
+    const revokedCert = (region: string, cert: PeerCertificate) => revocations.revoked(region, cert);
     const api = federation
-      ? await startFederationGateway(config, federation, logger, apiRoutes)
-      : await startFederationApi({ config, tls: regionTls, logger, routes: apiRoutes });
+      ? await startFederationGateway(config, federation, logger, apiRoutes, revokedCert)
+      : await startFederationApi({ config, tls: regionTls, logger, routes: apiRoutes, revoked: revokedCert });
     if (api) {
       stack.push(() => api.close());
       listeners.push({ name: 'sync', host: api.host, port: api.port });

@@ -41,6 +41,7 @@ export const FEDERATION_USAGE = [
   'federation status [--json]',
   'federation hub stop|start|status [--json]',
   'federation writer <region> [--takeover] [--json]',
+  'federation revoke <region> [--reason <text>] [--json]',
 ];
 
 const usage = () => `usage: ${FEDERATION_USAGE.map((u) => `delegato ${u}`).join(' | ')}`;
@@ -72,6 +73,7 @@ export async function federationCommand(
         out: { type: 'string' },
         'replace-key': { type: 'boolean' },
         takeover: { type: 'boolean' },
+        reason: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -132,6 +134,18 @@ export async function federationCommand(
           'writer',
           args[0],
           ...(values.takeover ? ['--takeover'] : []),
+          ...(json ? ['--json'] : []),
+        ]);
+      }
+      case 'revoke': {
+        // Revokes a region's certificates (decision 0013): the running appliance asks the writer.
+        only(['json', 'reason']);
+        if (args.length !== 1 || !args[0]) throw new UsageError(`wrong number of arguments; ${usage()}`);
+        return await viaAppliance(config, [
+          'federation',
+          'revoke',
+          args[0],
+          ...(values.reason !== undefined ? [`--reason=${values.reason}`] : []),
           ...(json ? ['--json'] : []),
         ]);
       }

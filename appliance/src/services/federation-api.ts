@@ -13,6 +13,7 @@
  * region, it asks that region's federation API for the same Message-ID.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PeerCertificate } from 'node:tls';
 import type { Directory } from '@delegato/directory';
 import { federationFetch, type RegionTls, type SyncGateway, startSyncGateway } from '@delegato/federation';
 import type { LogEntry, OutboundQueue } from '@delegato/mta';
@@ -59,6 +60,8 @@ export async function startFederationApi(opts: {
   tls: RegionTls | undefined;
   logger: Logger;
   routes: Record<string, Route>;
+  /** Revoked region certificates (decision 0013): 403. */
+  revoked?: (region: string, cert: PeerCertificate) => boolean;
 }): Promise<SyncGateway | undefined> {
   if (!opts.tls) return undefined;
   return startSyncGateway({
@@ -70,6 +73,7 @@ export async function startFederationApi(opts: {
     host: opts.config.listen,
     port: opts.config.port.sync,
     routes: opts.routes,
+    ...(opts.revoked ? { revoked: opts.revoked } : {}),
   });
 }
 

@@ -31,12 +31,14 @@ import {
   type ReplicatedWriterHooks,
   Replication,
   type ReplicationState,
+  type Revocation,
   RoutingWriter,
 } from '@delegato/directory';
 import { federationFetch, loadRegionTls, type RegionTls } from '@delegato/federation';
 import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
 import { openDirectory } from '../open-directory.js';
+import { revocationsOf } from './federation-revocations.js';
 import { type DirectorySync, directorySyncOptions } from './federation-sync.js';
 
 /** Pull period of every replica (tursodb 0.6.0 has no long-poll). */
@@ -266,6 +268,34 @@ export async function moveWriterRole(
   await fed.writer?.current().catch(() => undefined);
   logEvent(logger, 'federation.writer_moved', { region: moved.region, previous: moved.previous });
   return moved;
+}
+
+/**
+ * `delegato federation revoke <region>` (decision 0013): recorded at the writer like every change; the
+ * revocation list here is reloaded at once (the other regions reload it with their next pull).
+ */
+export async function revokeRegionCertificates(
+  config: Config,
+  fed: FederatedDirectory,
+  region: string,
+  user: string,
+  reason: string | undefined,
+  logger: Logger,
+): Promise<Revocation> {
+  const actor: Actor = { kind: 'operator', name: `cli:${user}`, from: 'local' };
+  const done = await fed.directory.revokeRegion(
+    actor,
+    region,
+    writerRegion(config) ?? config.region.id,
+    reason,
+  );
+  await revocationsOf(fed.directory)?.refresh();
+  logEventAt(logger, 'warn', 'federation.revocations', {
+    region: done.region,
+    by: done.revokedBy,
+    ...(done.reason ? { reason: done.reason } : {}),
+  });
+  return done;
 }
 
 /**

@@ -29,6 +29,7 @@ import type { LoginProxy, ProxiedUser, ProxyChannel } from '@delegato/mail-core'
 import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import type { Pop3Server } from '@delegato/pop3';
 import type { Config } from '../config/schema.js';
+import { revocationsOf } from './federation-revocations.js';
 
 export const PROXY_REQUEST = 'DELEGATO-PROXY/1';
 /** The request line and the home region's first line are short: a longer one is refused. */
@@ -123,7 +124,7 @@ export function federationLoginProxy(opts: {
       try {
         const peer = peers.get(region);
         if (!peer) throw new Error(`region ${region} is not in federation.peers`);
-        const socket = await connectToPeer(region, peer, tls);
+        const socket = await connectToPeer(region, peer, tls, directory);
         socket.write(proxyRequestLine(protocol, user.address, client));
         const firstLine = await readFirstLine(socket, MAX_REQUEST_LINE, PROXY_CONNECT_TIMEOUT_MS).catch(
           (err: unknown) => {
@@ -168,6 +169,7 @@ function connectToPeer(
   region: string,
   peer: { host: string; port: number },
   tls: RegionTls,
+  directory: Directory,
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
@@ -181,6 +183,8 @@ function connectToPeer(
       // The peer is identified by its region name (`<region>.federation.invalid`), not by its host name.
       checkServerIdentity: (_host: string, cert: PeerCertificate) => {
         const named = regionOfPeerCertificate(cert);
+        if (named === region && revocationsOf(directory)?.revoked(region, cert))
+          return new Error(`the proxy peer ${region} presented a revoked certificate`);
         if (named === region) return undefined;
         return new Error(
           `the proxy peer at ${peer.host}:${peer.port} presented ${named ? `region ${named}'s certificate` : 'a certificate of no region'}, not region ${region}'s`,
@@ -256,8 +260,11 @@ export async function startFederationProxy(opts: {
     socket.on('error', () => undefined);
     void (async () => {
       const address = socket.remoteAddress ?? '';
-      const region = regionOfPeerCertificate(socket.getPeerCertificate());
+      const cert = socket.getPeerCertificate();
+      const region = regionOfPeerCertificate(cert);
       if (!region) return refuse(socket, address, 'certificate names no region');
+      if (revocationsOf(directory)?.revoked(region, cert))
+        return refuse(socket, `${region} [${address}]`, 'certificate revoked');
       const peer = `${region} [${address}]`;
       let line: string;
       try {

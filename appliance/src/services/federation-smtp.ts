@@ -22,6 +22,7 @@ import {
 } from '@delegato/mta';
 import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
+import { type RevocationList, revocationsOf } from './federation-revocations.js';
 import { clientLimits } from './submission.js';
 
 /**
@@ -68,6 +69,7 @@ export async function startFederationSmtp(opts: {
     region: config.region.id,
     tls: { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem },
     regionOf: (cert) => regionOfPeerCertificate(cert),
+    revoked: (region, cert) => revocationsOf(opts.directory)?.revoked(region, cert) ?? false,
     onRefused: (refusal) => logEventAt(logger, 'warn', 'federation.smtp_refused', refusal),
     limits: clientLimits(config),
     directory: opts.directory,
@@ -87,6 +89,8 @@ export async function startFederationSmtp(opts: {
 export function federationRoutes(
   config: Pick<Config, 'federation' | 'region'>,
   tls: RegionTls | undefined,
+  /** The revoked certificates (decision 0013): a peer presenting one is not delivered to. */
+  revocations?: () => RevocationList | undefined,
 ): (region: string) => RegionRoute | null {
   const peers = new Map(
     config.federation.peers.filter((p) => p.region !== config.region.id).map((p) => [p.region, p]),
@@ -106,6 +110,8 @@ export function federationRoutes(
         // The peer is identified by its region name (`<region>.federation.invalid`), not by its host name.
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
           const named = regionOfPeerCertificate(cert);
+          if (named === region && revocations?.()?.revoked(region, cert))
+            return new Error(`the federation peer ${region} presented a revoked certificate`);
           if (named === region) return undefined;
           return new Error(
             `the federation peer at ${peer.host}:${peer.port} presented ${named ? `region ${named}'s certificate` : 'a certificate of no region'}, not region ${region}'s`,

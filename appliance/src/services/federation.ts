@@ -10,7 +10,7 @@
  * follows the spawning thread (packages/federation/src/hub.ts).
  */
 import { join } from 'node:path';
-import type { ReplicationState } from '@delegato/directory';
+import type { ReplicationState, Revocation } from '@delegato/directory';
 import {
   HubSupervisor,
   loadRegionTls,
@@ -77,6 +77,8 @@ export async function startFederationGateway(
   logger: Logger,
   /** The writer region's `/directory/mutate` (federation-directory.ts `writerRoutes`). */
   routes?: Parameters<typeof startSyncGateway>[0]['routes'],
+  /** Revoked region certificates (decision 0013): 403, nothing reaches the hub. */
+  revoked?: Parameters<typeof startSyncGateway>[0]['revoked'],
 ): Promise<SyncGateway> {
   const gateway = await startSyncGateway({
     tls: federation.tls,
@@ -85,6 +87,7 @@ export async function startFederationGateway(
     host: config.listen,
     port: config.port.sync,
     ...(routes ? { routes } : {}),
+    ...(revoked ? { revoked } : {}),
   });
   federation.gateway = gateway;
   return gateway;
@@ -153,6 +156,8 @@ export function federationControl(
     user: string,
     opts: { takeover: boolean },
   ) => Promise<{ region: string; previous: string }>,
+  /** `federation revoke <region>` (decision 0013); absent: standalone. */
+  revoke?: (region: string, user: string, reason: string | undefined) => Promise<Revocation>,
 ): (argv: string[], user?: string) => Promise<CommandResult> | undefined {
   return (argv, user = 'unknown') => {
     const words = argv.filter((a) => !a.startsWith('-'));
@@ -190,6 +195,29 @@ export function federationControl(
               ? `writer role taken over: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.region} without ${moved.previous}; ${moved.previous} forwards its changes once it is back and has pulled it)`
               : `writer role moved: ${moved.previous} -> ${moved.region} (recorded and pushed by ${moved.previous}; ${moved.region} accepts changes once it has pulled it)`,
             moved,
+          );
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          const usage =
+            code === 'invalid' || code === 'not-found' || code === 'conflict' || code === 'forbidden';
+          return failWith(
+            usage ? EXIT_USAGE : EXIT_FAILURE,
+            err instanceof Error ? err.message : String(err),
+          );
+        }
+      }
+      if (words[1] === 'revoke' && words.length === 3) {
+        if (!revoke)
+          return failWith(
+            EXIT_USAGE,
+            `this region (${config.region.id}) is standalone: there is nothing to revoke`,
+          );
+        const reasonArg = argv.find((a) => a.startsWith('--reason='));
+        try {
+          const done = await revoke(words[2] as string, user, reasonArg?.slice('--reason='.length));
+          return ok(
+            `region ${done.region} revoked: its certificates issued until ${done.revokedAt} are refused on the federation channel by every region once they pulled this (issue it a new one: federation issue + join)`,
+            done,
           );
         } catch (err) {
           const code = (err as { code?: unknown }).code;

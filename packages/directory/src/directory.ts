@@ -34,6 +34,7 @@ import * as passwords from './service/passwords.js';
 import * as preferences from './service/preferences.js';
 import * as quotas from './service/quotas.js';
 import * as regions from './service/regions.js';
+import * as revocations from './service/revocations.js';
 import { type DirectoryWriter, LocalWriter } from './service/writer.js';
 
 export type { AdminView } from './service/admins.js';
@@ -155,6 +156,24 @@ export class Directory {
       kind: 'region.add',
       input: { name, ...(title !== undefined ? { title } : {}) },
     });
+  }
+
+  /** Revokes the certificates `region` holds now (operators; decision 0013); not the writer region. */
+  revokeRegion(
+    actor: Actor,
+    region: string,
+    initial: string,
+    reason?: string,
+  ): Promise<revocations.Revocation> {
+    return this.#writer.mutate(actor, {
+      kind: 'federation.revoke',
+      input: { region, initial, ...(reason !== undefined ? { reason } : {}) },
+    });
+  }
+
+  /** Every revoked region certificate record, oldest first (decision 0013). */
+  listRevocations(): Promise<revocations.Revocation[]> {
+    return revocations.listRevocations(this.#ctx);
   }
 
   /** The writer region the replica names (decision 0011); null: never moved (`federation.writer`). */

@@ -54,6 +54,7 @@ export {
 } from './service/gateway.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export { adminAccountKey } from './service/lockouts.js';
+export type { Revocation } from './service/revocations.js';
 export type { MailboxUpdate } from './service/mailbox-edit.js';
 export {
   IMPORT_COLUMNS,

@@ -70,6 +70,19 @@ export const dkimKeys = sqliteTable(
   (t) => [unique().on(t.domainId, t.selector), index('dkim_keys_domain').on(t.domainId, t.state)],
 );
 
+/** Revoked region certificates (migration 0011, decision 0013): those issued at or before `revoked_at`. */
+export const federationRevocations = sqliteTable(
+  'federation_revocations',
+  {
+    id: text('id').primaryKey(),
+    region: text('region').notNull(),
+    revokedAt: text('revoked_at').notNull(),
+    revokedBy: text('revoked_by').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [index('federation_revocations_region').on(t.region)],
+);
+
 /** Hosted domains; mail for a domain is stored in its home region. */
 export const domains = sqliteTable('domains', {
   id: text('id').primaryKey(),

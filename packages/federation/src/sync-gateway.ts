@@ -18,7 +18,7 @@ import {
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import { type RegionTls, regionOfPeerCertificate } from './pki.js';
 
@@ -61,6 +61,8 @@ export interface SyncGatewayOptions {
    * writer region's `/directory/mutate` (decision 0009). `region` is the peer's, from its certificate.
    */
   routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse, region: string) => void>>;
+  /** Whether the verified certificate of `region` is revoked (decision 0013): 403, nothing forwarded. */
+  revoked?: (region: string, cert: PeerCertificate) => boolean;
 }
 
 export interface SyncGateway {
@@ -101,7 +103,8 @@ export async function startSyncGateway(opts: SyncGatewayOptions): Promise<SyncGa
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const began = Date.now();
     const socket = req.socket as TLSSocket;
-    const region = regionOfPeerCertificate(socket.getPeerCertificate());
+    const cert = socket.getPeerCertificate();
+    const region = regionOfPeerCertificate(cert);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const done = (status: number) =>
       logEventAt(logger, 'debug', 'federation.gateway_request', {
@@ -115,6 +118,16 @@ export async function startSyncGateway(opts: SyncGatewayOptions): Promise<SyncGa
       // A certificate of the CA that is not a region certificate.
       logEvent(logger, 'federation.gateway_refused', { peer: socket.remoteAddress, reason: 'not a region' });
       reply(res, 403, 'not a federation region certificate');
+      return;
+    }
+    if (opts.revoked?.(region, cert)) {
+      logEvent(logger, 'federation.gateway_refused', {
+        peer: socket.remoteAddress,
+        region,
+        reason: 'certificate revoked',
+      });
+      req.resume();
+      reply(res, 403, `the certificate of region ${region} is revoked`);
       return;
     }
     const route = opts.routes?.[`${req.method} ${path}`];

@@ -23,6 +23,8 @@ export interface FederationInboundOptions
   tls: { key: string; cert: string; ca: string };
   /** The region a verified peer certificate names (`regionOfPeerCertificate` of @delegato/federation). */
   regionOf(cert: PeerCertificate): string | undefined;
+  /** Whether a verified certificate of `region` is revoked (decision 0013): 554 5.7.0 instead of 220. */
+  revoked?(region: string, cert: PeerCertificate): boolean;
   /** A handshake refused: clear text, no client certificate, one of another CA (peer address, reason). */
   onRefused?(refusal: { peer: string | undefined; reason: string; detail: string }): void;
 }
@@ -54,7 +56,8 @@ export function federationChannel(opts: FederationInboundOptions): InboundChanne
   return {
     tls: { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
     identify(socket: TLSSocket) {
-      const region = socket.authorized ? opts.regionOf(socket.getPeerCertificate()) : undefined;
+      const cert = socket.getPeerCertificate();
+      const region = socket.authorized ? opts.regionOf(cert) : undefined;
       if (region === undefined) {
         opts.onRefused?.({
           peer: socket.remoteAddress,
@@ -62,6 +65,14 @@ export function federationChannel(opts: FederationInboundOptions): InboundChanne
           detail: socket.authorizationError ? String(socket.authorizationError) : 'no region name',
         });
         return replyError('notARegion');
+      }
+      if (opts.revoked?.(region, cert)) {
+        opts.onRefused?.({
+          peer: socket.remoteAddress,
+          reason: 'certificate revoked',
+          detail: `region ${region}, issued ${cert.valid_from}`,
+        });
+        return replyError('revokedRegion');
       }
       return federationPeer(region);
     },

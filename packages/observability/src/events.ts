@@ -69,6 +69,8 @@ export const LOG_EVENTS = {
     'IMAP or POP3 sessions of a mailbox were ended: removed, disabled, or its password changed (proto, user id, sessions, reason).',
   'auth.lockout':
     'Failed logins (IMAP, POP3, submission) locked a mailbox out: recorded in the directory so that every region refuses its logins until then (mailbox, client, retry after; warn when the record could not be made).',
+  'federation.revocations':
+    'Revoked region certificates: a region was revoked (`federation revoke`: region, by whom, reason), or the list could not be read (error).',
   'federation.hub_start':
     'The replication hub (tursodb --sync-server) answers on its loopback URL (pid, url, start time, restarts so far).',
   'federation.hub_exit':

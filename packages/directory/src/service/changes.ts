@@ -20,12 +20,14 @@ import { setAdminPassword, setAdminTotpSecret, setPassword } from './passwords.j
 import { setAdminLanguage, setMailboxLanguage } from './preferences.js';
 import { setDomainLimits, setQuota } from './quotas.js';
 import { addRegion, ensureRegion, setWriterRegion } from './regions.js';
+import { revokeRegion } from './revocations.js';
 import type { ChangeContext } from './writer.js';
 
 export const CHANGES = {
   'region.add': addRegion,
   'region.ensure': ensureRegion,
   'federation.writer': setWriterRegion,
+  'federation.revoke': revokeRegion,
   'domain.add': addDomain,
   'domain.remove': removeDomain,
   'dkim.rotate': rotateDkimKeys,
