@@ -19,10 +19,12 @@ import {
   type HtmlForm,
   type HttpResponse,
   isCsrfField,
+  listenerPort,
   OP,
   OPERATOR,
   OPERATOR_PASSWORD,
   parseForms,
+  sendMail,
   startTestAppliance,
   WebClient,
 } from './admin-support.js';
@@ -91,6 +93,14 @@ function fieldValues(f: HtmlForm, domain: string, tag: string): Array<[string, s
       ['Address', `${tag}-list@${domain}`],
       ['List server address', 'probe@lists.example'],
     ];
+  if (has(f, 'List address'))
+    return [
+      ['List address', `${tag}-mlist@${domain}`],
+      ['Owner', ALICE(domain)],
+      ['Members', ALICE(domain)],
+    ];
+  // A member may be any address: one outside every hosted domain, so that only the list is aimed.
+  if (has(f, 'Add members')) return [['Add members', 'probe@elsewhere.example']];
   if (has(f, 'Current password'))
     return [
       ['Current password', USER_PASSWORD],
@@ -191,6 +201,13 @@ beforeAll(async () => {
     await d.addAlias(OP, `team@${dom}`, [ALICE(dom)]);
     await d.addForward(OP, `moved@${dom}`, 'moved@elsewhere.example');
     await d.addListAlias(OP, `staff@${dom}`, 'staff@lists.example');
+    await d.createList(OP, {
+      address: `news@${dom}`,
+      owner: ALICE(dom),
+      senders: 'anyone',
+      moderated: true,
+      members: [ALICE(dom)],
+    });
   }
   for (const [username, domain] of [
     [ADMIN_A, ALPHA],
@@ -883,5 +900,140 @@ describe('HTML in names', { timeout: 60_000 }, () => {
     const anon = new WebClient(t.origin);
     const login = await anon.signIn('<img src=x onerror=alert(8)>', 'wrong-password-123');
     expect(await shown(anon, login)).not.toContain('<img src=x onerror');
+  });
+});
+
+// ------------------------------------------------------------------------------------------ lists
+
+describe('built-in lists and their held messages', { timeout: 60_000 }, () => {
+  /** Bravo's held post (news@bravo is moderated and takes anyone's mail). */
+  let heldId = '';
+  const NEWS = (dom: string) => `news@${dom}`;
+  const stillHeld = async () =>
+    (await t.app.lists.moderation.pending(NEWS(BRAVO))).map((p) => p.id).includes(heldId);
+
+  beforeAll(async () => {
+    await sendMail(listenerPort(t.app, 'smtp'), NEWS(BRAVO), 'bravo-secret-subject');
+    heldId = (await t.app.lists.moderation.pending(NEWS(BRAVO)))[0]?.id ?? '';
+    expect(heldId).toMatch(/^[0-9A-Z]{26}$/);
+  });
+
+  it("alpha's administrator reaches none of bravo's lists or held messages, in the UI", async () => {
+    const admin = await signedIn(ADMIN_A, ADMIN_PASSWORD);
+    const token = await tokenOf(admin, `/d/${ALPHA}/mailing-lists`);
+    const before = await directoryState(d);
+    for (const path of [
+      `/d/${BRAVO}/mailing-lists`,
+      `/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}`,
+      `/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}`,
+      `/d/${ALPHA}/mailing-lists/${NEWS(BRAVO)}`,
+      `/d/${ALPHA}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}`,
+      `/d/${ALPHA}/mailing-lists/${NEWS(ALPHA)}/held/${heldId}`,
+    ]) {
+      const r = await admin.get(path);
+      expect([403, 404], `GET ${path}: ${r.status}`).toContain(r.status);
+      expect(r.body, `GET ${path}`).not.toContain('bravo-secret-subject');
+    }
+    const posts: Array<[string, Array<[string, string]>]> = [
+      [`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}/approve`, []],
+      [`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}/reject`, []],
+      [`/d/${ALPHA}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}/approve`, []],
+      [`/d/${ALPHA}/mailing-lists/${NEWS(ALPHA)}/held/${heldId}/approve`, []],
+      [`/d/${ALPHA}/mailing-lists/${NEWS(ALPHA)}/held/${heldId}/reject`, []],
+      [`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/members/add`, [['members', 'probe@elsewhere.example']]],
+      [`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/members/remove`, [['members', ALICE(BRAVO)]]],
+      [`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/remove`, []],
+      [`/d/${ALPHA}/mailing-lists/${NEWS(BRAVO)}/remove`, []],
+      [
+        `/d/${BRAVO}/mailing-lists`,
+        [
+          ['address', `probe@${BRAVO}`],
+          ['owner', ALICE(BRAVO)],
+          ['senders', 'anyone'],
+        ],
+      ],
+      [
+        `/d/${ALPHA}/mailing-lists`,
+        [
+          ['address', `probe@${BRAVO}`],
+          ['owner', ALICE(ALPHA)],
+          ['senders', 'anyone'],
+        ],
+      ],
+    ];
+    for (const [path, fields] of posts) {
+      const r = await admin.post(path, [['_csrf', token], ...fields]);
+      expect([400, 403, 404], `POST ${path}: ${r.status}`).toContain(r.status);
+    }
+    expect(await directoryState(d)).toEqual(before);
+    expect(await stillHeld()).toBe(true);
+  });
+
+  it("alpha's administrator reaches none of bravo's lists or held messages, in the API", async () => {
+    const token = await apiToken(ADMIN_A, ADMIN_PASSWORD);
+    const api = new WebClient(t.origin);
+    const before = await directoryState(d);
+    const base = (dom: string) => `/api/v1/domains/${dom}/mailing-lists`;
+    const calls: Array<[string, string, unknown?]> = [
+      ['GET', base(BRAVO)],
+      ['POST', base(BRAVO), { address: `probe@${BRAVO}`, owner: ALICE(BRAVO) }],
+      ['POST', base(ALPHA), { address: `probe@${BRAVO}`, owner: ALICE(ALPHA) }],
+      ['GET', `${base(BRAVO)}/${NEWS(BRAVO)}`],
+      ['DELETE', `${base(BRAVO)}/${NEWS(BRAVO)}`],
+      ['DELETE', `${base(ALPHA)}/${NEWS(BRAVO)}`],
+      ['POST', `${base(BRAVO)}/${NEWS(BRAVO)}/members`, { add: ['probe@elsewhere.example'] }],
+      ['POST', `${base(ALPHA)}/${NEWS(BRAVO)}/members`, { remove: [ALICE(BRAVO)] }],
+      ['GET', `${base(BRAVO)}/${NEWS(BRAVO)}/pending`],
+      ['GET', `${base(ALPHA)}/${NEWS(BRAVO)}/pending`],
+      ['GET', `${base(BRAVO)}/${NEWS(BRAVO)}/pending/${heldId}`],
+      ['GET', `${base(ALPHA)}/${NEWS(ALPHA)}/pending/${heldId}`],
+      ['POST', `${base(BRAVO)}/${NEWS(BRAVO)}/pending/${heldId}/approve`],
+      ['POST', `${base(BRAVO)}/${NEWS(BRAVO)}/pending/${heldId}/reject`],
+      ['POST', `${base(ALPHA)}/${NEWS(ALPHA)}/pending/${heldId}/approve`],
+      ['POST', `${base(ALPHA)}/${NEWS(ALPHA)}/pending/${heldId}/reject`],
+    ];
+    const failures: string[] = [];
+    for (const [method, path, json] of calls) {
+      const none = await api.fetch(method, path, json === undefined ? {} : { json });
+      if (none.status !== 401) failures.push(`${method} ${path} without a token: ${none.status}`);
+      const r = await api.fetch(method, path, { bearer: token, ...(json === undefined ? {} : { json }) });
+      // Bravo's objects: 403; alpha's own list with bravo's post id: 404 (no such held message there).
+      const expected = path.includes(`/${NEWS(ALPHA)}/`) ? 404 : 403;
+      if (r.status !== expected) failures.push(`${method} ${path}: expected ${expected}, got ${r.status}`);
+      if (r.body.includes('bravo-secret-subject')) failures.push(`${method} ${path}: shows bravo's message`);
+    }
+    expect(failures).toEqual([]);
+    expect(await directoryState(d)).toEqual(before);
+    expect(await stillHeld()).toBe(true);
+  });
+
+  it('the owner of a list sees its held messages on their own page, another mailbox user does not', async () => {
+    const alpha = await signedIn(ALICE(ALPHA), USER_PASSWORD);
+    const token = await tokenOf(alpha, '/me');
+    for (const path of [
+      `/me/lists/${NEWS(BRAVO)}/held/${heldId}`,
+      `/me/lists/${NEWS(ALPHA)}/held/${heldId}`,
+    ]) {
+      const r = await alpha.get(path);
+      expect(r.status, `GET ${path} as alpha's owner`).toBe(404);
+      expect(r.body).not.toContain('bravo-secret-subject');
+      for (const verb of ['approve', 'reject']) {
+        const p = await alpha.post(`${path}/${verb}`, [['_csrf', token]]);
+        expect(p.status, `POST ${path}/${verb} as alpha's owner`).toBe(404);
+      }
+    }
+    expect((await alpha.get('/me')).body).not.toContain('bravo-secret-subject');
+    expect(await stillHeld()).toBe(true);
+
+    // The control: bravo's owner sees it on /me and can open it; bravo's administrator can approve it.
+    const owner = await signedIn(ALICE(BRAVO), USER_PASSWORD);
+    expect((await owner.get('/me')).body).toContain('bravo-secret-subject');
+    expect((await owner.get(`/me/lists/${NEWS(BRAVO)}/held/${heldId}`)).status).toBe(200);
+    const bravoAdmin = await signedIn(ADMIN_B, ADMIN_PASSWORD);
+    const r = await bravoAdmin.post(`/d/${BRAVO}/mailing-lists/${NEWS(BRAVO)}/held/${heldId}/approve`, [
+      ['_csrf', await tokenOf(bravoAdmin, `/d/${BRAVO}/mailing-lists`)],
+    ]);
+    expect(r.status).toBe(303);
+    expect(await stillHeld()).toBe(false);
   });
 });
