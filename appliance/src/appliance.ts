@@ -341,6 +341,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       // Sessions and API tokens survive restarts; TOTP secrets are in the directory (see admin-http.ts).
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
+      gatewayUsage: async (domain) => (await gateway.usage(domain))[0] ?? null,
       logger: logger.child({ proto: 'admin' }),
       operations: operations.source,
       metrics: { endpoint: operations.metrics, networks: config.operations.metricsNetworks },

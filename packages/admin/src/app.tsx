@@ -22,6 +22,8 @@ import { principalActor } from './auth-events.js';
 import { requireCsrfToken } from './csrf.js';
 import { type AdminOptions, type AppEnv, type Deps, resolveDeps } from './env.js';
 import { directoryStatus, statusTitle } from './errors.js';
+import { gatewayApi } from './gateway/api.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import type { Ctx } from './guard.js';
 import { tr } from './i18n/index.js';
 import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
@@ -141,6 +143,7 @@ export function adminApp(
     return c.body(ADMIN_CSS);
   });
 
+  app.route('/api/v1', gatewayApi(deps, opts.gatewayUsage));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/', languageRoutes(deps));
   app.route('/', authRoutes(deps));
@@ -155,6 +158,7 @@ export function adminApp(
   app.route('/', forwardRoutes(deps));
   app.route('/', aliasRoutes(deps));
   app.route('/', listRoutes(deps));
+  app.route('/', gatewayRoutes(deps, opts.gatewayUsage));
   if (opts.operations) app.route('/', operationsRoutes(deps, opts.operations));
 
   app.notFound((c) => {

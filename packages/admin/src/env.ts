@@ -2,6 +2,7 @@
 import type { Directory } from '@delegato/directory';
 import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
+import type { GatewayUsageSource } from './gateway/schemas.js';
 import type { Lang } from './i18n/languages.js';
 import type { ListPosts } from './list-posts.js';
 import type { OperationsSource } from './operations/source.js';
@@ -58,6 +59,8 @@ export interface AdminOptions {
   /** The ports users connect to (the config's `port.*`); default the standard ones. */
   ports?: Partial<MailPorts>;
   now?: () => Date;
+  /** Disk usage of a domain in the attachment gateway's store (the appliance's; absent: not shown). */
+  gatewayUsage?: GatewayUsageSource;
   /** Signs the session cookie (at least 32 bytes; the same in every region behind one name). */
   sessionSecret: Buffer;
   /** Every admin must use two-step sign-in (TOTP); those without it enrol right after signing in. */

@@ -3,6 +3,7 @@
  * schemas (schemas.ts) for the bodies, so the two cannot drift apart.
  */
 import { z } from 'zod';
+import { GATEWAY_SCHEMAS, gatewayPaths } from './gateway/openapi.js';
 import * as s from './schemas.js';
 
 type Json = Record<string, unknown>;
@@ -29,6 +30,7 @@ const schemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   NewList: { schema: s.apiNewList, io: 'input' },
   SetPassword: { schema: s.apiSetPassword, io: 'input' },
   SetExpiry: { schema: s.apiSetExpiry, io: 'input' },
+  ...GATEWAY_SCHEMAS,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -243,6 +245,7 @@ export function openApiDocument(): Json {
       ...section('aliases', 'NewAlias', 'aliases'),
       ...section('forwards', 'NewForward', 'addresses for remote mailboxes'),
       ...section('lists', 'NewList', 'distribution-list aliases'),
+      ...gatewayPaths({ ok, errors, body, domainP, std }),
     },
   };
   return cached;

@@ -38,6 +38,10 @@ export const HELP: Record<string, HelpTopic> = {
           <li>
             <a href="/help/lists">Distribution lists</a>: addresses of mailing lists run on a list server.
           </li>
+          <li>
+            <a href="/help/gateway">Attachment gateway</a>: large attachments kept on the server and replaced
+            by a download link, for the mailboxes you choose.
+          </li>
         </ul>
       </>
     ),
@@ -209,6 +213,31 @@ export const HELP: Record<string, HelpTopic> = {
         A distribution-list alias is an address of your domain for a mailing list that runs on a list server.
         Mail to it is passed to the list's address on the list server, which sends it to the members.
       </p>
+    ),
+  },
+  gateway: {
+    title: 'Attachment gateway',
+    body: (
+      <>
+        <p>
+          Some mail programs, on slow or metered connections, cannot download a message with a large scan or
+          photo in it before they give up. For the mailboxes you register here, the server takes large
+          attachments out of incoming mail, keeps them, and puts in their place a short note with the file's
+          name, its size and a download link. Everything else in the message stays as it was.
+        </p>
+        <p>
+          Register one mailbox, every mailbox of the domain, or a sender (an address such as
+          scans@library.example, or a whole domain such as library.example): then only that sender's mail is
+          changed. The <em>rules</em> say which attachments are taken out (larger than the threshold, and of
+          the listed media types: <code>application/pdf</code>, <code>image/*</code>; empty means all), how
+          many days the links work, and whether downloading needs the recipient's mailbox password. After the
+          expiry the files are deleted; the disk space they use is shown on the page.
+        </p>
+        <p>
+          The links are long random addresses that cannot be guessed; a download that breaks off can be
+          resumed. A message whose structure is damaged is delivered unchanged.
+        </p>
+      </>
     ),
   },
   domains: {

@@ -38,6 +38,7 @@ const DomainNav: FC<{ domain: string; section?: string }> = ({ domain, section }
     ['forwards', `/d/${d}/forwards`, t('nav.forwards')],
     ['aliases', `/d/${d}/aliases`, t('nav.aliases')],
     ['lists', `/d/${d}/lists`, t('nav.lists')],
+    ['gateway', `/d/${d}/gateway`, t('nav.gateway')],
     ['domain-audit', `/d/${d}/audit`, t('nav.changes')],
   ];
   return (
