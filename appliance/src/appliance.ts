@@ -353,7 +353,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       port: config.port.admin,
       cert: tls.cert,
       key: tls.key,
-      SNICallback: tls.SNICallback,
+      // The CA for client certificates is part of each context: SNI contexts need it too.
+      SNICallback: clientCa ? tls.certificates.SNICallbackWith({ ca: clientCa }) : tls.SNICallback,
       ...(clientCa ? { clientCa } : {}),
     });
     stack.push(() => admin.close());

@@ -6,9 +6,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
-import { selfSignedCert, tempDir } from '@delegato/testkit';
+import { type ClientCert, clientCert, selfSignedCert, tempDir, testCa } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import { ServerCertificates } from '../src/tls/certificates.js';
@@ -18,6 +19,7 @@ let temp: ReturnType<typeof tempDir>;
 let app: RunningAppliance;
 const exact = selfSignedCert(['imap.files.example', 'pop.files.example']);
 const wildcard = selfSignedCert(['*.wild.example']);
+const adminName = selfSignedCert(['admin.files.example']);
 
 function install(root: string, name: string, pair: { cert: string; key: string }) {
   mkdirSync(join(root, name), { recursive: true });
@@ -44,6 +46,7 @@ beforeAll(async () => {
   const dir = join(temp.path, 'certificates');
   install(dir, 'files.example', exact);
   install(dir, 'wild.example', wildcard);
+  install(dir, 'admin.files.example', adminName);
   // A broken one: the key of another certificate.
   install(dir, 'broken.example', { cert: exact.cert, key: wildcard.key });
   app = await startApplianceIn(temp.path, { DELEGATO_TLS_CERTIFICATES_DIR: dir });
@@ -81,6 +84,7 @@ describe('tls.certificatesDir', () => {
     });
     await certificates.reload();
     expect(certificates.loaded.map((c) => c.names)).toEqual([
+      ['admin.files.example'],
       ['imap.files.example', 'pop.files.example'],
       ['*.wild.example'],
     ]);
@@ -88,5 +92,53 @@ describe('tls.certificatesDir', () => {
       { dir: join(temp.path, 'certificates', 'broken.example'), error: expect.stringMatching(/not the key/) },
     ]);
     expect(certificates.certificateFor('IMAP.files.example')?.origin).toBe('operator');
+  });
+});
+
+describe('tls.certificatesDir with admin client certificates required', () => {
+  let admin: RunningAppliance;
+  let client: ClientCert;
+
+  beforeAll(async () => {
+    const ca = testCa(temp.path, 'admin-ca');
+    client = clientCert(ca, 'alice', 'alice');
+    admin = await startApplianceIn(join(temp.path, 'admin'), {
+      DELEGATO_TLS_CERTIFICATES_DIR: join(temp.path, 'certificates'),
+      DELEGATO_ADMIN_CLIENT_CERTIFICATES: 'required',
+      DELEGATO_ADMIN_CLIENT_CA: ca.certFile,
+    });
+  }, 60_000);
+
+  afterAll(async () => admin?.stop());
+
+  /** GET /login on the admin port with SNI `servername`, presenting `client` or no certificate. */
+  const get = (servername: string, withCert: boolean) =>
+    new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+      const port = admin.listeners.find((l) => l.name === 'admin')?.port ?? 0;
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/login',
+          servername,
+          rejectUnauthorized: false,
+          agent: false,
+          ...(withCert ? { cert: client.cert, key: client.key } : {}),
+        },
+        (res) => {
+          res.resume();
+          const socket = res.socket as import('node:tls').TLSSocket;
+          resolve({ status: res.statusCode ?? 0, fingerprint: socket.getPeerCertificate().fingerprint256 });
+        },
+      );
+      req.once('error', reject);
+      req.end();
+    });
+
+  it('the certificate chosen by SNI still verifies client certificates against admin.clientCa', async () => {
+    const withCert = await get('admin.files.example', true);
+    expect(withCert.fingerprint).toBe(fingerprint(adminName.cert));
+    expect(withCert.status).toBe(200);
+    expect((await get('admin.files.example', false)).status).toBe(403);
   });
 });

@@ -12,7 +12,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TlsOptions,
+} from 'node:tls';
 
 export interface LoadedCertificate {
   /** The subdirectory it was read from. */
@@ -29,6 +34,12 @@ export interface CertificateProblem {
 }
 
 type SniCallback = NonNullable<TlsOptions['SNICallback']>;
+
+interface Entry {
+  context: SecureContext;
+  loaded: LoadedCertificate;
+  pem: { cert: string; key: string };
+}
 
 /** The DNS names of a certificate's subjectAltName (RFC 6125 §6.4: the CN is not consulted). */
 export function dnsNames(certificate: X509Certificate): string[] {
@@ -67,7 +78,7 @@ async function subdirectories(root: string): Promise<string[]> {
 }
 
 export class ServerCertificates {
-  #byName = new Map<string, { context: SecureContext; loaded: LoadedCertificate }>();
+  #byName = new Map<string, Entry>();
   #loaded: LoadedCertificate[] = [];
   #problems: CertificateProblem[] = [];
 
@@ -78,22 +89,41 @@ export class ServerCertificates {
     callback(null, this.contextFor(servername));
   };
 
+  /**
+   * The SNI callback of a listener whose contexts need more than the certificate: the CA that verifies
+   * client certificates (the admin listener's admin.clientCa) lives in the context, not the server.
+   * Contexts are made once per certificate and dropped with it at the next reload.
+   */
+  SNICallbackWith(extra: SecureContextOptions): SniCallback {
+    const made = new WeakMap<Entry, SecureContext>();
+    return (servername, callback) => {
+      const entry = this.#entryFor(servername);
+      if (!entry) return callback(null, undefined);
+      let context = made.get(entry);
+      if (!context) {
+        context = createSecureContext({ ...entry.pem, minVersion: 'TLSv1.2', ...extra });
+        made.set(entry, context);
+      }
+      callback(null, context);
+    };
+  }
+
   /** The context for a requested server name: an exact name first, then a wildcard one level up. */
   contextFor(servername: string): SecureContext | undefined {
+    return this.#entryFor(servername)?.context;
+  }
+
+  #entryFor(servername: string): Entry | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
     const exact = this.#byName.get(name);
-    if (exact) return exact.context;
+    if (exact) return exact;
     const dot = name.indexOf('.');
-    return dot > 0 ? this.#byName.get(`*${name.slice(dot)}`)?.context : undefined;
+    return dot > 0 ? this.#byName.get(`*${name.slice(dot)}`) : undefined;
   }
 
   /** The certificate that serves `servername`, if any (the renewal job, tests). */
   certificateFor(servername: string): LoadedCertificate | undefined {
-    const name = servername.toLowerCase();
-    return (
-      this.#byName.get(name)?.loaded ??
-      (name.includes('.') ? this.#byName.get(`*${name.slice(name.indexOf('.'))}`)?.loaded : undefined)
-    );
+    return this.#entryFor(servername)?.loaded;
   }
 
   get loaded(): readonly LoadedCertificate[] {
@@ -107,7 +137,7 @@ export class ServerCertificates {
 
   /** Reads both sources again and swaps the name table in one step. */
   async reload(): Promise<void> {
-    const byName = new Map<string, { context: SecureContext; loaded: LoadedCertificate }>();
+    const byName = new Map<string, Entry>();
     const loaded: LoadedCertificate[] = [];
     const problems: CertificateProblem[] = [];
     const sources: Array<[string | undefined, LoadedCertificate['origin']]> = [
@@ -129,7 +159,8 @@ export class ServerCertificates {
           };
           const context = createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
           loaded.push(entry);
-          for (const name of names) if (!byName.has(name)) byName.set(name, { context, loaded: entry });
+          const value: Entry = { context, loaded: entry, pem: { cert, key } };
+          for (const name of names) if (!byName.has(name)) byName.set(name, value);
         } catch (error) {
           problems.push({ dir, error: (error as Error).message });
         }
