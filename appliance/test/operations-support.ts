@@ -69,3 +69,33 @@ export async function refusedRcpt(port: number, to: string): Promise<{ code: num
     c.close();
   }
 }
+
+/** The subjects (and whole texts) in a mailbox's INBOX over IMAP (imapflow, STARTTLS); throws when login fails. */
+export async function imapInbox(
+  port: number,
+  user: string,
+  pass: string,
+): Promise<Array<{ subject: string; source: string }>> {
+  const { ImapFlow } = await import('imapflow');
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    auth: { user, pass },
+    logger: false,
+    tls: { rejectUnauthorized: false },
+    disableAutoIdle: true,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const box = await client.mailboxOpen('INBOX');
+    const out: Array<{ subject: string; source: string }> = [];
+    if (box.exists === 0) return out;
+    for await (const m of client.fetch('1:*', { envelope: true, source: true }))
+      out.push({ subject: m.envelope?.subject ?? '', source: m.source?.toString('utf8') ?? '' });
+    return out;
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
