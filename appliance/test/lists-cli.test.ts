@@ -155,4 +155,20 @@ describe('delegato list', () => {
     await app.lists.process();
     expect(await inboxHas(`mario.rossi@${D}`, 'Hello Offline post.')).toBe(true);
   });
+
+  it('list remove removes a built-in list and a distribution-list alias alike', async () => {
+    expect((await cli('list', 'add', `alias@${D}`, 'alias@lists.example')).code).toBe(EXIT_OK);
+    expect(await cli('list', 'remove', `alias@${D}`)).toEqual({
+      code: EXIT_OK,
+      stdout: `removed alias@${D}\n`,
+      stderr: '',
+    });
+    expect(await cli('list', 'remove', LIST, '--json')).toEqual({
+      code: EXIT_OK,
+      stdout: `${JSON.stringify({ address: LIST, removed: true }, null, 2)}\n`,
+      stderr: '',
+    });
+    expect(await app.directory.lookupList(LIST)).toBeNull();
+    usageError(await cli('list', 'remove', LIST), /no alias/);
+  });
 });

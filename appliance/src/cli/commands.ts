@@ -355,15 +355,7 @@ export const COMMANDS: CommandSpec[] = [
       return { text: `${a.address} -> ${a.targets.join(', ')} (distribution list)`, json: a };
     },
   },
-  {
-    words: ['list', 'remove'],
-    usage: 'list remove <address>',
-    positionals: [1, 1],
-    async run(ctx, [address]) {
-      await ctx.directory.removeAlias(ctx.actor, address ?? '');
-      return { text: `removed ${address}`, json: { address, removed: true } };
-    },
-  },
+  // `list remove` (a built-in list or a list alias): cli/list.ts.
   {
     words: ['admin', 'add'],
     usage: 'admin add <username> (--operator | --domains d1,d2) [--password-stdin]',

@@ -8,7 +8,7 @@
  *   list member add|remove <list@domain> <address>...
  *   list show <list@domain>          list pending <list@domain>
  *   list approve|reject <list@domain> <id>
- *   list remove <list@domain>
+ *   list remove <list@domain>      (also removes a distribution-list alias, `list add`)
  */
 import type { ListView } from '@delegato/directory';
 import { type ListModeration, PostNotFound, type PostView } from '@delegato/mta';
@@ -146,12 +146,14 @@ export const LIST_COMMANDS: CommandSpec[] = [
   },
   {
     words: ['list', 'remove'],
-    usage: 'list remove <list@domain>',
+    usage: 'list remove <address>',
     positionals: [1, 1],
     async run(ctx, [address]) {
-      const list = await ctx.directory.getList(ctx.actor, address ?? '');
-      await ctx.directory.removeList(ctx.actor, list.address);
-      return { text: `${list.address} removed`, json: { address: list.address, removed: true } };
+      // A built-in list, or a distribution-list alias (`list add`): both go by this name.
+      if (await ctx.directory.lookupList(address ?? ''))
+        await ctx.directory.removeList(ctx.actor, address ?? '');
+      else await ctx.directory.removeAlias(ctx.actor, address ?? '');
+      return { text: `removed ${address}`, json: { address, removed: true } };
     },
   },
 ];
