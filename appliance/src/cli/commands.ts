@@ -18,6 +18,7 @@ import {
 import type { ListModeration, LogEntry, OutboundQueue } from '@delegato/mta';
 import { GATEWAY_COMMANDS } from './gateway.js';
 import { LIST_COMMANDS } from './list.js';
+import { MAILBOX_BULK_COMMANDS } from './mailbox-bulk.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -600,6 +601,8 @@ export const COMMANDS: CommandSpec[] = [
   ...GATEWAY_COMMANDS,
   // Built-in mailing lists (cli/list.ts).
   ...LIST_COMMANDS,
+  // Quotas, editing, restoring, CSV import and export of mailboxes; domain limits (cli/mailbox-bulk.ts).
+  ...MAILBOX_BULK_COMMANDS,
 ];
 
 /** Options every command accepts. */

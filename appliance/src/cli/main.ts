@@ -23,6 +23,7 @@ import {
   UsageError,
   usageText,
 } from './commands.js';
+import { importFileInput } from './mailbox-bulk.js';
 
 /** Errors are one line on stderr (docs/cli.md): a multi-line message (several config issues) is joined. */
 function fail(code: number, message: string): number {
@@ -115,7 +116,7 @@ async function runDirectoryCommand(argv: string[]): Promise<number> {
   // Usage errors (unknown command or option, wrong arity) are reported before the data dir is touched:
   // nothing is created or locked for a mistyped command.
   parseCommand(argv);
-  const stdin = argv.includes('--password-stdin') ? readStdin() : undefined;
+  const stdin = argv.includes('--password-stdin') ? readStdin() : importFileInput(argv);
   const user = userInfo().username;
   let result: { code: number; stdout: string; stderr: string };
   try {

@@ -72,7 +72,7 @@ export async function updateMailbox(
         from.group = oldGroup;
       }
     }
-    const changed = Object.keys(to);
+    const changed = Object.keys(to).sort();
     if (changed.length > 0) {
       await tx
         .update(mailboxes)
