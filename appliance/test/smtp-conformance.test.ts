@@ -215,3 +215,36 @@ describe('greeting', () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe('Received fields (RFC 5321 §6.3 loop detection)', () => {
+  const withHops = (n: number, subject: string) =>
+    `${Array.from(
+      { length: n },
+      (_, i) =>
+        `Received: from hop${i}.example (hop${i}.example [192.0.2.${i % 250}])\r\n\tby mx.example; Sun, 6 Dec 2026 04:00:00 +0000`,
+    ).join('\r\n')}\r\nSubject: ${subject}\r\n\r\nHello.\r\n.`;
+
+  it('100 Received fields pass; 101 get 554 5.4.6, nothing is stored, and the session goes on', async () => {
+    const before = await inboxCount(roseId);
+    const c = await session();
+    expect((await c.smtp('MAIL FROM:<sender@outside.example>')).code).toBe(250);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    expect((await c.smtp(withHops(100, 'hundred hops'))).code).toBe(250);
+
+    expect((await c.smtp('MAIL FROM:<sender@outside.example>')).code).toBe(250);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    const looped = await c.smtp(withHops(101, 'a loop'));
+    expect(looped.code).toBe(554);
+    expect(looped.text).toMatch(/^554 5\.4\.6 Too many hops/);
+
+    expect((await c.smtp('MAIL FROM:<sender@outside.example>')).code).toBe(250);
+    expect((await c.smtp(`RCPT TO:<${ROSE}>`)).code).toBe(250);
+    expect((await c.smtp('DATA')).code).toBe(354);
+    expect((await c.smtp('Subject: after the loop\r\n\r\nHello.\r\n.')).code).toBe(250);
+    await c.smtp('QUIT');
+    c.close();
+    expect(await inboxCount(roseId)).toBe(before + 2);
+  });
+});

@@ -35,6 +35,7 @@ import { DeliveryLogBuffer } from './delivery-log-buffer.js';
 import type { DsnSender } from './dsn/send.js';
 import { checkMailParameters, checkRcptParameters } from './esmtp-params.js';
 import { fromHeaderGuard } from './from-guard.js';
+import { hopLimit } from './hop-limit.js';
 import { TooLargeError } from './fsync.js';
 import type { ListHooks, ListTarget } from './lists/service.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
@@ -574,14 +575,15 @@ export class MxServer {
         if (head.length > 65536 || /\r?\n\r?\n/.test(head)) stream.off('data', sniff);
       };
       stream.on('data', sniff);
-      if (owned) {
-        // A refused From fails the delivery it feeds (remembered: the store may wrap the error).
-        const guard = fromHeaderGuard(owned, (err) => {
-          violation = err;
-          out.destroy(err);
-        });
-        stream.pipe(guard).pipe(out);
-      } else stream.pipe(out);
+      // Too many Received fields (a loop, RFC 5321 §6.3) and a refused From fail the delivery they feed
+      // (remembered: the store may wrap the error).
+      const refuse = (err: Error) => {
+        violation = err;
+        out.destroy(err);
+      };
+      const counted = stream.pipe(hopLimit(refuse));
+      if (owned) counted.pipe(fromHeaderGuard(owned, refuse)).pipe(out);
+      else counted.pipe(out);
       // smtp-server destroys the stream without 'end' (nor 'error', which it emits only to a listener) when
       // the client goes away mid-message: fail the delivery, or it would wait for the rest for ever (its
       // temp file kept, the store's close() and the appliance's shutdown blocked).

@@ -37,6 +37,8 @@ export const REPLIES = {
   notHomedHere: r(550, '5.7.1', 'Not accepted on the federation channel: domain not homed in region'),
   /** X.7.0: a certificate of the federation CA that names no region (refused before the greeting). */
   notARegion: r(554, '5.7.0', 'Federation certificate names no region'),
+  /** X.4.6: routing loop detected (RFC 5321 §6.3: too many Received fields). */
+  tooManyHops: r(554, '5.4.6', 'Too many hops: routing loop detected'),
   /** X.7.0: the peer region's certificate is revoked (decision 0013). */
   revokedRegion: r(554, '5.7.0', 'Federation certificate revoked'),
   /** X.3.0: local error in processing (storage failed; the client retries). */
