@@ -312,6 +312,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       replication: () => replicationState(fed),
       endSessions: () => revocation.sweep(),
       gateway,
+      lists,
     });
     scheduler = operations.scheduler;
     const openScheduler = scheduler;

@@ -90,7 +90,13 @@ beforeAll(async () => {
   // Remote members stay queued (deferred): their domain's DNS fails temporarily.
   dns = await startDnsServer({ 'remote.example': { rcode: 'SERVFAIL' } });
   const config = loadConfig({
-    env: { ...ALL_PORTS_ZERO, DELEGATO_DATA_DIR: join(dir.path, 'var'), DELEGATO_DNS_SERVERS: dns.server },
+    env: {
+      ...ALL_PORTS_ZERO,
+      // Message authentication at the MX is tested in message-auth-inbound.test.ts.
+      DELEGATO_AUTH_INBOUND: 'false',
+      DELEGATO_DATA_DIR: join(dir.path, 'var'),
+      DELEGATO_DNS_SERVERS: dns.server,
+    },
     cwd: dir.path,
   });
   app = await startAppliance(config, {
@@ -341,7 +347,8 @@ describe('moderation', () => {
       ...(stored as NonNullable<typeof stored>),
       expiresAt: '2000-01-01T00:00:00.000Z',
     });
-    expect(await app.lists.moderation.expire()).toBe(1);
+    // The scheduled job (jobs/declarations.ts) runs the expiry.
+    expect(await app.scheduler.runNow('list-posts-expiry')).toBe(1);
     await waitFor(
       async () => (await inbox(`anna.verdi@${D}`)).some((m) => m.includes('was not approved in time')),
       10_000,

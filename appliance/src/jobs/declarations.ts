@@ -43,6 +43,8 @@ export interface JobContext {
   tls: ListenerTls;
   /** The attachment gateway (services/gateway.ts). */
   gateway: { cleanup(): Promise<unknown> };
+  /** Built-in lists (services/lists.ts): their held posts. */
+  lists: { moderation: { expire(): Promise<number> } };
 }
 
 export interface JobDeclaration {
@@ -93,6 +95,12 @@ export const JOBS: JobDeclaration[] = [
     // Hourly: an expired link already answers 404 until then (jobs/gateway-cleanup.ts).
     schedule: () => GATEWAY_CLEANUP_SCHEDULE,
     run: ({ gateway }) => gateway.cleanup(),
+  },
+  {
+    name: 'list-posts-expiry',
+    description: 'discards list posts held past lists.holdDays, with a notice to their senders',
+    schedule: () => '41 * * * *',
+    run: ({ lists }) => lists.moderation.expire(),
   },
   {
     name: 'stats-rollup',

@@ -78,6 +78,8 @@ export function startOperations(
     endSessions: () => Promise<void>;
     /** The attachment gateway (its cleanup job). */
     gateway: JobContext['gateway'];
+    /** Built-in lists (the expiry of held posts). */
+    lists: JobContext['lists'];
   },
 ): { scheduler: Scheduler; source: OperationsSource; metrics: MetricsEndpoint } {
   const { config, directory, logger } = deps;
@@ -156,6 +158,7 @@ export function startOperations(
       tls: deps.tls,
       endSessions: deps.endSessions,
       gateway: deps.gateway,
+      lists: deps.lists,
       certificates,
       backup: (dir, keep) => backup(dir, keep),
     }),
