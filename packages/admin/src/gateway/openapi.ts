@@ -20,13 +20,6 @@ export function gatewayPaths(h: {
   std: number[];
 }): Json {
   const { ok, errors, body, domainP, std } = h;
-  const addressP = {
-    name: 'address',
-    in: 'path',
-    required: true,
-    description: 'the registered mailbox address, the domain itself, or (with sender=true) the sender',
-    schema: { type: 'string' },
-  };
   return {
     '/domains/{domain}/gateway': {
       parameters: [domainP],
@@ -46,21 +39,22 @@ export function gatewayPaths(h: {
     '/domains/{domain}/gateway/registrations': {
       parameters: [domainP],
       post: {
-        summary:
-          'Register a mailbox, the whole domain, or (sender: true) a sender for the attachment gateway',
+        summary: 'Register every mailbox of the domain, one mailbox, or a sender for the attachment gateway',
         requestBody: body('GatewayRegistration'),
         responses: { 201: ok(null, 'registered'), ...errors(400, ...std, 409) },
       },
-    },
-    '/domains/{domain}/gateway/registrations/{address}': {
-      parameters: [
-        domainP,
-        addressP,
-        { name: 'sender', in: 'query', required: false, schema: { type: 'string', enum: ['true'] } },
-      ],
       delete: {
-        summary: 'Remove a registration',
-        responses: { 200: ok(null, 'removed'), ...errors(...std) },
+        summary: 'Remove a registration (the same kind and target it was made with)',
+        parameters: [
+          {
+            name: 'kind',
+            in: 'query',
+            required: true,
+            schema: { type: 'string', enum: ['domain', 'mailbox', 'sender'] },
+          },
+          { name: 'target', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { 200: ok(null, 'removed'), ...errors(400, ...std) },
       },
     },
   };

@@ -33,6 +33,7 @@ export function gatewayTarget(
 ): GatewayTargetInput {
   const typed = (target ?? '').trim();
   if (kind === 'domain') return { target: domain };
+  if (typed.length === 0) throw Object.assign(new Error('Type the address or domain.'), { fixable: true });
   if (kind === 'sender') return { target: typed, sender: true, domain };
   const address = inDomain(typed, domain);
   const other = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
@@ -101,8 +102,10 @@ export function gatewayRoutes(deps: Deps, usage?: GatewayUsageSource): Hono<AppE
       const form = validate(action === 'register' ? gatewayRegisterForm : gatewayUnregisterForm, values);
       if (!form.ok) return page(c, actor, domain, { form: 'register', values, errors: form.errors }, 400);
       let input: GatewayTargetInput;
+      // The form's hint: an empty address registers every mailbox of the domain.
+      const kind = form.data.kind !== 'sender' && !form.data.target ? 'domain' : form.data.kind;
       try {
-        input = gatewayTarget(actor, domain, form.data.kind, form.data.target);
+        input = gatewayTarget(actor, domain, kind, form.data.target);
         if (action === 'register') await deps.directory.registerGateway(actor, input);
         else await deps.directory.unregisterGateway(actor, input);
       } catch (err) {

@@ -54,11 +54,14 @@ export const apiGatewaySettings = z.object({
   loginRequired: z.boolean().optional(),
 });
 
-/** POST /api/v1/domains/:domain/gateway/registrations. */
+/**
+ * POST /api/v1/domains/:domain/gateway/registrations: `domain` (every mailbox of the domain; no target),
+ * `mailbox` (target: a mailbox of the domain, `anna` or `anna@domain`), `sender` (target: an address or a
+ * domain whose mail to the domain's mailboxes is transformed).
+ */
 export const apiGatewayRegistration = z.object({
-  /** A mailbox address of the domain, the domain itself, or (with `sender`) a sender address or domain. */
-  target: z.string().min(1).max(320),
-  sender: z.boolean().optional(),
+  kind: z.enum(['domain', 'mailbox', 'sender']),
+  target: z.string().min(1).max(320).optional(),
 });
 
 export const apiGatewayRules = z.object({
