@@ -217,4 +217,47 @@ describe('per-domain statistics', { timeout: 90_000 }, () => {
     const bad = await admin.context.request.get(`${t.origin}/d/${IAT}/stats?from=yesterday`);
     expect(bad.status()).toBe(400);
   });
+
+  it('the operator health page shows this region: listeners, queue, replication, disk, backup, certificates', async () => {
+    const op = await BrowserUser.open(browser, t.origin, 'health-operator');
+    users.push(op);
+    await op.signIn(OPERATOR, OPERATOR_PASSWORD);
+    // Reached from the main navigation.
+    await op.page.getByRole('link', { name: 'Health', exact: true }).click();
+    await op.page.waitForLoadState('load');
+    expect(op.path).toBe('/health');
+    await op.screenshot('health');
+    const captions = await op.page.locator('.region-health caption').allTextContents();
+    expect(captions).toEqual([
+      'Listeners',
+      'Queue',
+      'Replication',
+      'Disk',
+      'Backup',
+      'Certificates',
+      'Scheduled jobs',
+    ]);
+    const row = async (name: string) =>
+      op.page
+        .locator('.region-health tr')
+        .filter({ has: op.page.locator('th', { hasText: name }) })
+        .first();
+    for (const l of t.app.listeners) {
+      const r = await row(l.name);
+      expect(await r.textContent(), l.name).toContain(`${l.host}:${l.port} answers`);
+    }
+    // One message is still queued for elsewhere.example (no DNS here), and no backup was taken yet.
+    expect(await (await row('outbound queue')).textContent()).toContain('1 message(s) waiting');
+    expect(await (await row('directory')).textContent()).toContain('standalone');
+    expect(await (await row('last backup')).getAttribute('class')).toBe('problem');
+    expect(await (await row('TLS certificate (listeners)')).getAttribute('class')).toBe('ok');
+    expect(await (await row('stats-rollup')).textContent()).toContain('ok in');
+    expect(await op.page.locator('h2').first().textContent()).toMatch(new RegExp(`^Region ${t.region}: `));
+
+    const admin = await BrowserUser.open(browser, t.origin, 'health-domain-admin');
+    users.push(admin);
+    await admin.signIn(ADMIN, ADMIN_PASSWORD);
+    expect(await admin.goto('/health')).toBe(403);
+    expect(await admin.page.getByRole('link', { name: 'Health', exact: true }).count()).toBe(0);
+  });
 });

@@ -10,12 +10,13 @@
  * - `messages_out` / `bytes_out`: sent by a domain's authenticated user to any address outside the domain
  *   (elsewhere, another hosted domain, another region);
  * - `rejected`: RCPTs refused for an address of a hosted domain (unknown, disabled, expired, over quota);
- * - `gateway`: attachments handed to the attachment gateway (counted by the gateway through `count`).
+ * - `gateway`: messages whose attachments the attachment gateway took (its `gateway.replaced` events).
  * `deferred` and `bounced` come from the queue's delivery log at roll-up time (rollup.ts).
  */
 import { todayIn } from '@delegato/directory';
 import type { Counter, OperationsDb } from '@delegato/mailstore';
 import type { AcceptedTraffic, TrafficObserver } from '@delegato/mta';
+import { observeEvents } from '@delegato/observability';
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
@@ -25,6 +26,7 @@ const MAX_KEYS = 50_000;
 export class TrafficCounter implements TrafficObserver {
   #pending = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
+  readonly #unobserve: () => void;
 
   constructor(
     private readonly db: OperationsDb,
@@ -32,6 +34,11 @@ export class TrafficCounter implements TrafficObserver {
   ) {
     this.#timer = setInterval(() => void this.flush().catch(() => undefined), opts.flushMs ?? 60_000);
     this.#timer.unref();
+    // The attachment gateway logs each message whose parts it took (`gateway.replaced`, with the domain).
+    this.#unobserve = observeEvents((event, fields) => {
+      const domain = (fields as { domain?: unknown } | undefined)?.domain;
+      if (event === 'gateway.replaced' && typeof domain === 'string') this.count(domain, 'gateway');
+    });
   }
 
   #day(): string {
@@ -83,6 +90,7 @@ export class TrafficCounter implements TrafficObserver {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#unobserve();
     await this.flush();
   }
 }

@@ -165,12 +165,13 @@ export type LogMethod = (obj: object, msg?: string) => void;
  * Log `event` at `level` with `{ event, ...fields }`; `event` cannot be overridden by `fields`. The logger
  * needs only the method of `level`; an absent logger (a package handed none) logs nothing.
  */
-/** Sees every event logged, before the level filter (metrics.ts counts them); one observer per process. */
-let eventObserver: ((event: LogEvent, fields: object | undefined) => void) | undefined;
+/** See every event logged, before the level filter (metrics.ts, the appliance's statistics count them). */
+const eventObservers = new Set<(event: LogEvent, fields: object | undefined) => void>();
 
-/** Sets the observer of every logged event (the metrics); replaces the previous one. */
-export function observeEvents(observer: (event: LogEvent, fields: object | undefined) => void): void {
-  eventObserver = observer;
+/** Adds an observer of every logged event; returns the function that removes it. An observer never throws. */
+export function observeEvents(observer: (event: LogEvent, fields: object | undefined) => void): () => void {
+  eventObservers.add(observer);
+  return () => eventObservers.delete(observer);
 }
 
 export function logEventAt<L extends LogLevel>(
@@ -180,7 +181,7 @@ export function logEventAt<L extends LogLevel>(
   fields?: object,
   msg?: string,
 ): void {
-  eventObserver?.(event, fields);
+  for (const observe of eventObservers) observe(event, fields);
   if (logger === undefined) return;
   const entry: Record<string, unknown> = { event, ...fields };
   entry.event = event;

@@ -5,6 +5,7 @@ export {
   type LogMethod,
   logEvent,
   logEventAt,
+  observeEvents,
 } from './events.js';
 export {
   type ChildBindings,

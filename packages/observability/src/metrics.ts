@@ -67,6 +67,10 @@ function countEvent(m: ProcessMetrics, event: LogEvent, fields: Record<string, u
     const queued = Number(fields?.queued ?? 0);
     if (local > 0) m.deliveries.inc({ kind: 'local' }, local);
     if (queued > 0) m.deliveries.inc({ kind: 'queued' }, queued);
+  } else if (event === 'gateway.replaced' || event === 'gateway.download') {
+    const bytes = Number(fields?.bytes ?? 0);
+    if (bytes > 0)
+      m.gatewayBytes.inc({ direction: event === 'gateway.replaced' ? 'stored' : 'served' }, bytes);
   } else if (event === 'queue.outcome' && typeof fields?.kind === 'string') {
     const n = Array.isArray(fields.recipients) ? fields.recipients.length : 1;
     m.deliveries.inc({ kind: fields.kind }, n);

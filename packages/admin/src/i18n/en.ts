@@ -28,6 +28,8 @@ export const en = {
   'nav.lists': 'Distribution lists',
   'nav.gateway': 'Attachment gateway',
   'nav.changes': 'Changes',
+  'nav.stats': 'Statistics',
+  'nav.health': 'Health',
   'nav.import': 'Import and export',
 
   // Error pages (app.tsx, views/error.tsx)

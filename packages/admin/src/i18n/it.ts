@@ -26,6 +26,8 @@ export const it: Messages = {
   'nav.lists': 'Liste di distribuzione',
   'nav.gateway': 'Gateway degli allegati',
   'nav.changes': 'Modifiche',
+  'nav.stats': 'Statistiche',
+  'nav.health': 'Stato del sistema',
   'nav.import': 'Importa ed esporta',
 
   'error.code': 'Errore {status}.',

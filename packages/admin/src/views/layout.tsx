@@ -40,6 +40,7 @@ const DomainNav: FC<{ domain: string; section?: string }> = ({ domain, section }
     ['lists', `/d/${d}/lists`, t('nav.lists')],
     ['gateway', `/d/${d}/gateway`, t('nav.gateway')],
     ['domain-audit', `/d/${d}/audit`, t('nav.changes')],
+    ['domain-stats', `/d/${d}/stats`, t('nav.stats')],
   ];
   return (
     <nav class="domain-nav" aria-label={t('layout.domainNav', { domain })}>
@@ -82,6 +83,8 @@ const MainNav: FC<{ user: UserInfo; section?: string }> = ({ user, section }) =>
     items.push(['admins', '/admins', t('nav.admins')]);
     items.push(['regions', '/regions', t('nav.regions')]);
     items.push(['audit', '/audit', t('nav.audit')]);
+    items.push(['stats', '/stats', t('nav.stats')]);
+    items.push(['health', '/health', t('nav.health')]);
   }
   if (user.kind === 'admin' && !user.operator && user.domains.length === 1) {
     const d = user.domains[0] ?? '';
