@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type MimeNode, Splitter } from 'mailsplit';
@@ -85,14 +85,18 @@ class Extraction {
   readonly #decoder: Transform;
   readonly #done: Promise<void>;
   bodyEnd: number;
+  /** The first bytes of the part's header, as mailsplit gave them (checkOffsets). */
+  readonly head: Buffer;
 
   constructor(
     readonly node: MimeNode,
     readonly start: number,
     headerEnd: number,
     readonly tmp: string,
+    header: Buffer,
   ) {
     this.bodyEnd = headerEnd;
+    this.head = Buffer.from(header.subarray(0, 64));
     this.#decoder = node.getDecoder();
     const hash = this.#hash;
     const count = (n: number) => {
@@ -147,7 +151,9 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
   let offset = 0;
   let current: Extraction | null = null;
   /** Boundaries of the multiparts still open. */
-  const open: string[] = [];
+  const unclosed: string[] = [];
+  /** The first header bytes of each kept part, by its offset (checkOffsets). */
+  const heads = new Map<number, Buffer>();
   const finish = async () => {
     const x = current;
     current = null;
@@ -157,6 +163,7 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
       await rm(x.tmp, { force: true });
       return;
     }
+    heads.set(x.start, x.head);
     result.replacements.push({
       start: x.start,
       end: x.bodyEnd,
@@ -205,9 +212,9 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
             stop('malformed', 'multipart without boundary');
             break;
           }
-          open.push(obj._boundary.toString('latin1'));
+          unclosed.push(obj._boundary.toString('latin1'));
         } else if (qualifies(obj, opts.rules)) {
-          current = new Extraction(obj, start, offset, opts.tmpPath());
+          current = new Extraction(obj, start, offset, opts.tmpPath(), header);
         }
         continue;
       }
@@ -221,13 +228,17 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
         continue;
       }
       await finish();
-      if (obj.type === 'data') closeBoundaries(value, open);
+      if (obj.type === 'data') closeBoundaries(value, unclosed);
       offset += value.length;
     }
     if (result.outcome === 'nothing' && !result.reason) {
       await finish();
-      if (open.length > 0) stop('malformed', `multipart not closed (boundary ${open.at(-1)})`);
-      else if (result.replacements.length > 0) stop('transform');
+      if (unclosed.length > 0) stop('malformed', `multipart not closed (boundary ${unclosed.at(-1)})`);
+      else if (result.replacements.length > 0) {
+        const problem = await checkOffsets(path, offset, heads);
+        if (problem) stop('malformed', problem);
+        else stop('transform');
+      }
     }
   } catch (err) {
     stop('malformed', (err as Error).message);
@@ -241,6 +252,31 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
     result.replacements = [];
   }
   return result;
+}
+
+/**
+ * The offsets rest on mailsplit giving back every byte in order: the bytes counted must be the file's size,
+ * and each kept part's header must be where its offset says. Otherwise (a shape mailsplit reorders) the
+ * message counts as malformed and is delivered unmodified.
+ */
+async function checkOffsets(
+  path: string,
+  counted: number,
+  heads: Map<number, Buffer>,
+): Promise<string | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size !== counted) return `parser gave back ${counted} of ${size} bytes`;
+    for (const [at, head] of heads) {
+      const buf = Buffer.alloc(head.length);
+      await fh.read(buf, 0, head.length, at);
+      if (!buf.equals(head)) return `part at byte ${at} is not where the parser put it`;
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Pops the multiparts whose closing delimiter (`--boundary--`, RFC 2046 §5.1.1) is among `data`'s lines. */

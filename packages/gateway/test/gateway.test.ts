@@ -315,6 +315,39 @@ describe('delivery through the gateway', () => {
     expect((await store.db.execute('SELECT COUNT(*) AS n FROM links')).rows[0]?.n).toBe(0);
   });
 
+  it('delivers every truncation of a message unmodified, and copes with a part that has only a header', async () => {
+    const { raw } = pdfMessage(pdfBytes(3 * MiB));
+    for (const fraction of [0.05, 0.3, 0.6, 0.9, 0.999]) {
+      const cut = raw.subarray(0, Math.floor(raw.length * fraction));
+      const { received, deliver } = inbox();
+      await gateway(
+        { reader: registered('univ.example') },
+        deliver,
+      )({ users: ['reader'], source: Readable.from([cut]) });
+      expect((received.get('reader') as Buffer).equals(cut), `cut at ${fraction}`).toBe(true);
+    }
+    // A last part made of a header only, closed by the parent's boundary (mailsplit's special case).
+    const headerOnly = Buffer.from(
+      header([...ROOT, 'Content-Type: multipart/mixed; boundary="b"']) +
+        `--b${CRLF}${header(['Content-Type: application/pdf', 'Content-Transfer-Encoding: base64'])}` +
+        `${b64(pdfBytes(3 * MiB))}${CRLF}--b${CRLF}Content-Type: text/plain${CRLF}--b--${CRLF}`,
+      'latin1',
+    );
+    const { received, deliver } = inbox();
+    await gateway(
+      { reader: registered('univ.example') },
+      deliver,
+    )({ users: ['reader'], source: Readable.from([headerOnly]) });
+    const out = received.get('reader') as Buffer;
+    if (!out.equals(headerOnly)) {
+      // Transformed: then the part after the replaced one is intact and the message parses cleanly.
+      expect(
+        out.toString('latin1').endsWith(`${CRLF}--b${CRLF}Content-Type: text/plain${CRLF}--b--${CRLF}`),
+      ).toBe(true);
+      expect(pythonParse(dir.path, out).parts.flatMap((p) => p.defects)).toEqual([]);
+    }
+  });
+
   it('applies a sender registration only to mail from that sender', async () => {
     const { raw } = pdfMessage(pdfBytes(3 * MiB));
     const bySender = (senders: string[]): RecipientPolicy => ({
