@@ -40,6 +40,7 @@ import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './s
 import { openGateway } from './services/gateway.js';
 import { startImap } from './services/imap.js';
 import { startLists } from './services/lists.js';
+import { mtaStsApp } from './services/message-auth.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { quotaWarner } from './services/quota-warning.js';
@@ -234,6 +235,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     regionTlsRef = regionTls;
     const worker = startQueueWorker({
       config,
+      directory,
       queue: openQueue,
       logger,
       srsSecret: directory.options.key.derive('srs'),
@@ -365,6 +367,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       webApp({
         directory,
         region: config.region.id,
+        mtaSts: mtaStsApp(config, directory),
         ports: mailPorts,
         adminPort: admin.address.port,
         gateway: gateway.routes({ limiter: rateLimiter }),

@@ -32,6 +32,8 @@ beforeAll(async () => {
   const config = loadConfig({
     env: {
       ...ALL_PORTS_ZERO,
+      // Message authentication at the MX is tested in message-auth-inbound.test.ts.
+      DELEGATO_AUTH_INBOUND: 'false',
       DELEGATO_DATA_DIR: join(dir.path, 'var'),
       DELEGATO_DIRECTORY_RETENTION_DAYS: '0',
     },

@@ -123,6 +123,8 @@ beforeAll(async () => {
   const config = loadConfig({
     env: {
       ...ALL_PORTS_ZERO,
+      // Message authentication at the MX is tested in message-auth-inbound.test.ts.
+      DELEGATO_AUTH_INBOUND: 'false',
       DELEGATO_DATA_DIR: DATA,
       DELEGATO_SMTP_IDLE_TIMEOUT_MS: String(IDLE_MS),
       DELEGATO_SMTP_SESSION_TIMEOUT_MS: '10000',

@@ -16,6 +16,7 @@ import {
   randomPassword,
 } from '@delegato/directory';
 import type { ListModeration, LogEntry, OutboundQueue } from '@delegato/mta';
+import { DKIM_COMMANDS } from './dkim.js';
 import { GATEWAY_COMMANDS } from './gateway.js';
 import { LIST_COMMANDS } from './list.js';
 import { MAILBOX_BULK_COMMANDS } from './mailbox-bulk.js';
@@ -169,6 +170,8 @@ export const COMMANDS: CommandSpec[] = [
       };
     },
   },
+  // DKIM keys (cli/dkim.ts).
+  ...DKIM_COMMANDS,
   {
     words: ['mailbox', 'add'],
     usage:

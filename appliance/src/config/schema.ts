@@ -394,6 +394,45 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('The admin web UI and JSON API (port.admin).'),
+    auth: z
+      .object({
+        inbound: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Check SPF, DKIM, DMARC and ARC of mail from outside at the MX and add one Authentication-Results header (docs/message-authentication.md).',
+          ),
+        spoofing: z
+          .enum(['reject', 'quarantine', 'off'])
+          .default('reject')
+          .describe(
+            "Mail from outside with a hosted domain in From that fails SPF and DKIM, even without a DMARC policy: refused (550 5.7.1), delivered to the recipient's Junk folder, or not treated specially.",
+          ),
+        mtaSts: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Apply recipient domains' MTA-STS policies (RFC 8461) to outbound delivery: under enforce, only the listed MX hosts and only over verified TLS.",
+          ),
+        mtaStsMode: z
+          .enum(['enforce', 'testing', 'none'])
+          .default('testing')
+          .describe(
+            'Mode of the MTA-STS policy served for hosted domains at https://mta-sts.<domain>/.well-known/mta-sts.txt (enforce only with certificates that senders can verify).',
+          ),
+        mtaStsPolicyPort: z
+          .int()
+          .min(1)
+          .max(65535)
+          .default(443)
+          .describe('Port of MTA-STS policy hosts (443; another port for labs and tests).'),
+        mtaStsCa: path(
+          'PEM bundle of extra CAs trusted for MTA-STS policy hosts and for MX certificates under an enforce policy (labs and tests); absent: the system roots only.',
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Message authentication: inbound checks at the MX and MTA-STS for outbound delivery.'),
     dns: z
       .object({
         servers: z

@@ -11,6 +11,7 @@ import {
 } from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
+import { inboundAuth } from './message-auth.js';
 
 export async function startMx(opts: {
   config: Config;
@@ -40,6 +41,8 @@ export async function startMx(opts: {
       sessionTimeoutMs: config.smtp.sessionTimeoutMs,
     },
     directory: opts.directory,
+    // SPF, DKIM, DMARC, ARC of mail from outside (auth.inbound; message-auth.ts).
+    ...(config.auth.inbound ? { auth: inboundAuth(config, opts.directory, opts.logger) } : {}),
     store: opts.store,
     queue: opts.queue,
     logger: opts.logger,

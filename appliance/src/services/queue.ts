@@ -6,6 +6,7 @@
  * DSN parameters, so a delivery there is `delivered` + passed on, never `relayed`.
  */
 import { createReadStream } from 'node:fs';
+import type { Directory } from '@delegato/directory';
 import {
   createResolver,
   type DeliveryOutcome,
@@ -17,6 +18,7 @@ import {
 } from '@delegato/mta';
 import { type Logger, logEvent } from '@delegato/observability';
 import type { Config } from '../config/schema.js';
+import { mtaSts, mtaStsCa, outboundAuth } from './message-auth.js';
 
 /** The addresses listed in an ambiguous-address reply (`550 5.1.4 ... a@x, b@x`). */
 export function candidatesIn(text: string): string[] {
@@ -38,6 +40,8 @@ export function startQueueWorker(opts: {
   dsn: DsnSender;
   /** How to reach a peer region's federation listener (federation-smtp.ts); absent: no route. */
   routeRegion?: (region: string) => RegionRoute | null;
+  /** DKIM keys for signing outgoing mail (message-auth.ts); absent: unsigned. */
+  directory?: Pick<Directory, 'dkimSigningKeys'>;
 }): QueueWorker {
   const { config, queue, dsn } = opts;
   const giveUpAfterMs = config.queue.giveUpAfterSeconds * 1000;
@@ -85,6 +89,9 @@ export function startQueueWorker(opts: {
     onOutcome,
     srs: { secret: opts.srsSecret, domain: config.smtp.hostname },
     ...(opts.routeRegion ? { routeRegion: opts.routeRegion } : {}),
+    ...(opts.directory ? { outboundAuth: outboundAuth(config, opts.directory, opts.logger) } : {}),
+    ...(config.auth.mtaSts ? { mtaSts: mtaSts(config, opts.logger) } : {}),
+    ...(config.auth.mtaStsCa ? { tls: { ca: mtaStsCa(config) } } : {}),
   });
   worker.start();
   return worker;

@@ -7,6 +7,7 @@
  * - `POST /autodiscover/autodiscover.xml`: Outlook Autodiscover (POX, [MS-OXDSCLI]);
  * - `GET /apple/mobileconfig?emailaddress=...`: an Apple configuration profile (Apple Mail, iPhone, iPad);
  * - `GET /`: a short page that sends users to the self-service sign-in of the admin listener;
+ * - `GET /.well-known/mta-sts.txt` at `mta-sts.<domain>`: the MTA-STS policy (RFC 8461 §3.3);
  * - `GET /gateway/<token>`: an attachment the gateway cut out of a message (issue 15; HTTPS, ranges);
  * - `GET /healthz`.
  *
@@ -35,6 +36,8 @@ export interface WebOptions {
   adminPort: number;
   /** `/gateway/<token>`: attachment gateway downloads (issue 15; services/gateway.ts). */
   gateway?: Hono;
+  /** `/.well-known/mta-sts.txt` at `mta-sts.<domain>` (RFC 8461; message-auth.ts). */
+  mtaSts?: Hono;
 }
 
 /** The host name the browser asked for, when it is a plain DNS name or IP literal; else null. */
@@ -85,6 +88,7 @@ export function webApp(opts: WebOptions): Hono {
   app.route('/', autoconfigApp(discovery));
   app.route('/', autodiscoverApp(discovery));
   app.route('/', mobileconfigApp(discovery));
+  if (opts.mtaSts) app.route('/', opts.mtaSts);
   if (opts.gateway) app.route('/', opts.gateway);
   app.notFound((c) => c.text('not found', 404));
   return app;

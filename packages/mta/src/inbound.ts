@@ -8,7 +8,6 @@
  * commands; end of data is only <CRLF>.<CRLF> (RFC 5321 §4.1.1.4), so bare-LF `.` lines cannot smuggle a
  * second message.
  */
-import { randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
@@ -30,14 +29,15 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
-import { ulid } from 'ulid';
+import { type InboundAuth, mxAuthenticate } from './auth/mx-hook.js';
 import { DeliveryLogBuffer } from './delivery-log-buffer.js';
 import type { DsnSender } from './dsn/send.js';
 import { checkMailParameters, checkRcptParameters } from './esmtp-params.js';
 import { fromHeaderGuard } from './from-guard.js';
-import { hopLimit } from './hop-limit.js';
 import { TooLargeError } from './fsync.js';
+import { hopLimit } from './hop-limit.js';
 import type { ListHooks, ListTarget } from './lists/service.js';
+import { newMessageId } from './message-id.js';
 import { type Cidr, inNetworks, parseNetworks } from './networks.js';
 import { type Destination, resolveRecipient } from './policy.js';
 import type { DeliveryStore, RecipientDirectory } from './ports.js';
@@ -137,6 +137,8 @@ export interface MxServerOptions {
   lists?: ListHooks;
   /** A listener with rules of its own on this pipeline: the federation listener (federation-inbound.ts). */
   channel?: InboundChannel;
+  /** Message authentication of mail from outside (auth/mx-hook.ts): checked before it is stored. */
+  auth?: InboundAuth;
   /** Per-domain traffic counting (the appliance's statistics; traffic.ts). */
   traffic?: TrafficObserver;
 }
@@ -200,25 +202,6 @@ export interface RunningMx {
   address: AddressInfo;
   close(): Promise<void>;
 }
-
-/**
- * Randomness for message ids: ulid's default draws one `crypto.randomFillSync` per character (16 per id,
- * ~3% of the MX's time under load); this one hands out bytes of a 4 KiB pool refilled from the same CSPRNG.
- * A byte / 256 is a fraction in [0, 1) that ulid maps to its 32 characters without bias (256 = 8 x 32).
- */
-function pooledRandom(): () => number {
-  const pool = new Uint8Array(4096);
-  let next = pool.length;
-  return () => {
-    if (next === pool.length) {
-      randomFillSync(pool);
-      next = 0;
-    }
-    return (pool[next++] as number) / 256;
-  };
-}
-
-const messageIdRandom = pooledRandom();
 
 /** The answer smtp-server sends for an error, as an Error it understands. */
 function asSmtpError(err: unknown): Error & { responseCode?: number } {
@@ -527,7 +510,7 @@ export class MxServer {
 
   async #onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const tx = this.#tx.get(session);
-    const id = ulid(undefined, messageIdRandom);
+    const id = newMessageId();
     const drain = () =>
       new Promise<void>((resolve) => {
         if (stream.readableEnded || stream.destroyed) return resolve();
@@ -563,36 +546,38 @@ export class MxServer {
     const owned = tx.owned !== undefined ? tx.owned : await this.#ownedSenders(session);
     let violation: Error | undefined;
     let head = '';
+    const checked = await mxAuthenticate(this.opts, session, stream, this.#networks, this.limits);
     const withTrace = (): Readable => {
+      const src = checked.source();
       const out = new PassThrough();
       // Whoever consumes `out` sees its failure; this listener only keeps pipe() from re-throwing it
       // while the consumer is still being set up.
       out.on('error', () => undefined);
-      out.write(header);
+      out.write(checked.headers + header);
       // The Message-ID, for `delegato trace` (only the header block is looked at).
       const sniff = (chunk: Buffer) => {
         head += chunk.toString('latin1');
-        if (head.length > 65536 || /\r?\n\r?\n/.test(head)) stream.off('data', sniff);
+        if (head.length > 65536 || /\r?\n\r?\n/.test(head)) src.off('data', sniff);
       };
-      stream.on('data', sniff);
+      src.on('data', sniff);
       // Too many Received fields (a loop, RFC 5321 §6.3) and a refused From fail the delivery they feed
       // (remembered: the store may wrap the error).
       const refuse = (err: Error) => {
         violation = err;
         out.destroy(err);
       };
-      const counted = stream.pipe(hopLimit(refuse));
+      const counted = src.pipe(hopLimit(refuse));
       if (owned) counted.pipe(fromHeaderGuard(owned, refuse)).pipe(out);
       else counted.pipe(out);
       // smtp-server destroys the stream without 'end' (nor 'error', which it emits only to a listener) when
       // the client goes away mid-message: fail the delivery, or it would wait for the rest for ever (its
       // temp file kept, the store's close() and the appliance's shutdown blocked).
       const abort = () => {
-        if (!stream.readableEnded)
+        if (!src.readableEnded)
           out.destroy(Object.assign(new Error('client gone mid-message'), { code: 'client-gone' }));
       };
-      if (stream.destroyed) abort();
-      else stream.once('close', abort);
+      if (src.destroyed) abort();
+      else src.once('close', abort);
       return out;
     };
     const maxBytes = this.limits.maxMessageBytes + Buffer.byteLength(header);
@@ -622,7 +607,7 @@ export class MxServer {
     try {
       if (queued.length === 0) {
         for (const user of local) await this.opts.store.ensureUser(user);
-        const result = await this.opts.store.deliver({
+        const result = await checked.store.deliver({
           users: local,
           source: withTrace(),
           internalDate: this.#now(),
@@ -634,7 +619,7 @@ export class MxServer {
           const out = new PassThrough();
           // The DSN builder destroys `out` once it has what it needs (RET=HDRS: the header block); the
           // store's stream goes with it, or its file handle would stay open until garbage collection.
-          this.opts.store.openMessage(first, 'INBOX', uid).then(
+          checked.store.openMessage(first, 'INBOX', uid).then(
             (s) => {
               if (out.destroyed) s.destroy();
               else {
@@ -651,7 +636,7 @@ export class MxServer {
         try {
           if (local.length > 0) {
             for (const user of local) await this.opts.store.ensureUser(user);
-            await this.opts.store.deliver({
+            await checked.store.deliver({
               users: local,
               source: createReadStream(this.opts.queue.spoolPath(spooled.file)),
               internalDate: this.#now(),

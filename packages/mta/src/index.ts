@@ -1,5 +1,17 @@
 /** The MTA: MX listener, recipient policy, trace headers, outbound queue store. See README.md. */
 
+export { InboundAuth, type InboundAuthOptions, type Treatment } from './auth/inbound.js';
+export { MtaSts, type MtaStsOptions, type StsPolicy } from './auth/mta-sts.js';
+export { type OutboundAuth, OutboundSigner, type SigningKey } from './auth/outbound.js';
+export {
+  checkRecords,
+  type RecordCheck,
+  type ZoneInput,
+  type ZoneRecord,
+  zoneFragment,
+  zoneRecords,
+} from './auth/records.js';
+export { type AuthResolver, createAuthResolver, txtRecords } from './auth/resolver.js';
 export {
   addressLiteral,
   createResolver,

@@ -65,6 +65,14 @@ export const LOG_EVENTS = {
   'lists.error':
     'Sending a list post or a list notice failed (list, id, error); a post is retried at the next change or start.',
   'smtp.error': 'The SMTP listener reported an error (socket or TLS failure).',
+  'msgauth.verdict':
+    'Message authentication at the MX (SPF, DKIM, DMARC, ARC): verdict accept, quarantine or reject, the reason, each result, client.',
+  'msgauth.sign_failed':
+    'DKIM signing or ARC sealing of an outgoing message failed; it was sent without (error).',
+  'mtasts.policy':
+    "A recipient domain's MTA-STS policy was fetched or renewed (domain, mode, max_age, status).",
+  'mtasts.failed':
+    "A recipient domain's MTA-STS policy could not be fetched (domain, error); a cached policy stays in force.",
   'session.revoked':
     'IMAP or POP3 sessions of a mailbox were ended: removed, disabled, or its password changed (proto, user id, sessions, reason).',
   'auth.lockout':

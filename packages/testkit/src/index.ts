@@ -6,6 +6,7 @@ export {
   type RunningDnsServer,
   startDnsServer,
 } from './dns-server.js';
+export { type DnsmasqRecords, type RunningDnsmasq, startDnsmasq } from './dnsmasq.js';
 export { LineClient } from './line-client.js';
 export {
   closeOnce,

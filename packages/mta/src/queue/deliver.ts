@@ -5,7 +5,7 @@
  * transactions (DSN parameters, SRS sender, 100 per transaction), each transaction's replies settled.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { logEventAt } from '@delegato/observability';
 import type { DnsError } from '../dns.js';
@@ -35,6 +35,8 @@ export interface Target {
   /** REQUIRETLS on MAIL FROM (RFC 8689): set for REQUIRETLS messages. */
   requireTlsExtension: boolean;
   srs: boolean;
+  /** The recipient domain whose MTA-STS policy (`enforce`) requires TLS here (auth/mta-sts.ts). */
+  mtaSts?: string;
 }
 
 /** Drops a leading `Return-Path:` line: it is added at final delivery only (RFC 5321 §4.4). */
@@ -127,9 +129,17 @@ export class Deliverer {
             failure: { reply: LOCAL.connection(target.host, 'connection closed'), host: target.host },
           };
         try {
+          // DKIM signatures, or an ARC set for a forward (auth/outbound.ts), on top of the message.
+          const fwd =
+            group[0] && this.#useSrs(job.message, group[0], target) ? orcptAddress(group[0].orcpt) : null;
+          const prefix =
+            (await this.c.o.outboundAuth?.prefix(this.c.o.queue.spoolPath(job.message.spoolFile), fwd)) ?? '';
           const result = await session.send(
-            this.#envelope(job.message, group, target),
-            this.#stream(job.message),
+            {
+              ...this.#envelope(job.message, group, target),
+              size: job.message.size + Buffer.byteLength(prefix),
+            },
+            this.#stream(job.message, prefix),
           );
           await this.settler.settle(job, group, result, target.host);
         } catch (err) {
@@ -182,7 +192,9 @@ export class Deliverer {
       return {
         reply: target.requireTlsExtension
           ? LOCAL.requireTls(target.host, detail)
-          : LOCAL.tlsRequired(target.host, detail),
+          : target.mtaSts
+            ? LOCAL.mtaSts(target.mtaSts, `${target.host}: ${detail}`)
+            : LOCAL.tlsRequired(target.host, detail),
         host: target.host,
       };
     // A reply the host gave (a 421 or 554 greeting) is reported as its own, as a transient one.
@@ -255,10 +267,14 @@ export class Deliverer {
     };
   }
 
-  #stream(message: StoredMessage): Readable {
+  #stream(message: StoredMessage, prefix = ''): Readable {
     const file = createReadStream(this.c.o.queue.spoolPath(message.spoolFile));
     const strip = new StripReturnPath();
     file.on('error', (err) => strip.destroy(err));
-    return file.pipe(strip);
+    if (prefix === '') return file.pipe(strip);
+    const out = new PassThrough();
+    out.write(prefix);
+    strip.on('error', (err) => out.destroy(err));
+    return file.pipe(strip).pipe(out);
   }
 }

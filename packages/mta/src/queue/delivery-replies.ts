@@ -32,6 +32,12 @@ export const LOCAL = {
   requireTls: (h: string, detail: string) => reply(451, '4.7.30', `REQUIRETLS: ${h}: ${detail}`),
   /** X.7.5: cryptographic failure (the federation channel is TLS only). */
   tlsRequired: (h: string, detail: string) => reply(451, '4.7.5', `TLS failed with ${h}: ${detail}`),
+  /** X.7.5 under an `enforce` MTA-STS policy (RFC 8461 §5.1: temporary until the queue gives up). */
+  mtaSts: (d: string, detail: string) =>
+    reply(451, '4.7.5', `MTA-STS policy of ${d} (enforce) requires TLS with a valid certificate: ${detail}`),
+  /** X.7.5: no MX host of the domain is allowed by its `enforce` MTA-STS policy (RFC 8461 §4.1). */
+  mtaStsNoMx: (d: string) =>
+    reply(451, '4.7.5', `MTA-STS policy of ${d} (enforce) allows none of its MX hosts`),
   /** X.3.4: message too big for the remote host (its SIZE). */
   tooBig: (h: string) => reply(552, '5.3.4', `message too big for ${h}`),
   /** X.3.0: our own failure (spool file unreadable). */

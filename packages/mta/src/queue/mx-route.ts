@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { enforcedPolicy } from '../auth/sts-route.js';
 import { addressLiteral, DnsError, lookupMx } from '../dns.js';
 import type { Deliverer, Failure, Target } from './deliver.js';
 import { LOCAL } from './delivery-replies.js';
@@ -29,6 +30,10 @@ export async function deliverRemote(d: Deliverer, job: Job): Promise<void> {
     }
     return d.settler.defer(job, valid, LOCAL.dnsFailure((err as Error).message), null);
   }
+  // RFC 8461 §5.2 (`enforce`): only the MX hosts the policy names, only over verified TLS.
+  const sts = await enforcedPolicy(o.mtaSts, job.domain);
+  if (sts) hosts.hosts = hosts.hosts.filter((h) => sts.allows(h.exchange));
+  if (sts && hosts.hosts.length === 0) return d.settler.defer(job, valid, LOCAL.mtaStsNoMx(job.domain), null);
 
   let pending = valid;
   let last: Failure | null = null;
@@ -53,17 +58,18 @@ export async function deliverRemote(d: Deliverer, job: Job): Promise<void> {
     anyAddress = true;
     for (const address of addresses) {
       const tls: ConnectionOptions = {
-        rejectUnauthorized: message.requireTls ? true : (o.tls?.rejectUnauthorized ?? false),
+        rejectUnauthorized: message.requireTls || sts ? true : (o.tls?.rejectUnauthorized ?? false),
         ...(isIP(mx.exchange) ? {} : { servername: mx.exchange }),
         ...(o.tls?.ca ? { ca: o.tls.ca } : {}),
-        ...(message.requireTls ? { minVersion: 'TLSv1.2' as const } : {}),
+        ...(message.requireTls || sts ? { minVersion: 'TLSv1.2' as const } : {}),
       };
       const target: Target = {
         address,
         port: d.c.port,
         host: mx.exchange,
-        requireTls: message.requireTls,
+        requireTls: message.requireTls || Boolean(sts),
         tls,
+        ...(sts ? { mtaSts: job.domain } : {}),
         requireTlsExtension: message.requireTls,
         srs: Boolean(o.srs),
       };

@@ -4,6 +4,8 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import type { StsPolicy } from '../auth/mta-sts.js';
+import type { OutboundAuth } from '../auth/outbound.js';
 import type { MxResolver } from '../dns.js';
 import type { OutboundQueue, StoredMessage, StoredRecipient } from './outbound-queue.js';
 import type { DeliveryOutcome } from './settle.js';
@@ -55,6 +57,10 @@ export interface QueueWorkerOptions {
   shuffle?: <T>(items: T[]) => T[];
   /** Recipients fetched per look at the queue. Default 500. */
   batchSize?: number;
+  /** DKIM signing and ARC sealing of outgoing mail (auth/outbound.ts). */
+  outboundAuth?: OutboundAuth;
+  /** MTA-STS policies of recipient domains (auth/mta-sts.ts); absent: not applied. */
+  mtaSts?: { policy(domain: string): Promise<StsPolicy | null> };
 }
 
 export const DEFAULT_RETRY_SCHEDULE = [60, 300, 900, 1800, 3600, 7200, 14400];
