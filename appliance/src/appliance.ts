@@ -7,8 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { PeerCertificate } from 'node:tls';
 import { join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
 import { importTotpFile } from '@delegato/admin';
 import { type Actor, type Directory, randomPassword } from '@delegato/directory';
 import type { RegionTls } from '@delegato/federation';
@@ -34,8 +34,8 @@ import {
   revokeRegionCertificates,
   writerRoutes,
 } from './services/federation-directory.js';
-import { watchRevocations } from './services/federation-revocations.js';
 import { federationLoginProxy, startFederationProxy } from './services/federation-proxy.js';
+import { watchRevocations } from './services/federation-revocations.js';
 import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './services/federation-smtp.js';
 import { openGateway } from './services/gateway.js';
 import { startImap } from './services/imap.js';
@@ -43,8 +43,8 @@ import { startLists } from './services/lists.js';
 import { mtaStsApp } from './services/message-auth.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
-import { quotaWarner } from './services/quota-warning.js';
 import { startQueueWorker } from './services/queue.js';
+import { quotaWarner } from './services/quota-warning.js';
 import { startSessionRevocation } from './services/session-revocation.js';
 import { startSubmission } from './services/submission.js';
 import { webApp } from './services/web.js';
@@ -425,7 +425,11 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     }
 
     // The federation API on port.sync (decision 0011): the hub region's sync gateway serves it too.
-    const apiRoutes = { ...writerRoutes(fed, logger), ...traceRoutes(config, openQueue, logger) };
+    const apiRoutes = {
+      ...operations.apiRoutes,
+      ...writerRoutes(fed, logger),
+      ...traceRoutes(config, openQueue, logger),
+    };
     const revokedCert = (region: string, cert: PeerCertificate) => revocations.revoked(region, cert);
     const api = federation
       ? await startFederationGateway(config, federation, logger, apiRoutes, revokedCert)

@@ -16,6 +16,7 @@ import type { CommandResult } from '../cli/commands.js';
 import { jobsControl } from '../cli/jobs.js';
 import type { Config } from '../config/schema.js';
 import { dataPaths } from '../data-dir.js';
+import { operationsRoutes, peerHealth, peerStats } from '../stats/federation.js';
 import { queueFigures, regionHealth } from '../stats/health.js';
 import { operationsSource } from '../stats/source.js';
 import { TrafficCounter } from '../stats/traffic-counter.js';
@@ -81,7 +82,13 @@ export function startOperations(
     /** Built-in lists (the expiry of held posts). */
     lists: JobContext['lists'];
   },
-): { scheduler: Scheduler; source: OperationsSource; metrics: MetricsEndpoint } {
+): {
+  scheduler: Scheduler;
+  source: OperationsSource;
+  metrics: MetricsEndpoint;
+  /** Routes of the federation API: this region's statistics and health for the other regions. */
+  apiRoutes: ReturnType<typeof operationsRoutes>;
+} {
   const { config, directory, logger } = deps;
   const paths = dataPaths(config.data.dir);
   const queueDb = `${paths.queue}/queue.db`;
@@ -166,24 +173,26 @@ export function startOperations(
   );
   ops.scheduler = scheduler;
   const queue = () => queueFigures(queueDb);
+  const localHealth = () =>
+    regionHealth({
+      region: config.region.id,
+      dataDir: config.data.dir,
+      listeners: deps.listeners,
+      queue,
+      queueAgeLimitSeconds: config.queue.delayNotifyAfterSeconds,
+      replication: deps.replication,
+      db: ops.db,
+      backupConfigured: config.operations.backupDir !== undefined,
+      certificates,
+      certificateWarningDays: config.operations.certificateWarningDays,
+      jobs: () => scheduler.list(),
+    });
+  const otherRegions = peerHealth(config, deps.regionTls);
   const source = operationsSource({
     db: ops.db,
     timezone: config.directory.timezone,
-    health: async () => [
-      await regionHealth({
-        region: config.region.id,
-        dataDir: config.data.dir,
-        listeners: deps.listeners,
-        queue,
-        queueAgeLimitSeconds: config.queue.delayNotifyAfterSeconds,
-        replication: deps.replication,
-        db: ops.db,
-        backupConfigured: config.operations.backupDir !== undefined,
-        certificates,
-        certificateWarningDays: config.operations.certificateWarningDays,
-        jobs: () => scheduler.list(),
-      }),
-    ],
+    peers: peerStats(config, deps.regionTls),
+    health: async () => [await localHealth(), ...(await otherRegions())],
   });
   const metrics = applianceMetrics({
     region: config.region.id,
@@ -195,5 +204,5 @@ export function startOperations(
       },
     },
   });
-  return { scheduler, source, metrics };
+  return { scheduler, source, metrics, apiRoutes: operationsRoutes(config, ops.db, localHealth) };
 }

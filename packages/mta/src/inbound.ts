@@ -52,7 +52,7 @@ import {
   STOP_READING_AFTER_CLOSE,
 } from './smtp-server-patch.js';
 import { traceHeaders } from './trace.js';
-import { observe, type TrafficObserver } from './traffic.js';
+import { observe, reportAccepted, type TrafficObserver } from './traffic.js';
 
 export interface MxLimits {
   /** SIZE (RFC 1870): largest message accepted, bytes. */
@@ -477,8 +477,7 @@ export class MxServer {
       }
     } catch (err) {
       tx.refused++;
-      const traffic = this.opts.traffic;
-      if (traffic) observe(() => traffic.refused(rcpt));
+      if (this.opts.traffic) observe(() => this.opts.traffic?.refused(rcpt));
       // An SmtpReplyError: any other error would be answered 451 (asSmtpError) and the session kept open.
       if (tx.refused >= this.limits.maxRefusedRecipients) throw replyError('tooManyRefused');
       throw err;
@@ -707,18 +706,9 @@ export class MxServer {
       );
     }
     const traffic = this.opts.traffic;
+    const destinations = tx.destinations;
     if (traffic)
-      observe(() =>
-        traffic.accepted({
-          sender,
-          authenticated: Boolean(session.user),
-          bytes: Number((stream as { byteLength?: number }).byteLength ?? 0),
-          recipients: tx.destinations.map((d) => ({
-            address: d.dest.address,
-            local: d.dest.kind === 'local',
-          })),
-        }),
-      );
+      reportAccepted(traffic, { sender, authenticated: Boolean(session.user), stream, destinations });
     logEvent(
       this.opts.logger,
       'smtp.received',

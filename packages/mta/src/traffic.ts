@@ -28,3 +28,23 @@ export function observe(fn: () => void): void {
     // the observer's fault is its own
   }
 }
+
+/** Reports an accepted message (inbound.ts): `destinations` as resolved at RCPT time. */
+export function reportAccepted(
+  traffic: TrafficObserver,
+  m: {
+    sender: string;
+    authenticated: boolean;
+    stream: { byteLength?: number };
+    destinations: Array<{ dest: { kind: string; address: string } }>;
+  },
+): void {
+  observe(() =>
+    traffic.accepted({
+      sender: m.sender,
+      authenticated: m.authenticated,
+      bytes: Number(m.stream.byteLength ?? 0),
+      recipients: m.destinations.map((d) => ({ address: d.dest.address, local: d.dest.kind === 'local' })),
+    }),
+  );
+}
