@@ -130,7 +130,7 @@ async function main(): Promise<number> {
   await once_('plain');
   await once_('gateway');
   const [usage] = await gateway.usage();
-  if (!usage || usage.files !== 1) throw new Error('the gateway did not replace the PDF');
+  if (usage?.files !== 1) throw new Error('the gateway did not replace the PDF');
   log(`gateway store: ${usage.files} file of ${mib(usage.bytes)} (stored once however many runs)`);
   for (let i = 0; i < runs; i++) {
     for (const mode of ['plain', 'gateway'] as const) {
