@@ -12,6 +12,7 @@
  * - the body is a file stream (never read into memory).
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { GatewayStore, Link } from './store.js';
 
@@ -130,6 +131,8 @@ export async function download(
   };
   const size = link.size;
   const path = store.filePath(link.sha256);
+  // A file gone from under its link (removed by hand, a restored backup without it): nothing to send.
+  if ((await stat(path).catch(() => null))?.size !== size) return NOT_FOUND;
   let range = req.range && (!req.ifRange || req.ifRange === etag) ? parseRange(req.range, size) : null;
   if (range === 'unsatisfiable') {
     return {

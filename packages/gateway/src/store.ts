@@ -70,6 +70,9 @@ const SCHEMA = [
   'CREATE INDEX IF NOT EXISTS links_domain ON links (domain)',
 ];
 
+/** How long a kept file without a link survives cleanup (the delivery that kept it links it meanwhile). */
+const KEEP_UNLINKED_MS = 3_600_000;
+
 /** Tokens in URLs: 32 random bytes, base64url (43 characters). */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -131,7 +134,9 @@ export class GatewayStore {
       await rename(tmp, target);
     }
     await this.db.execute({
-      sql: 'INSERT INTO files (sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING',
+      // created_at: when the content was last kept; cleanup() leaves recent files alone (see there).
+      sql: `INSERT INTO files (sha256, size, created_at) VALUES (?, ?, ?)
+            ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at`,
       args: [sha256, size, this.now().getTime()],
     });
   }
@@ -180,25 +185,32 @@ export class GatewayStore {
     };
   }
 
-  /** Removes expired links, then the files no link points at (their rows and bytes). */
+  /**
+   * Removes expired links, then the files no link points at (their rows and bytes). A file kept in the last
+   * hour stays: a delivery keeps the file first and links it a moment later.
+   */
   async cleanup(): Promise<CleanupResult> {
     const now = this.now().getTime();
     const gone = await this.db.execute({ sql: 'DELETE FROM links WHERE expires_at <= ?', args: [now] });
-    const orphans = await this.db.execute(
-      'SELECT sha256, size FROM files WHERE sha256 NOT IN (SELECT sha256 FROM links)',
-    );
+    const orphans = await this.db.execute({
+      sql: 'SELECT sha256, size FROM files WHERE sha256 NOT IN (SELECT sha256 FROM links) AND created_at < ?',
+      args: [now - KEEP_UNLINKED_MS],
+    });
     let bytes = 0;
+    let files = 0;
     for (const row of orphans.rows) {
       const sha = String(row.sha256);
-      // The row goes first: a delivery storing the same content meanwhile re-inserts it after its file.
-      await this.db.execute({
-        sql: 'DELETE FROM files WHERE sha256 = ? AND sha256 NOT IN (SELECT sha256 FROM links)',
-        args: [sha],
+      // The row goes first, checked again: a delivery that kept the same content meanwhile keeps it.
+      const removed = await this.db.execute({
+        sql: 'DELETE FROM files WHERE sha256 = ? AND sha256 NOT IN (SELECT sha256 FROM links) AND created_at < ?',
+        args: [sha, now - KEEP_UNLINKED_MS],
       });
+      if (removed.rowsAffected === 0) continue;
       await rm(this.filePath(sha), { force: true });
       bytes += Number(row.size);
+      files++;
     }
-    return { links: gone.rowsAffected, files: orphans.rows.length, bytes };
+    return { links: gone.rowsAffected, files, bytes };
   }
 
   /** Disk usage per domain of the live links; one domain, or all of them. */
