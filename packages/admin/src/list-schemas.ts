@@ -47,3 +47,36 @@ export const apiListCreate = z.object({
 export const apiListMembers = z
   .object({ add: z.array(address).max(1000).optional(), remove: z.array(address).max(1000).optional() })
   .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) > 0, 'give add or remove');
+
+// ------------------------------------------------------------------ API answers (openapi.ts)
+
+export const apiList = z.object({
+  address: z.string(),
+  domain: z.string(),
+  owner: z.string(),
+  senders: z.enum(SENDER_RULES),
+  allowedSenders: z.array(z.string()),
+  moderated: z.boolean(),
+  members: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+export const apiHeldPost = z.object({
+  id: z.string(),
+  list: z.string(),
+  sender: z.string(),
+  from: z.string(),
+  subject: z.string(),
+  size: z.number(),
+  state: z.enum(['held', 'pending', 'rejected', 'expired']),
+  receivedAt: z.string(),
+  expiresAt: z.string().nullable(),
+  decidedBy: z.string().optional(),
+});
+
+export const apiHeldPostText = apiHeldPost.extend({
+  to: z.string(),
+  date: z.string(),
+  text: z.string(),
+  attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.number() })),
+});

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GATEWAY_SCHEMAS, gatewayPaths } from './gateway/openapi.js';
+import { LIST_SCHEMAS, listPaths } from './list-openapi.js';
 import * as s from './schemas.js';
 
 type Json = Record<string, unknown>;
@@ -31,6 +32,7 @@ const schemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   SetPassword: { schema: s.apiSetPassword, io: 'input' },
   SetExpiry: { schema: s.apiSetExpiry, io: 'input' },
   ...GATEWAY_SCHEMAS,
+  ...LIST_SCHEMAS,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -246,6 +248,7 @@ export function openApiDocument(): Json {
       ...section('forwards', 'NewForward', 'addresses for remote mailboxes'),
       ...section('lists', 'NewList', 'distribution-list aliases'),
       ...gatewayPaths({ ok, errors, body, domainP, std }),
+      ...listPaths({ ok, errors, body, domainP, std }),
     },
   };
   return cached;
