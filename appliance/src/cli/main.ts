@@ -189,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'config') return runConfig(argv);
     if (command === 'federation') return await (await import('./federation.js')).runFederation(argv);
     if (command === 'lab') return await (await import('./lab.js')).runLab(argv);
+    if (command === 'dns') return await (await import('./dns.js')).runDns(argv);
     if (command === 'jobs') return await (await import('./jobs.js')).runJobs(argv);
     if (command === 'backup') return await (await import('./backup.js')).runBackup(argv);
     if (command === 'restore') return await (await import('./backup.js')).runRestore(argv);
