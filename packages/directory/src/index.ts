@@ -44,6 +44,7 @@ export {
   WriterMoved,
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
+export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export {
   GATEWAY_DEFAULTS,
   type GatewayDomainView,
@@ -52,9 +53,7 @@ export {
   type GatewayRules,
   type GatewayTargetInput,
 } from './service/gateway.js';
-export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export { adminAccountKey } from './service/lockouts.js';
-export type { Revocation } from './service/revocations.js';
 export type { MailboxUpdate } from './service/mailbox-edit.js';
 export {
   IMPORT_COLUMNS,
@@ -64,6 +63,7 @@ export {
   type PlannedRow,
 } from './service/mailbox-import.js';
 export { type DomainLimits, parseSizeText } from './service/quotas.js';
+export type { Revocation } from './service/revocations.js';
 export {
   type Applied,
   type ChangeContext,

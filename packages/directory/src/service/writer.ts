@@ -20,9 +20,9 @@ import { duplicate } from '../errors.js';
 import { auditLog } from '../schema.js';
 import type { Actor } from '../scope.js';
 import { type AuditEntry, type AuthEvent, authEventRow, changeRow } from './audit.js';
-import { lockoutOf, recordLockout } from './lockouts.js';
 import { CHANGES, type ChangeInput, type ChangeKind, type ChangeResult } from './changes.js';
 import type { DirectoryContext } from './context.js';
+import { lockoutOf, recordLockout } from './lockouts.js';
 import type { AccountEvents } from './notifications.js';
 
 /** One change as data: what `mutate` takes, and what a forwarding writer sends to the writer region. */
