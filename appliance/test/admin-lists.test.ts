@@ -180,4 +180,18 @@ describe('built-in lists in Chromium', { timeout: 60_000 }, () => {
     expect(await imapInboxCount(imap, MARIO, PASSWORD)).toBe(1);
     for (const u of users) expect(u.alerts).toEqual([]);
   });
+
+  it('the list pages in Italian', async () => {
+    const da = await user('admin-italian');
+    await da.signIn(ADMIN, ADMIN_PASSWORD);
+    expect(await da.goto(`/d/${DOMAIN}/mailing-lists/${LIST}`)).toBe(200);
+    await da.set('Language', 'Italiano');
+    await da.submitButton('Change');
+    expect(await da.goto(`/d/${DOMAIN}/mailing-lists/${LIST}`)).toBe(200);
+    const text = await da.text();
+    expect(text).toContain('Iscritti (2)');
+    expect(text).toContain('Messaggi in attesa');
+    expect(text).toContain('Chi può scrivere');
+    await da.screenshot('list-in-italian');
+  });
 });

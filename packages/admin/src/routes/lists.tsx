@@ -6,13 +6,29 @@
  * (mailing-lists.tsx); the owners' pages under /me/lists (me-lists.tsx). All mounted here.
  */
 import { Hono } from 'hono';
+import type { FC } from 'hono/jsx';
 import type { AppEnv, Deps } from '../env.js';
 import { inDomain } from '../guard.js';
+import { useT } from '../i18n/index.js';
 import { listForm } from '../schemas.js';
 import { ListsPage } from '../views/addresses.js';
 import { addressRoutes } from './address-routes.js';
 import { mailingListRoutes } from './mailing-lists.js';
 import { meListRoutes } from './me-lists.js';
+
+/** The list aliases' page, with the way to the built-in lists above it. */
+const AliasListsPage: FC<Parameters<typeof ListsPage>[0]> = (p) => {
+  const t = useT();
+  return (
+    <>
+      <p class="notice">
+        {t('lists.aliasNotice')}{' '}
+        <a href={`/d/${encodeURIComponent(p.domain)}/mailing-lists`}>{t('lists.aliasNoticeLink')}</a>.
+      </p>
+      <ListsPage {...p} />
+    </>
+  );
+};
 
 export function listRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -29,15 +45,7 @@ function aliasListRoutes(deps: Deps): Hono<AppEnv> {
     help: 'lists',
     kinds: ['list'],
     schema: listForm,
-    Page: (p) => (
-      <>
-        <p class="notice">
-          Lists that run here, with members, sender rules and moderation:{' '}
-          <a href={`/d/${encodeURIComponent(p.domain)}/mailing-lists`}>mailing lists</a>.
-        </p>
-        <ListsPage {...p} />
-      </>
-    ),
+    Page: AliasListsPage,
     add: async (deps, actor, domain, data) => {
       const added = await deps.directory.addListAlias(
         actor,

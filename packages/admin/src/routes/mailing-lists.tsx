@@ -18,6 +18,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, inDomain, scopedAddress, scopedDomain } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { type HeldPost, moderated, postsOf } from '../list-posts.js';
 import { listCreateForm, memberForm } from '../list-schemas.js';
 import { csrfOf, flash, render } from '../render.js';
@@ -53,7 +54,7 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: `Mailing lists of ${domain}`, help: 'lists', domain, section: 'lists' },
+      { title: tr(c)('lists.title', { domain }), help: 'lists', domain, section: 'lists' },
       <MailingListsPage csrf={csrfOf(c)} domain={domain} lists={lists} held={counts} {...extra} />,
       status,
     );
@@ -108,7 +109,10 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
         moderated: d.moderated,
         members: d.members,
       });
-      flash(c, { kind: 'ok', text: `${list.address} created with ${list.members.length} member(s).` });
+      flash(c, {
+        kind: 'ok',
+        text: tr(c)('lists.created', { address: list.address, count: list.members.length }),
+      });
       return c.redirect(`/d/${enc(domain)}/mailing-lists/${enc(list.address)}`, 303);
     } catch (err) {
       if (!isFixableByUser(err)) throw err;
@@ -137,7 +141,10 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
           [verb]: form.data.members,
         });
         const n = verb === 'add' ? after.added.length : after.removed.length;
-        flash(c, { kind: 'ok', text: `${n} member(s) ${verb === 'add' ? 'added' : 'removed'}.` });
+        flash(c, {
+          kind: 'ok',
+          text: tr(c)(verb === 'add' ? 'lists.membersAdded' : 'lists.membersRemoved', { count: n }),
+        });
         return c.redirect(s.base, 303);
       } catch (err) {
         if (!isFixableByUser(err)) throw err;
@@ -149,7 +156,7 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
   app.post(`${path}/:address/remove`, async (c) => {
     const s = await scoped(c);
     await deps.directory.removeList(s.actor, s.list.address);
-    flash(c, { kind: 'ok', text: `${s.list.address} removed.` });
+    flash(c, { kind: 'ok', text: tr(c)('lists.removed', { address: s.list.address }) });
     return c.redirect(`/d/${enc(s.domain)}/mailing-lists`, 303);
   });
 
@@ -159,7 +166,12 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: `Held message for ${s.list.address}`, help: 'lists', domain: s.domain, section: 'lists' },
+      {
+        title: tr(c)('lists.heldFor', { list: s.list.address }),
+        help: 'lists',
+        domain: s.domain,
+        section: 'lists',
+      },
       <HeldPostPage csrf={csrfOf(c)} base={s.base} post={post} />,
     );
   });
@@ -171,12 +183,10 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
       const post = await moderated(() =>
         posts[verb](s.list.address, c.req.param('id'), `${s.actor.kind}:${s.actor.name}`),
       );
+      const subject = post.subject || tr(c)('lists.noSubject');
       flash(c, {
         kind: 'ok',
-        text:
-          verb === 'approve'
-            ? `Approved: “${post.subject || '(no subject)'}” goes to the members.`
-            : `Rejected: “${post.subject || '(no subject)'}”; its sender is told.`,
+        text: tr(c)(verb === 'approve' ? 'lists.approved' : 'lists.rejected', { subject }),
       });
       return c.redirect(s.base, 303);
     });

@@ -15,6 +15,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
 import { type Ctx, mailboxUser } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { type HeldPost, moderated, postsOf } from '../list-posts.js';
 import { csrfOf, flash, render } from '../render.js';
 import { HeldPostPage, OwnedListsPage } from '../views/mailing-lists.js';
@@ -31,7 +32,7 @@ export async function ownedLists(deps: Deps, owner: string) {
 
 export function meListRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const info = { title: 'Lists you own', help: 'my-account', section: 'me' };
+  const info = (c: Ctx) => ({ title: tr(c)('lists.ownedTitle'), help: 'my-account', section: 'me' });
 
   /** A list the signed-in mailbox owns (404 otherwise). */
   const owned = async (c: Ctx) => {
@@ -44,7 +45,12 @@ export function meListRoutes(deps: Deps): Hono<AppEnv> {
 
   app.get('/me/lists', async (c) => {
     const { address } = await mailboxUser(c, deps);
-    return render(c, deps, info, <OwnedListsPage csrf={csrfOf(c)} lists={await ownedLists(deps, address)} />);
+    return render(
+      c,
+      deps,
+      info(c),
+      <OwnedListsPage csrf={csrfOf(c)} lists={await ownedLists(deps, address)} />,
+    );
   });
 
   app.get('/me/lists/:address/held/:id', async (c) => {
@@ -53,7 +59,7 @@ export function meListRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { ...info, title: `Held message for ${list.address}` },
+      { ...info(c), title: tr(c)('lists.heldFor', { list: list.address }) },
       <HeldPostPage csrf={csrfOf(c)} base={`/me/lists/${enc(list.address)}`} post={post} />,
     );
   });
@@ -63,12 +69,10 @@ export function meListRoutes(deps: Deps): Hono<AppEnv> {
       const { owner, list } = await owned(c);
       const posts = postsOf(deps.lists);
       const post = await moderated(() => posts[verb](list.address, c.req.param('id'), `owner:${owner}`));
+      const subject = post.subject || tr(c)('lists.noSubject');
       flash(c, {
         kind: 'ok',
-        text:
-          verb === 'approve'
-            ? `Approved: “${post.subject || '(no subject)'}” goes to the members of ${list.address}.`
-            : `Rejected: “${post.subject || '(no subject)'}”; its sender is told.`,
+        text: tr(c)(verb === 'approve' ? 'lists.approved' : 'lists.rejected', { subject }),
       });
       return c.redirect('/me/lists', 303);
     });

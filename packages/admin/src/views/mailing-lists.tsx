@@ -8,21 +8,20 @@
 import type { ListView } from '@delegato/directory';
 import type { FC } from 'hono/jsx';
 import { type FieldErrors, type FormValues, one } from '../forms.js';
+import { type T, useT } from '../i18n/index.js';
 import type { HeldPost, HeldPostText } from '../list-posts.js';
 import { ButtonForm, CsrfInput, Field, FieldError, FormError, TextArea } from './form.js';
 import { seg as enc } from './paths.js';
 
-const SENDERS_TEXT: Record<ListView['senders'], string> = {
-  members: 'members only',
-  domain: 'anyone of the domain',
-  anyone: 'anyone',
-  listed: 'the listed senders',
-};
+const RADIO = {
+  members: 'lists.sendersMembers',
+  domain: 'lists.sendersDomain',
+  anyone: 'lists.sendersAnyone',
+  listed: 'lists.sendersListed',
+} as const;
 
-function sendersText(l: ListView): string {
-  return l.senders === 'listed'
-    ? `${SENDERS_TEXT.listed}: ${l.allowedSenders.join(', ')}`
-    : SENDERS_TEXT[l.senders];
+function sendersText(t: T, l: ListView): string {
+  return t(`lists.rule.${l.senders}`, { senders: l.allowedSenders.join(', ') });
 }
 
 export const MailingListsPage: FC<{
@@ -34,26 +33,25 @@ export const MailingListsPage: FC<{
   errors?: FieldErrors;
   formError?: string;
 }> = (p) => {
+  const t = useT();
   const senders = one(p.values, 'senders') || 'members';
   return (
     <section>
-      <h1>Mailing lists of {p.domain}</h1>
+      <h1>{t('lists.title', { domain: p.domain })}</h1>
       <p>
-        Lists run here: one copy of each message to every member, only the senders you allow, and on a
-        moderated list nothing goes out before the owner approves it. (A list that runs on a list server
-        elsewhere is a <a href={`/d/${enc(p.domain)}/lists`}>distribution-list alias</a>.)
+        {t('lists.intro')} <a href={`/d/${enc(p.domain)}/lists`}>{t('lists.introAlias')}</a>.
       </p>
       {p.lists.length === 0 ? (
-        <p>No mailing lists yet.</p>
+        <p>{t('lists.none')}</p>
       ) : (
         <table class="mailing-lists">
           <thead>
             <tr>
-              <th>List</th>
-              <th>Owner</th>
-              <th>Who may post</th>
-              <th>Members</th>
-              <th>Held</th>
+              <th>{t('lists.colList')}</th>
+              <th>{t('lists.colOwner')}</th>
+              <th>{t('lists.colSenders')}</th>
+              <th>{t('lists.colMembers')}</th>
+              <th>{t('lists.colHeld')}</th>
             </tr>
           </thead>
           <tbody>
@@ -61,10 +59,10 @@ export const MailingListsPage: FC<{
               <tr>
                 <td>
                   <a href={`/d/${enc(p.domain)}/mailing-lists/${enc(l.address)}`}>{l.address}</a>
-                  {l.moderated ? <span class="tag">moderated</span> : null}
+                  {l.moderated ? <span class="tag">{t('lists.tagModerated')}</span> : null}
                 </td>
                 <td>{l.owner}</td>
-                <td>{sendersText(l)}</td>
+                <td>{sendersText(t, l)}</td>
                 <td>{l.members.length}</td>
                 <td>{p.held[l.address] ?? 0}</td>
               </tr>
@@ -72,46 +70,42 @@ export const MailingListsPage: FC<{
           </tbody>
         </table>
       )}
-      <h2>Create a list</h2>
+      <h2>{t('lists.createTitle')}</h2>
       <FormError error={p.formError} />
       <form method="post" action={`/d/${enc(p.domain)}/mailing-lists`} class="card">
         <CsrfInput token={p.csrf} />
         <Field
           name="address"
-          label="List address"
+          label={t('lists.address')}
           value={one(p.values, 'address')}
           required
           error={p.errors?.address}
-          hint={`For example staff (for staff@${p.domain}); staff-request@ and staff-bounces@ must be free too.`}
+          hint={t('lists.addressHint', { domain: p.domain })}
         />
         <Field
           name="owner"
-          label="Owner"
+          label={t('lists.owner')}
           value={one(p.values, 'owner')}
           required
           error={p.errors?.owner}
-          hint="A mailbox of your domain: the person who approves messages of a moderated list."
+          hint={t('lists.ownerHint')}
         />
         <fieldset>
-          <legend>Who may post</legend>
+          <legend>{t('lists.senders')}</legend>
           {(['members', 'domain', 'anyone', 'listed'] as const).map((v) => (
             <div class="radio">
               <input type="radio" id={`senders-${v}`} name="senders" value={v} checked={senders === v} />
-              <label for={`senders-${v}`}>
-                {v === 'listed'
-                  ? 'Only the senders listed below'
-                  : `${SENDERS_TEXT[v][0]?.toUpperCase()}${SENDERS_TEXT[v].slice(1)}`}
-              </label>
+              <label for={`senders-${v}`}>{t(RADIO[v])}</label>
             </div>
           ))}
           <FieldError id="senders" error={p.errors?.senders} />
         </fieldset>
         <TextArea
           name="allowedSenders"
-          label="Allowed senders"
+          label={t('lists.allowedSenders')}
           value={one(p.values, 'allowedSenders')}
           error={p.errors?.allowedSenders}
-          hint="Only for “Only the senders listed below”: one address per line."
+          hint={t('lists.allowedSendersHint')}
         />
         <div class="radio">
           <input
@@ -121,35 +115,36 @@ export const MailingListsPage: FC<{
             value="yes"
             checked={one(p.values, 'moderated') === 'yes'}
           />
-          <label for="moderated">Moderated: messages wait for the owner's approval</label>
+          <label for="moderated">{t('lists.moderated')}</label>
         </div>
         <TextArea
           name="members"
-          label="Members"
+          label={t('lists.members')}
           value={one(p.values, 'members')}
           error={p.errors?.members}
           rows={5}
-          hint="Optional: one address per line (here or elsewhere). You can add more later."
+          hint={t('lists.membersHint')}
         />
-        <button type="submit">Create list</button>
+        <button type="submit">{t('lists.create')}</button>
       </form>
     </section>
   );
 };
 
 /** The held messages of a list, each with view, approve and reject. `base`: the list's page path. */
-export const HeldTable: FC<{ csrf: string; base: string; held: HeldPost[] }> = (p) =>
-  p.held.length === 0 ? (
-    <p>No messages are waiting.</p>
+export const HeldTable: FC<{ csrf: string; base: string; held: HeldPost[] }> = (p) => {
+  const t = useT();
+  return p.held.length === 0 ? (
+    <p>{t('lists.heldNone')}</p>
   ) : (
     <table class="held">
       <thead>
         <tr>
-          <th>Received</th>
-          <th>From</th>
-          <th>Subject</th>
-          <th>Size</th>
-          <th>Decide</th>
+          <th>{t('lists.colReceived')}</th>
+          <th>{t('lists.colFrom')}</th>
+          <th>{t('lists.colSubject')}</th>
+          <th>{t('lists.colSize')}</th>
+          <th>{t('lists.colDecide')}</th>
         </tr>
       </thead>
       <tbody>
@@ -158,18 +153,28 @@ export const HeldTable: FC<{ csrf: string; base: string; held: HeldPost[] }> = (
             <td>{h.receivedAt.slice(0, 16).replace('T', ' ')}</td>
             <td>{h.from || h.sender}</td>
             <td>
-              <a href={`${p.base}/held/${enc(h.id)}`}>{h.subject || '(no subject)'}</a>
+              <a href={`${p.base}/held/${enc(h.id)}`}>{h.subject || t('lists.noSubject')}</a>
             </td>
-            <td>{h.size} bytes</td>
+            <td>{t('lists.bytes', { size: h.size })}</td>
             <td>
-              <ButtonForm action={`${p.base}/held/${enc(h.id)}/approve`} csrf={p.csrf} label="Approve" />
-              <ButtonForm action={`${p.base}/held/${enc(h.id)}/reject`} csrf={p.csrf} label="Reject" danger />
+              <ButtonForm
+                action={`${p.base}/held/${enc(h.id)}/approve`}
+                csrf={p.csrf}
+                label={t('lists.approve')}
+              />
+              <ButtonForm
+                action={`${p.base}/held/${enc(h.id)}/reject`}
+                csrf={p.csrf}
+                label={t('lists.reject')}
+                danger
+              />
             </td>
           </tr>
         ))}
       </tbody>
     </table>
   );
+};
 
 export const MailingListPage: FC<{
   csrf: string;
@@ -179,23 +184,24 @@ export const MailingListPage: FC<{
   values?: FormValues;
   errors?: FieldErrors;
 }> = ({ csrf, domain, list, held, values, errors }) => {
+  const t = useT();
   const base = `/d/${enc(domain)}/mailing-lists/${enc(list.address)}`;
   return (
     <section>
       <h1>{list.address}</h1>
       <dl class="facts">
-        <dt>Owner</dt>
+        <dt>{t('lists.owner')}</dt>
         <dd>{list.owner}</dd>
-        <dt>Who may post</dt>
-        <dd>{sendersText(list)}</dd>
-        <dt>Moderated</dt>
-        <dd>{list.moderated ? 'yes: messages wait for the owner' : 'no'}</dd>
+        <dt>{t('lists.senders')}</dt>
+        <dd>{sendersText(t, list)}</dd>
+        <dt>{t('lists.isModerated')}</dt>
+        <dd>{list.moderated ? t('lists.moderatedYes') : t('lists.moderatedNo')}</dd>
       </dl>
-      <h2>Held messages</h2>
+      <h2>{t('lists.heldTitle')}</h2>
       <HeldTable csrf={csrf} base={base} held={held} />
-      <h2>Members ({list.members.length})</h2>
+      <h2>{t('lists.membersTitle', { count: list.members.length })}</h2>
       {list.members.length === 0 ? (
-        <p>No members yet.</p>
+        <p>{t('lists.membersNone')}</p>
       ) : (
         <table class="members">
           <tbody>
@@ -203,7 +209,12 @@ export const MailingListPage: FC<{
               <tr>
                 <td>{m}</td>
                 <td>
-                  <ButtonForm action={`${base}/members/remove`} csrf={csrf} label="Remove" danger>
+                  <ButtonForm
+                    action={`${base}/members/remove`}
+                    csrf={csrf}
+                    label={t('lists.removeMember')}
+                    danger
+                  >
                     <input type="hidden" name="members" value={m} />
                   </ButtonForm>
                 </td>
@@ -216,20 +227,20 @@ export const MailingListPage: FC<{
         <CsrfInput token={csrf} />
         <TextArea
           name="members"
-          label="Add members"
+          label={t('lists.addMembers')}
           value={one(values, 'members')}
           error={errors?.members}
           rows={4}
-          hint="One address per line (here or elsewhere)."
+          hint={t('lists.addMembersHint')}
         />
-        <button type="submit">Add members</button>
+        <button type="submit">{t('lists.addMembers')}</button>
       </form>
       <form method="post" action={`${base}/remove`} class="card">
-        <h2>Remove the list</h2>
+        <h2>{t('lists.removeTitle')}</h2>
         <CsrfInput token={csrf} />
-        <p>The address stops taking mail at once. Held messages expire, with a notice to their senders.</p>
+        <p>{t('lists.removeText')}</p>
         <button type="submit" class="danger">
-          Remove list
+          {t('lists.remove')}
         </button>
       </form>
     </section>
@@ -241,64 +252,81 @@ export const HeldPostPage: FC<{ csrf: string; base: string; post: HeldPostText }
   csrf,
   base,
   post,
-}) => (
-  <section>
-    <h1>Held message for {post.list}</h1>
-    <dl class="facts">
-      <dt>From</dt>
-      <dd>{post.from || post.sender}</dd>
-      <dt>Sender</dt>
-      <dd>{post.sender}</dd>
-      <dt>To</dt>
-      <dd>{post.to}</dd>
-      <dt>Subject</dt>
-      <dd>{post.subject || '(no subject)'}</dd>
-      <dt>Received</dt>
-      <dd>{post.receivedAt}</dd>
-      <dt>Expires</dt>
-      <dd>{post.expiresAt ?? ''}</dd>
-    </dl>
-    <p class="muted">Shown as plain text: no formatting, images or links of the message are loaded.</p>
-    <pre class="message-text">{post.text}</pre>
-    {post.attachments.length > 0 ? (
-      <>
-        <h2>Attachments (not shown)</h2>
-        <ul>
-          {post.attachments.map((a) => (
-            <li>
-              {a.filename} ({a.contentType}, {a.size} bytes)
-            </li>
-          ))}
-        </ul>
-      </>
-    ) : null}
-    <ButtonForm action={`${base}/held/${enc(post.id)}/approve`} csrf={csrf} label="Approve" />
-    <ButtonForm action={`${base}/held/${enc(post.id)}/reject`} csrf={csrf} label="Reject" danger />
-  </section>
-);
+}) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('lists.heldFor', { list: post.list })}</h1>
+      <dl class="facts">
+        <dt>{t('lists.colFrom')}</dt>
+        <dd>{post.from || post.sender}</dd>
+        <dt>{t('lists.sender')}</dt>
+        <dd>{post.sender}</dd>
+        <dt>{t('lists.to')}</dt>
+        <dd>{post.to}</dd>
+        <dt>{t('lists.colSubject')}</dt>
+        <dd>{post.subject || t('lists.noSubject')}</dd>
+        <dt>{t('lists.colReceived')}</dt>
+        <dd>{post.receivedAt}</dd>
+        <dt>{t('lists.expires')}</dt>
+        <dd>{post.expiresAt ?? ''}</dd>
+      </dl>
+      <p class="muted">{t('lists.plainText')}</p>
+      <pre class="message-text">{post.text}</pre>
+      {post.attachments.length > 0 ? (
+        <>
+          <h2>{t('lists.attachments')}</h2>
+          <ul>
+            {post.attachments.map((a) => (
+              <li>
+                {a.filename} ({a.contentType}, {t('lists.bytes', { size: a.size })})
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      <ButtonForm action={`${base}/held/${enc(post.id)}/approve`} csrf={csrf} label={t('lists.approve')} />
+      <ButtonForm
+        action={`${base}/held/${enc(post.id)}/reject`}
+        csrf={csrf}
+        label={t('lists.reject')}
+        danger
+      />
+    </section>
+  );
+};
 
 /** The lists a mailbox owns, each with its held messages (on /me and /me/lists). */
-export const OwnedLists: FC<{ csrf: string; lists: Array<{ list: ListView; held: HeldPost[] }> }> = (p) => (
-  <>
-    {p.lists.map(({ list, held }) => (
-      <section class="owned-list">
-        <h2>List {list.address}</h2>
-        <p>
-          {list.members.length} member(s); who may post: {sendersText(list)};{' '}
-          {list.moderated ? 'moderated' : 'not moderated'}. Held messages:
-        </p>
-        <HeldTable csrf={p.csrf} base={`/me/lists/${enc(list.address)}`} held={held} />
-      </section>
-    ))}
-  </>
-);
+export const OwnedLists: FC<{ csrf: string; lists: Array<{ list: ListView; held: HeldPost[] }> }> = (p) => {
+  const t = useT();
+  return (
+    <>
+      {p.lists.map(({ list, held }) => (
+        <section class="owned-list">
+          <h2>{t('lists.ownedList', { address: list.address })}</h2>
+          <p>
+            {t('lists.ownedSummary', {
+              count: list.members.length,
+              senders: sendersText(t, list),
+              moderated: list.moderated ? t('lists.summaryModerated') : t('lists.summaryNotModerated'),
+            })}
+          </p>
+          <HeldTable csrf={p.csrf} base={`/me/lists/${enc(list.address)}`} held={held} />
+        </section>
+      ))}
+    </>
+  );
+};
 
 /** The owner's page (self-service): the lists they own, each with its held messages. */
 export const OwnedListsPage: FC<{ csrf: string; lists: Array<{ list: ListView; held: HeldPost[] }> }> = (
   p,
-) => (
-  <section>
-    <h1>Lists you own</h1>
-    {p.lists.length === 0 ? <p>You own no mailing lists.</p> : <OwnedLists csrf={p.csrf} lists={p.lists} />}
-  </section>
-);
+) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('lists.ownedTitle')}</h1>
+      {p.lists.length === 0 ? <p>{t('lists.ownedNone')}</p> : <OwnedLists csrf={p.csrf} lists={p.lists} />}
+    </section>
+  );
+};
