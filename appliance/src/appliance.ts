@@ -345,6 +345,12 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
       gatewayUsage: async (domain) => (await gateway.usage(domain))[0] ?? null,
+      // Quotas (issue 19): what a mailbox's mail takes in the mail store, by its official address.
+      mailboxUsage: async (address) => {
+        const mb = await directory.resolveLogin(address);
+        if (!mb || mb.address !== address) return null;
+        return (await openStore.quota(mb.id).catch(() => ({ usedBytes: 0 }))).usedBytes;
+      },
       logger: logger.child({ proto: 'admin' }),
       operations: operations.source,
       metrics: { endpoint: operations.metrics, networks: config.operations.metricsNetworks },

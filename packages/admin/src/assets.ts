@@ -48,6 +48,16 @@ th { background: #eef2f8; }
 .flash p { margin: 0; }
 .flash-ok { background: #e6f4ea; color: var(--ok); }
 .flash-error { background: #fdecea; color: var(--err); }
+.flash-warn { background: #fff4d6; color: #6b4e00; border-left: 4px solid #e0a800; }
+.flash-warn ul { margin: .4rem 0 0; }
+.warn-text { color: #8a5a00; font-weight: 600; }
+.error-text { color: var(--err); }
+tr.row-error td { background: #fdecea; }
+form.filters { display: flex; flex-wrap: wrap; gap: .4rem .6rem; align-items: center; margin-bottom: .8rem; }
+form.filters input, form.filters select { width: auto; }
+.language-menu { display: inline-flex; gap: .4rem; align-items: center; margin-left: 1rem; }
+table.audit td { vertical-align: top; }
+code.wrap { white-space: pre-wrap; word-break: break-all; }
 .secret { font-family: ui-monospace, monospace; font-size: 1.1rem; margin-top: .4rem !important; color: var(--fg); }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
 .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }

@@ -92,6 +92,8 @@ export interface AdminOptions {
   operations?: OperationsSource;
   /** Held posts of built-in lists (the MTA's list moderation); absent: none shown. */
   lists?: ListPosts;
+  /** Bytes a mailbox's mail takes in the mail store, by official address; absent: usage not shown. */
+  mailboxUsage?: (address: string) => Promise<number | null>;
 }
 
 /** What every route factory gets. */
@@ -112,6 +114,7 @@ export interface Deps {
   clientCertificate: (c: Context) => string | null;
   log: AdminLogger;
   lists?: ListPosts;
+  mailboxUsage?: (address: string) => Promise<number | null>;
 }
 
 export type AppEnv = {
@@ -189,5 +192,6 @@ export function resolveDeps(opts: AdminOptions): Deps {
     clientCertificate: opts.clientCertificate ?? nodeClientCertificate,
     log: opts.logger ?? SILENT,
     ...(opts.lists ? { lists: opts.lists } : {}),
+    ...(opts.mailboxUsage ? { mailboxUsage: opts.mailboxUsage } : {}),
   };
 }

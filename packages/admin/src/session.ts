@@ -38,7 +38,7 @@ export type Principal =
 export type SessionStage = 'anonymous' | 'totp' | 'totp-enroll' | 'full';
 
 export interface Flash {
-  kind: 'ok' | 'error';
+  kind: 'ok' | 'warn' | 'error';
   text: string;
   /** Shown once in a box the reader can copy from (a generated password). */
   secret?: string;

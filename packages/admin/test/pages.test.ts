@@ -48,8 +48,11 @@ describe('local mailboxes', () => {
       contact: 'Laura Abba',
     });
     expect(res.status).toBe(303);
-    expect(location(res)).toBe('/d/a.example/mailboxes/robert.pinkcheeks@a.example');
-    const page = await b.get(location(res) ?? '');
+    // The set-up sheet comes right after "Add user"; the mailbox page is one link away.
+    expect(location(res)).toBe('/d/a.example/mailboxes/robert.pinkcheeks@a.example/setup');
+    const sheet = await b.get(location(res) ?? '');
+    expect(sheet.text).toContain('E-mail settings for robert.pinkcheeks@a.example');
+    const page = await b.get('/d/a.example/mailboxes/robert.pinkcheeks@a.example');
     expect(page.status).toBe(200);
     expect(page.text).toContain(
       '<a href="mailto:robert.pinkcheeks@a.example">robert.pinkcheeks@a.example</a>',
@@ -62,10 +65,11 @@ describe('local mailboxes', () => {
     expect(page.text).toContain('2027-06-30');
     expect(page.text).toContain('Laura Abba');
     expect(page.text).toContain('/mailboxes/robert.pinkcheeks@a.example/setup');
-    // A password was made up and is shown once.
-    const secret = /<p class="secret">([^<]+)<\/p>/.exec(page.text)?.[1] ?? '';
+    // A password was made up and is shown once, on the set-up sheet (on screen, not in print).
+    const secret = /<p class="secret">([^<]+)<\/p>/.exec(sheet.text)?.[1] ?? '';
     expect(secret).toHaveLength(20);
     expect(await w.directory.authenticateMailbox('robert.pinkcheeks@a.example', secret)).not.toBeNull();
+    expect(page.text).not.toContain(secret);
     expect((await b.get(location(res) ?? '')).text).not.toContain(secret);
     // Rose's page now shows the ambiguity too.
     const rose = await b.get('/d/a.example/mailboxes/rose.pinkcheeks%40a.example');
@@ -80,7 +84,7 @@ describe('local mailboxes', () => {
       email: 'helpdesk',
       password: PASSWORD,
     });
-    expect(location(res)).toBe('/d/a.example/mailboxes/helpdesk@a.example');
+    expect(location(res)).toBe('/d/a.example/mailboxes/helpdesk@a.example/setup');
     expect(await w.directory.authenticateMailbox('helpdesk@a.example', PASSWORD)).not.toBeNull();
   });
 
@@ -142,13 +146,14 @@ describe('local mailboxes', () => {
       password: PASSWORD,
     });
     expect(res.status).toBe(303);
-    for (const path of [location(res) ?? '', '/d/a.example/mailboxes', '/d/a.example/audit']) {
+    const detailPath = (location(res) ?? '').replace(/\/setup$/, '');
+    for (const path of [location(res) ?? '', detailPath, '/d/a.example/mailboxes', '/d/a.example/audit']) {
       const page = await b.get(path);
       expect(page.status).toBe(200);
       expect(page.text).not.toContain('<script>alert(1)');
       expect(page.text).not.toContain('<img src=x');
     }
-    const detail = await b.get(location(res) ?? '');
+    const detail = await b.get(detailPath);
     expect(detail.text).toContain('Eve&lt;script&gt;alert(1)&lt;/script&gt; Smith');
     expect(detail.text).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
     // A validation error page echoes the input escaped too.
@@ -169,13 +174,13 @@ describe('local mailboxes', () => {
     }
     const b = await asAlice();
     const first = await b.get('/d/a.example/mailboxes');
-    expect(first.text).toContain('57 mailboxes.');
+    expect(first.text).toContain('57 mailboxes');
     expect(first.text).toContain('Page 1 of 2');
     expect(first.text).toContain('href="/d/a.example/mailboxes?page=2"');
     const second = await b.get('/d/a.example/mailboxes?page=2');
     expect(second.text).toContain('rose.pinkcheeks@a.example');
     const search = await b.get('/d/a.example/mailboxes?q=pink');
-    expect(search.text).toContain('1 mailbox found.');
+    expect(search.text).toContain('1 mailboxes found');
     expect(search.text).toContain('rose.pinkcheeks@a.example');
     expect(search.text).not.toContain('room00@');
   });
@@ -212,7 +217,16 @@ describe('local mailboxes', () => {
     await rose.signIn('rose.pinkcheeks@a.example');
     expect((await rose.get('/me')).status).toBe(200);
     const b = await asAlice();
-    const res = await b.post('/d/a.example/mailboxes/rose.pinkcheeks%40a.example/remove');
+    // First the confirmation step, naming what will be lost; nothing is removed yet.
+    const confirm = await b.post('/d/a.example/mailboxes/rose.pinkcheeks%40a.example/remove');
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toContain('What will be lost:');
+    expect(confirm.text).toContain('r.pinkcheeks@a.example');
+    expect(confirm.text).toContain('class="flash flash-warn"');
+    expect((await rose.get('/me')).status).toBe(200);
+    const res = await b.post('/d/a.example/mailboxes/rose.pinkcheeks%40a.example/remove', {
+      confirmed: 'yes',
+    });
     expect(res.status).toBe(303);
     expect(location(res)).toBe('/d/a.example/mailboxes');
     const list = await b.get('/d/a.example/mailboxes');
@@ -221,7 +235,7 @@ describe('local mailboxes', () => {
     expect(location(await rose.get('/me'))).toBe('/login');
     // postmaster@ cannot be removed: 409 from the directory, shown as a page.
     await b.get('/d/a.example/mailboxes');
-    const pm = await b.post('/d/a.example/mailboxes/postmaster%40a.example/remove');
+    const pm = await b.post('/d/a.example/mailboxes/postmaster%40a.example/remove', { confirmed: 'yes' });
     expect(pm.status).toBe(409);
     expect(pm.text).toContain('every domain must accept postmaster@');
   });
@@ -404,11 +418,13 @@ describe('operator pages', () => {
     await b.signIn('root');
     expect((await b.get('/regions')).text).toContain('this appliance');
     const audit = await b.get('/audit');
+    // In plain words: what, by whom, from where (the raw action and details one click away).
     expect(audit.text).toMatch(
-      /domain-admin:alice<\/td><td class="mono">192\.0\.2\.10<\/td><td>list\.add<\/td><td>staff@a\.example/,
+      /Distribution list staff@a\.example added by alice<span class="muted"> · a\.example<\/span><\/td><td class="mono">192\.0\.2\.10<\/td>/,
     );
+    expect(audit.text).toContain('Rose Pinkcheeks added by root');
     const mine = await alice.get('/d/a.example/audit');
-    expect(mine.text).toContain('list.add');
+    expect(mine.text).toContain('Distribution list staff@a.example added by alice');
     expect(mine.text).not.toContain('b.example');
   });
 });

@@ -254,7 +254,7 @@ export class Directory {
   listMailboxes(
     actor: Actor,
     domain: string,
-    opts: { search?: string; limit?: number; offset?: number; includeRemoved?: boolean } = {},
+    opts: mailboxes.MailboxListOptions = {},
   ): Promise<{ total: number; mailboxes: mailboxes.MailboxView[] }> {
     return mailboxes.listMailboxes(this.#ctx, actor, domain, opts);
   }
@@ -628,7 +628,12 @@ export class Directory {
     return lockouts.lockedUntil(this.#ctx, account);
   }
 
-  listAudit(actor: Actor, opts: { domain?: string; limit?: number } = {}): Promise<audit.AuditRow[]> {
+  listAudit(actor: Actor, opts: audit.AuditQuery = {}): Promise<audit.AuditRow[]> {
     return audit.listAudit(this.#ctx, actor, opts);
+  }
+
+  /** The audit log filtered and paged, with the number of matching rows (the audit pages). */
+  queryAudit(actor: Actor, opts: audit.AuditQuery = {}): Promise<{ total: number; rows: audit.AuditRow[] }> {
+    return audit.queryAudit(this.#ctx, actor, opts);
   }
 }

@@ -44,6 +44,7 @@ export {
   WriterMoved,
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
+export type { AuditQuery, AuditRow } from './service/audit.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export {
   GATEWAY_DEFAULTS,
@@ -62,6 +63,11 @@ export {
   MAX_IMPORT_ROWS,
   type PlannedRow,
 } from './service/mailbox-import.js';
+export {
+  MAILBOX_SORTS,
+  type MailboxListOptions,
+  type MailboxSort,
+} from './service/mailboxes.js';
 export { type DomainLimits, parseSizeText } from './service/quotas.js';
 export type { Revocation } from './service/revocations.js';
 export {

@@ -17,6 +17,7 @@ import { tokenApi } from './auth.js';
 import { domainApi } from './domains.js';
 import { forwardApi } from './forwards.js';
 import { listApi } from './lists.js';
+import { mailboxBulkApi } from './mailbox-bulk.js';
 import { mailboxApi } from './mailboxes.js';
 import { regionApi } from './regions.js';
 
@@ -31,6 +32,7 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
   app.route('/', adminApi(deps));
   app.route('/', auditApi(deps));
   app.route('/', mailboxApi(deps));
+  app.route('/', mailboxBulkApi(deps));
   app.route('/', aliasApi(deps));
   app.route('/', forwardApi(deps));
   app.route('/', listApi(deps));

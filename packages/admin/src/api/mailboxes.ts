@@ -59,7 +59,9 @@ export function mailboxApi(deps: Deps): Hono<AppEnv> {
     const aliases = (await deps.directory.listAliases(actor, domain)).filter((a) =>
       a.targets.includes(address),
     );
-    return c.json({ mailbox, aliases });
+    const usedBytes =
+      deps.mailboxUsage && mailbox.state === 'active' ? await deps.mailboxUsage(address) : null;
+    return c.json({ mailbox, aliases, usedBytes });
   });
 
   app.delete('/domains/:domain/mailboxes/:address', async (c) => {

@@ -10,6 +10,8 @@ import {
   type Actor,
   type AliasView,
   DirectoryError,
+  MAILBOX_SORTS,
+  type MailboxSort,
   type MailboxView,
   randomPassword,
 } from '@delegato/directory';
@@ -19,12 +21,32 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate, withoutSecrets } from '../forms.js';
 import { adminActor, type Ctx, scopedAddress, scopedDomain } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
 import { expiryForm, mailboxForm, passwordForm, removeMailboxForm } from '../schemas.js';
-import { MailboxListPage, MailboxPage, mailboxPath, NewMailboxPage } from '../views/mailboxes.js';
+import { PAGE_SIZE, pageOf } from '../views/list-controls.js';
+import {
+  ConfirmRemovePage,
+  MailboxListPage,
+  type MailboxListQuery,
+  MailboxPage,
+  mailboxPath,
+  NewMailboxPage,
+} from '../views/mailboxes.js';
 import { type SetupInfo, SetupSheet } from '../views/setup.js';
 
-export const PAGE_SIZE = 50;
+/** The list page's query: search, filters and order (views/mailboxes.tsx MailboxListQuery). */
+function listQuery(c: Ctx): MailboxListQuery {
+  const state = c.req.query('state') ?? '';
+  const sort = c.req.query('sort') ?? '';
+  return {
+    q: (c.req.query('q') ?? '').trim().slice(0, 100),
+    group: (c.req.query('group') ?? '').trim().slice(0, 64),
+    state: state === 'active' || state === 'removed' || state === 'expired' ? state : '',
+    sort: (MAILBOX_SORTS as readonly string[]).includes(sort) ? (sort as MailboxSort) : undefined,
+    desc: c.req.query('desc') === '1',
+  };
+}
 
 /** One mailbox of a domain, with the aliases that lead to it. */
 export async function mailboxWithAliases(
@@ -79,24 +101,35 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
   app.get('/d/:domain/mailboxes', async (c) => {
     const actor = await adminActor(c, deps);
     const domain = scopedDomain(c, actor);
-    const q = (c.req.query('q') ?? '').trim().slice(0, 100);
-    const page = Math.max(1, Math.min(Number.parseInt(c.req.query('page') ?? '1', 10) || 1, 100_000));
+    const query = listQuery(c);
+    const page = pageOf(c.req.query('page'));
     const { total, mailboxes } = await deps.directory.listMailboxes(actor, domain, {
-      ...(q ? { search: q } : {}),
+      ...(query.q ? { search: query.q } : {}),
+      ...(query.group ? { group: query.group } : {}),
+      ...(query.state ? { state: query.state } : {}),
+      ...(query.sort ? { sort: query.sort } : {}),
+      descending: query.desc,
       limit: PAGE_SIZE,
       offset: (page - 1) * PAGE_SIZE,
     });
+    const usage = new Map<string, number | null>();
+    if (deps.mailboxUsage) {
+      for (const mb of mailboxes)
+        if (mb.state === 'active') usage.set(mb.address, await deps.mailboxUsage(mb.address));
+    }
     return render(
       c,
       deps,
-      { title: `Mailboxes of ${domain}`, help: 'mailboxes', domain, section: 'mailboxes' },
+      { title: tr(c)('mailboxes.title', { domain }), help: 'mailboxes', domain, section: 'mailboxes' },
       <MailboxListPage
         domain={domain}
         mailboxes={mailboxes}
         total={total}
-        q={q}
+        query={query}
         page={page}
         pageSize={PAGE_SIZE}
+        usage={usage}
+        limits={await deps.directory.domainLimits(actor, domain)}
       />,
     );
   });
@@ -158,13 +191,13 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
       if (created.aliases.some((a) => a.ambiguous)) {
         const amb = created.aliases.filter((a) => a.ambiguous).map((a) => a.address);
         flash(c, {
-          kind: 'ok',
+          kind: 'warn',
           text: `Shared with someone else, so not delivered to either (the sender is told the official addresses): ${amb.join(', ')}.`,
         });
       }
       if (created.skippedAliases.length > 0) {
         flash(c, {
-          kind: 'ok',
+          kind: 'warn',
           text: `Not created because already in use: ${created.skippedAliases.join(', ')}.`,
         });
       }
@@ -175,7 +208,8 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
           secret: generated,
         });
       }
-      return c.redirect(mailboxPath(domain, created.address), 303);
+      // The set-up sheet at once (issue 19): what the admin prints for the person, password written by hand.
+      return c.redirect(`${mailboxPath(domain, created.address)}/setup`, 303);
     } catch (err) {
       if (!isFixableByUser(err)) throw err;
       const message = formWords(err.message);
@@ -203,6 +237,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     status: 200 | 400 = 200,
   ) => {
     const { mb, aliases } = await mailboxWithAliases(deps, actor, domain, address);
+    const usedBytes = deps.mailboxUsage && mb.state === 'active' ? await deps.mailboxUsage(mb.address) : null;
     return render(
       c,
       deps,
@@ -213,6 +248,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
         mb={mb}
         aliases={aliases}
         retentionDays={deps.directory.options.retentionDays}
+        usedBytes={usedBytes}
         {...extra}
       />,
       status,
@@ -247,15 +283,38 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     const actor = await adminActor(c, deps);
     const domain = scopedDomain(c, actor);
     const address = scopedAddress(c, actor, domain);
-    const form = validate(removeMailboxForm, await readForm(c));
+    const raw = await readForm(c);
+    const form = validate(removeMailboxForm, raw);
     const purge = form.ok && !!form.data.purge;
+    if (raw.confirmed !== 'yes') {
+      // The confirmation step (issue 19): what will be lost, then the button that does it.
+      const { mb, aliases } = await mailboxWithAliases(deps, actor, domain, address);
+      const retentionDays = deps.directory.options.retentionDays;
+      const keptUntil = new Date(deps.now().getTime() + retentionDays * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      return render(
+        c,
+        deps,
+        { title: tr(c)('mailbox.confirm.title', { address }), help: 'mailbox', domain, section: 'mailboxes' },
+        <ConfirmRemovePage
+          csrf={csrfOf(c)}
+          domain={domain}
+          mb={mb}
+          aliases={aliases}
+          purge={purge}
+          retentionDays={retentionDays}
+          keptUntil={keptUntil}
+        />,
+      );
+    }
     const removed = await deps.directory.removeMailbox(actor, address, { purge });
     await deps.sessions.destroyOwner({ kind: 'mailbox', mailboxId: removed.mailboxId });
     flash(c, {
       kind: 'ok',
       text: removed.purged
-        ? `Mailbox ${address} removed and its mail deleted.`
-        : `Mailbox ${address} removed. Its mail is kept until ${removed.purgeAfter?.slice(0, 10)}.`,
+        ? tr(c)('mailbox.removedPurged', { address })
+        : tr(c)('mailbox.removed', { address, date: removed.purgeAfter?.slice(0, 10) ?? '' }),
     });
     return c.redirect(`/d/${encodeURIComponent(domain)}/mailboxes`, 303);
   });

@@ -2,7 +2,7 @@
  * The audit log: the row every change writes (in the change's own transaction, see writer.ts), sign-in
  * events, and reading the log (operators: all of it; domain admins: their domains').
  */
-import { desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq, like, or } from 'drizzle-orm';
 import { auditLog } from '../schema.js';
 import { type Actor, requireDomain, requireOperator } from '../scope.js';
 import { type DirectoryContext, domainName, newId } from './context.js';
@@ -70,21 +70,56 @@ export function authEventRow(at: string, event: AuthEvent): AuditRow {
   };
 }
 
-/** The newest entries first: one domain's (its admins or operators), or all of them (operators only). */
+/** What the audit page filters on: an action prefix (`mailbox.`, `auth.`), who, and any text. */
+export interface AuditQuery {
+  domain?: string;
+  limit?: number;
+  offset?: number;
+  /** Actions starting with this (`mailbox.add`, `mailbox.`, `auth.`). */
+  action?: string;
+  /** Rows whose actor contains this. */
+  actor?: string;
+  /** Rows whose target or details contain this. */
+  text?: string;
+}
+
+const likeText = (v: string) => `%${v.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+
+/** The audit log, newest first (operators: all of it; domain admins: `domain`, one of theirs). */
 export async function listAudit(
   ctx: DirectoryContext,
   actor: Actor,
-  opts: { domain?: string; limit?: number } = {},
+  opts: AuditQuery = {},
 ): Promise<AuditRow[]> {
+  return (await queryAudit(ctx, actor, opts)).rows;
+}
+
+/** `listAudit` with the number of matching rows (for paging). */
+export async function queryAudit(
+  ctx: DirectoryContext,
+  actor: Actor,
+  opts: AuditQuery = {},
+): Promise<{ total: number; rows: AuditRow[] }> {
   let domain: string | undefined;
   if (opts.domain !== undefined) {
     domain = domainName(opts.domain);
     requireDomain(actor, domain);
   } else requireOperator(actor, 'read the whole audit log');
-  return ctx.db
+  const where = and(
+    domain ? eq(auditLog.domain, domain) : undefined,
+    opts.action ? like(auditLog.action, `${opts.action.replace(/[%_\\]/g, (c) => `\\${c}`)}%`) : undefined,
+    opts.actor ? like(auditLog.actor, likeText(opts.actor)) : undefined,
+    opts.text
+      ? or(like(auditLog.target, likeText(opts.text)), like(auditLog.details, likeText(opts.text)))
+      : undefined,
+  );
+  const [{ n } = { n: 0 }] = await ctx.db.select({ n: count() }).from(auditLog).where(where);
+  const rows = await ctx.db
     .select()
     .from(auditLog)
-    .where(domain ? eq(auditLog.domain, domain) : undefined)
+    .where(where)
     .orderBy(desc(auditLog.id))
-    .limit(Math.min(opts.limit ?? 100, 10_000));
+    .limit(Math.min(Math.max(opts.limit ?? 100, 1), 10_000))
+    .offset(Math.max(opts.offset ?? 0, 0));
+  return { total: n, rows };
 }

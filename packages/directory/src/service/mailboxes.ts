@@ -3,11 +3,11 @@
  * renaming. Passwords are in passwords.ts; expiry, removal and purge in expiry.ts. The addressing policy
  * (names → local parts): docs/addressing.md.
  */
-import { and, asc, count, eq, like, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, like, lt, or } from 'drizzle-orm';
 import { AddressingError, personalLocalParts, validateLocalPart } from '../addressing/index.js';
 import { deriveCredentials } from '../credentials.js';
 import { conflict, duplicate, invalid } from '../errors.js';
-import { isExpired, parseIsoDate } from '../expiry.js';
+import { isExpired, parseIsoDate, todayIn } from '../expiry.js';
 import { addresses, addressTargets, groups, type MailboxKind, mailboxes } from '../schema.js';
 import type { Actor } from '../scope.js';
 import {
@@ -178,24 +178,61 @@ export async function addMailbox(
     );
     return {
       result: { address, username, kind: input.kind, ...gen },
-      details: { kind: input.kind, username, aliases: gen.aliases.map((a) => a.address), expiresOn, group },
+      details: {
+        kind: input.kind,
+        username,
+        aliases: gen.aliases.map((a) => a.address),
+        expiresOn,
+        group,
+        ...(firstName && lastName ? { name: `${firstName} ${lastName}` } : {}),
+      },
     };
   });
 }
 
-/** A domain's mailboxes (the actor must manage it), optionally searched and paged. */
+/** How a mailbox list may be sorted (the list page's column headers). */
+export const MAILBOX_SORTS = ['address', 'name', 'group', 'quota', 'expires', 'created'] as const;
+export type MailboxSort = (typeof MAILBOX_SORTS)[number];
+
+export interface MailboxListOptions {
+  search?: string;
+  limit?: number;
+  offset?: number;
+  includeRemoved?: boolean;
+  /** Only this group's mailboxes (by name). */
+  group?: string;
+  /** Only active, removed, or expired (active but past their date) mailboxes. */
+  state?: 'active' | 'removed' | 'expired';
+  sort?: MailboxSort;
+  descending?: boolean;
+}
+
+/** A domain's mailboxes (the actor must manage it), optionally searched, filtered, sorted and paged. */
 export async function listMailboxes(
   ctx: DirectoryContext,
   actor: Actor,
   domainInput: string,
-  opts: { search?: string; limit?: number; offset?: number; includeRemoved?: boolean } = {},
+  opts: MailboxListOptions = {},
 ): Promise<{ total: number; mailboxes: MailboxView[] }> {
   const domain = await scopedDomain(ctx.db, actor, domainInput);
   const search = opts.search?.trim().toLowerCase();
   const pattern = search ? `%${search.replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null;
+  const today = todayIn(ctx.options.timezone, ctx.now());
   const where = and(
     eq(mailboxes.domainId, domain.id),
     opts.includeRemoved === false ? eq(mailboxes.state, 'active') : undefined,
+    opts.state === 'active' ? eq(mailboxes.state, 'active') : undefined,
+    opts.state === 'removed' ? eq(mailboxes.state, 'removed') : undefined,
+    opts.state === 'expired' ? and(eq(mailboxes.state, 'active'), lt(mailboxes.expiresOn, today)) : undefined,
+    opts.group !== undefined
+      ? inArray(
+          mailboxes.groupId,
+          ctx.db
+            .select({ id: groups.id })
+            .from(groups)
+            .where(and(eq(groups.domainId, domain.id), eq(groups.name, opts.group))),
+        )
+      : undefined,
     pattern
       ? or(
           like(mailboxes.address, pattern),
@@ -211,7 +248,7 @@ export async function listMailboxes(
     .from(mailboxes)
     .leftJoin(groups, eq(groups.id, mailboxes.groupId))
     .where(where)
-    .orderBy(asc(mailboxes.address))
+    .orderBy(...mailboxOrder(opts.sort, opts.descending))
     .limit(Math.min(Math.max(opts.limit ?? 1000, 1), 10_000))
     .offset(Math.max(opts.offset ?? 0, 0));
   const now = ctx.now();
@@ -234,6 +271,24 @@ export async function listMailboxes(
       createdAt: mb.createdAt,
     })),
   };
+}
+
+function mailboxOrder(sort: MailboxSort | undefined, descending = false) {
+  const dir = descending ? desc : asc;
+  switch (sort) {
+    case 'name':
+      return [dir(mailboxes.lastName), dir(mailboxes.firstName), asc(mailboxes.address)];
+    case 'group':
+      return [dir(groups.name), asc(mailboxes.address)];
+    case 'quota':
+      return [dir(mailboxes.quotaBytes), asc(mailboxes.address)];
+    case 'expires':
+      return [dir(mailboxes.expiresOn), asc(mailboxes.address)];
+    case 'created':
+      return [dir(mailboxes.createdAt), asc(mailboxes.address)];
+    default:
+      return [dir(mailboxes.address)];
+  }
 }
 
 /**
