@@ -19,6 +19,7 @@ import {
   OPERATOR,
   OPERATOR_PASSWORD,
   startTestAppliance,
+  WebClient,
 } from './admin-support.js';
 import { mxSend, refusedRcpt, submit } from './operations-support.js';
 
@@ -216,6 +217,35 @@ describe('per-domain statistics', { timeout: 90_000 }, () => {
     // A bad period is a clear 400.
     const bad = await admin.context.request.get(`${t.origin}/d/${IAT}/stats?from=yesterday`);
     expect(bad.status()).toBe(400);
+  });
+
+  it('the JSON API answers with the same scope: a domain admin token cannot read another domain', async () => {
+    const web = new WebClient(t.origin);
+    const api = async (method: string, path: string, opts: { token?: string; json?: unknown } = {}) => {
+      const res = await web.fetch(method, `/api/v1${path}`, {
+        ...(opts.token ? { bearer: opts.token } : {}),
+        ...(opts.json ? { json: opts.json } : {}),
+        cookies: false,
+      });
+      return { status: res.status, json: JSON.parse(res.body) as Record<string, unknown> };
+    };
+    const token = async (username: string, password: string) =>
+      String((await api('POST', '/tokens', { json: { username, password } })).json.token);
+    const adminToken = await token(ADMIN, ADMIN_PASSWORD);
+    const own = await api('GET', '/stats', { token: adminToken });
+    expect(own.status).toBe(200);
+    const domainsOf = (json: Record<string, unknown>) =>
+      [...new Set((json.rows as Array<{ domain: string }>).map((r) => r.domain))].sort();
+    expect(domainsOf(own.json)).toEqual([IAT]);
+    expect((await api('GET', `/domains/${IAT}/stats`, { token: adminToken })).status).toBe(200);
+    const attack = await api('GET', `/domains/${IBP}/stats`, { token: adminToken });
+    expect(attack.status).toBe(403);
+    expect(attack.json.rows).toBeUndefined();
+    expect((await api('GET', '/stats')).status).toBe(401);
+    const opToken = await token(OPERATOR, OPERATOR_PASSWORD);
+    const all = await api('GET', '/stats', { token: opToken });
+    expect(domainsOf(all.json)).toEqual([IAT, IBP]);
+    expect((await api('GET', '/stats?from=2026-13-01', { token: opToken })).status).toBe(400);
   });
 
   it('the operator health page shows this region: listeners, queue, replication, disk, backup, certificates', async () => {

@@ -643,6 +643,8 @@ export function usageText(): string {
     ...COMMANDS.map((c) => `  ${c.usage}`),
     '  federation init | issue <region> --out <file> | join <bundle> | status | hub stop|start|status',
     '  lab up | stop <region|hub> | start <region|hub> | down  --dir <dir>',
+    '  jobs [--json] | jobs run <name>',
+    '  backup <dir> [--keep <n>] | restore <dir> [--snapshot <id>]',
     '',
     'Every listing and creating command takes --json. See docs/cli.md.',
   ].join('\n');

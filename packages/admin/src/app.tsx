@@ -27,6 +27,7 @@ import { gatewayRoutes } from './gateway/routes.js';
 import type { Ctx } from './guard.js';
 import { tr } from './i18n/index.js';
 import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
+import { operationsApi } from './operations/api.js';
 import { operationsRoutes } from './operations/routes.js';
 import { render } from './render.js';
 import { adminRoutes } from './routes/admins.js';
@@ -163,7 +164,10 @@ export function adminApp(
   app.route('/', aliasRoutes(deps));
   app.route('/', listRoutes(deps));
   app.route('/', gatewayRoutes(deps, opts.gatewayUsage));
-  if (opts.operations) app.route('/', operationsRoutes(deps, opts.operations));
+  if (opts.operations) {
+    app.route('/', operationsRoutes(deps, opts.operations));
+    app.route('/api/v1', operationsApi(deps, opts.operations));
+  }
 
   app.notFound((c) => {
     if (isApi(c.req.path)) return apiError(c, 404, 'not-found', 'no such endpoint');

@@ -199,6 +199,28 @@ export function openApiDocument(): Json {
           responses: { 200: ok('AuditEntry', 'OK', true), ...errors(...std) },
         },
       },
+      '/stats': {
+        get: {
+          summary:
+            'Per-domain daily statistics, `{ rows, unreachable }` (operators: every domain of every region; domain admins: their own domains)',
+          parameters: [
+            query('from', 'first day, YYYY-MM-DD (default 29 days before `to`)'),
+            query('to', 'last day (default today)'),
+          ],
+          responses: {
+            200: ok(null, 'rows (day, region, domain, counters) and the regions that did not answer'),
+            ...errors(400, ...std),
+          },
+        },
+      },
+      '/domains/{domain}/stats': {
+        parameters: [domainP],
+        get: {
+          summary: "One domain's daily statistics, `{ rows, unreachable }`",
+          parameters: [query('from', 'first day, YYYY-MM-DD'), query('to', 'last day')],
+          responses: { 200: ok(null, 'rows and the regions that did not answer'), ...errors(400, ...std) },
+        },
+      },
       '/domains/{domain}/mailboxes': {
         parameters: [domainP],
         get: {

@@ -1,3 +1,4 @@
+export { operationsApi } from './api.js';
 export { BarChart, LineChart, niceMax } from './charts.js';
 export { CSV_COLUMNS, statsCsv } from './csv.js';
 export { operationsRoutes } from './routes.js';
