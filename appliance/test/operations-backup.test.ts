@@ -66,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await restored?.stop();
+  // A second stop of the first appliance (the last test stopped it) only removes its temp dir.
   await t?.stop();
   work.remove();
 });
@@ -151,5 +152,23 @@ describe('backup and restore', { timeout: 120_000 }, () => {
       runs: number;
     }>;
     expect(jobs.find((j) => j.name === 'backup')).toMatchObject({ schedule: '41 2 * * *', runs: 2 });
+  });
+
+  it('without a running appliance, delegato backup takes the snapshot itself', async () => {
+    const dataDir = dirname(t.app.store.dir);
+    await t.app.stop();
+    const offline = join(work.path, 'offline');
+    const r = await cli(['backup', offline, '--json'], dataDir);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { blobs: number; snapshot: string };
+    expect(result.blobs).toBeGreaterThan(30);
+    const fresh = join(work.path, 'offline-restored', 'var');
+    expect((await cli(['restore', offline], fresh)).code).toBe(0);
+    const app = await startApplianceWith(testConfig(join(work.path, 'offline-restored')), OPERATOR_PASSWORD);
+    try {
+      expect(await imapInbox(listenerPort(app, 'imap'), ROSE, PASSWORD)).toHaveLength(result.blobs);
+    } finally {
+      await app.stop();
+    }
   });
 });
