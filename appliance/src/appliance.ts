@@ -40,7 +40,7 @@ import { federationRoutes, regionTlsIfInstalled, startFederationSmtp } from './s
 import { openGateway } from './services/gateway.js';
 import { startImap } from './services/imap.js';
 import { startLists } from './services/lists.js';
-import { mtaStsApp } from './services/message-auth.js';
+import { dnsRecordSource, mtaStsApp } from './services/message-auth.js';
 import { startMx } from './services/mx.js';
 import { startPop3 } from './services/pop3.js';
 import { startQueueWorker } from './services/queue.js';
@@ -345,6 +345,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       stateFile: join(config.data.dir, 'admin-state.db'),
       clientCertificates: config.admin.clientCertificates,
       gatewayUsage: async (domain) => (await gateway.usage(domain))[0] ?? null,
+      dnsRecords: dnsRecordSource(config, directory),
       // Quotas (issue 19): what a mailbox's mail takes in the mail store, by its official address.
       mailboxUsage: async (address) => {
         const mb = await directory.resolveLogin(address);

@@ -10,7 +10,6 @@
  * homed in another region gets its MX there: run the command in that region (or name its host with
  * `federation.peers`).
  */
-import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { DkimKeyView } from '@delegato/directory';
@@ -28,7 +27,7 @@ import { NoApplianceError, sendControlRequest } from '../control/client.js';
 import { controlSocketPath } from '../control/paths.js';
 import { dataPaths } from '../data-dir.js';
 import { openDirectory } from '../open-directory.js';
-import { mtaStsPolicyId } from '../services/message-auth.js';
+import { zoneInput } from '../services/message-auth.js';
 import { EXIT_FAILURE, EXIT_OK, executeCommand, UsageError } from './commands.js';
 
 export const DNS_USAGE = 'usage: delegato dns zone <domain> [--json] | delegato dns check <domain> [--json]';
@@ -60,37 +59,6 @@ async function directoryJson<T>(config: Config, argv: string[]): Promise<T> {
   }
   if (result.code !== 0) throw new UsageError(result.stderr.replace(/^delegato: /, '').trim());
   return JSON.parse(result.stdout) as T;
-}
-
-/** The host names of the regions named in `federation.peers` (DNS names only; addresses are no MX). */
-function peerHosts(config: Config): Map<string, string> {
-  const peers = (config.federation as { peers?: Array<{ region: string; host: string }> }).peers ?? [];
-  return new Map(peers.filter((p) => isIP(p.host) === 0).map((p) => [p.region, p.host]));
-}
-
-/** Everything the zone of `domain` is made of. */
-export function zoneInput(config: Config, domain: string, region: string, keys: DkimKeyView[]): ZoneInput {
-  const peers = peerHosts(config);
-  const mxHost = region === config.region.id ? config.smtp.hostname : peers.get(region);
-  if (!mxHost)
-    throw new UsageError(
-      `${domain} is homed in region ${region}: run "delegato dns zone ${domain}" there (its MX is that region's smtp.hostname)`,
-    );
-  return {
-    domain,
-    mxHost,
-    senders: [config.smtp.hostname, ...peers.values()],
-    dkim: keys.filter((k) => k.state !== 'retired'),
-    mtaStsId: mtaStsPolicyId(config),
-    ports: {
-      submission: config.port.submission,
-      submissions: config.port.submissions,
-      imap: config.port.imap,
-      imaps: config.port.imaps,
-      pop3: config.port.pop3,
-      pop3s: config.port.pop3s,
-    },
-  };
 }
 
 export async function runDns(argv: string[]): Promise<number> {

@@ -5,9 +5,21 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { Directory } from '@delegato/directory';
-import { createAuthResolver, InboundAuth, MtaSts, OutboundSigner, parseDnsServers } from '@delegato/mta';
+import type { AdminOptions } from '@delegato/admin';
+import { type Directory, DirectoryError, type DkimKeyView } from '@delegato/directory';
+import {
+  checkRecords,
+  createAuthResolver,
+  InboundAuth,
+  MtaSts,
+  OutboundSigner,
+  parseDnsServers,
+  type ZoneInput,
+  type ZoneRecord,
+  zoneRecords,
+} from '@delegato/mta';
 import type { Logger } from '@delegato/observability';
 import { Hono } from 'hono';
 import type { Config } from '../config/schema.js';
@@ -99,4 +111,52 @@ export function mtaStsApp(
     return c.body(mtaStsPolicyText(config), 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
   return app;
+}
+
+/** The host names of the regions named in `federation.peers` (DNS names only; addresses are no MX). */
+function peerHosts(config: Config): Map<string, string> {
+  const peers = (config.federation as { peers?: Array<{ region: string; host: string }> }).peers ?? [];
+  return new Map(peers.filter((p) => isIP(p.host) === 0).map((p) => [p.region, p.host]));
+}
+
+/** Everything the zone of `domain` is made of. */
+export function zoneInput(config: Config, domain: string, region: string, keys: DkimKeyView[]): ZoneInput {
+  const peers = peerHosts(config);
+  const mxHost = region === config.region.id ? config.smtp.hostname : peers.get(region);
+  if (!mxHost)
+    throw new DirectoryError(
+      'invalid',
+      `${domain} is homed in region ${region}: run "delegato dns zone ${domain}" there (its MX is that region's smtp.hostname)`,
+    );
+  return {
+    domain,
+    mxHost,
+    senders: [config.smtp.hostname, ...peers.values()],
+    dkim: keys.filter((k) => k.state !== 'retired'),
+    mtaStsId: mtaStsPolicyId(config),
+    ports: {
+      submission: config.port.submission,
+      submissions: config.port.submissions,
+      imap: config.port.imap,
+      imaps: config.port.imaps,
+      pop3: config.port.pop3,
+      pop3s: config.port.pop3s,
+    },
+  };
+}
+
+/** The DNS records page of the admin UI (packages/admin/src/dns): a domain's records and their look-up. */
+export function dnsRecordSource(
+  config: Config,
+  directory: Directory,
+): NonNullable<AdminOptions['dnsRecords']> {
+  return {
+    async records(actor, domain) {
+      const keys = await directory.listDkimKeys(actor, domain);
+      const found = (await directory.listDomains(actor)).find((d) => d.name === domain);
+      if (!found) throw new DirectoryError('not-found', `unknown domain ${domain}`);
+      return zoneRecords(zoneInput(config, domain, found.region, keys));
+    },
+    check: (records) => checkRecords(resolver(config), records as ZoneRecord[]),
+  };
 }

@@ -23,6 +23,7 @@ import { requireCsrfToken } from './csrf.js';
 import { type AdminOptions, type AppEnv, type Deps, resolveDeps } from './env.js';
 import { directoryStatus, statusTitle } from './errors.js';
 import { gatewayApi } from './gateway/api.js';
+import { dnsRoutes } from './dns/routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import type { Ctx } from './guard.js';
 import { tr } from './i18n/index.js';
@@ -164,6 +165,7 @@ export function adminApp(
   app.route('/', aliasRoutes(deps));
   app.route('/', listRoutes(deps));
   app.route('/', gatewayRoutes(deps, opts.gatewayUsage));
+  if (opts.dnsRecords) app.route('/', dnsRoutes(deps, opts.dnsRecords));
   if (opts.operations) {
     app.route('/', operationsRoutes(deps, opts.operations));
     app.route('/api/v1', operationsApi(deps, opts.operations));

@@ -2,6 +2,7 @@
 import type { Directory } from '@delegato/directory';
 import type { Context } from 'hono';
 import { TokenStore } from './api/tokens.js';
+import type { DnsRecordSource } from './dns/source.js';
 import type { GatewayUsageSource } from './gateway/schemas.js';
 import type { Lang } from './i18n/languages.js';
 import type { ListPosts } from './list-posts.js';
@@ -61,6 +62,8 @@ export interface AdminOptions {
   now?: () => Date;
   /** Disk usage of a domain in the attachment gateway's store (the appliance's; absent: not shown). */
   gatewayUsage?: GatewayUsageSource;
+  /** A domain's DNS records and their look-up (the appliance's; absent: no DNS records page). */
+  dnsRecords?: DnsRecordSource;
   /** Signs the session cookie (at least 32 bytes; the same in every region behind one name). */
   sessionSecret: Buffer;
   /** Every admin must use two-step sign-in (TOTP); those without it enrol right after signing in. */

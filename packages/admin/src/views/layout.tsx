@@ -41,6 +41,7 @@ const DomainNav: FC<{ domain: string; section?: string }> = ({ domain, section }
     ['gateway', `/d/${d}/gateway`, t('nav.gateway')],
     ['domain-audit', `/d/${d}/audit`, t('nav.changes')],
     ['domain-stats', `/d/${d}/stats`, t('nav.stats')],
+    ['dns', `/d/${d}/dns`, t('nav.dns')],
   ];
   return (
     <nav class="domain-nav" aria-label={t('layout.domainNav', { domain })}>
