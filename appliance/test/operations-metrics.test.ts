@@ -78,6 +78,7 @@ describe('Prometheus metrics', { timeout: 90_000 }, () => {
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
     for (const series of [
       'delegato_connections_total{listener="smtp"}',
+      'delegato_tls_handshakes_total{listener="admin"}',
       'delegato_deliveries_total{kind="local"}',
       'delegato_log_events_total{event="smtp.received"}',
       'delegato_queue_messages',

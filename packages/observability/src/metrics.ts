@@ -10,6 +10,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import { type TLSSocket, Server as TlsServer } from 'node:tls';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type LogEvent, observeEvents } from './events.js';
 
@@ -29,6 +30,7 @@ interface ProcessMetrics {
   authFailures: Counter<'protocol'>;
   lockouts: Counter<'kind'>;
   tlsFailures: Counter;
+  tlsHandshakes: Counter<'listener'>;
   gatewayBytes: Counter<'direction'>;
 }
 
@@ -52,6 +54,13 @@ const LOCKOUTS: Record<string, string> = { 'auth.lockout': 'mailbox', 'admin.loc
 function countEvent(m: ProcessMetrics, event: LogEvent, fields: Record<string, unknown> | undefined): void {
   m.events.inc({ event });
   const command = COMMAND_EVENTS[event];
+  if (
+    (event === 'imap.connection' || event === 'pop3.connection') &&
+    /^(starttls|stls)/.test(String(fields?.what))
+  ) {
+    m.tlsHandshakes.inc({ listener: event === 'imap.connection' ? 'imap' : 'pop3' });
+    return;
+  }
   if (command) {
     // smtp.protocol logs replies too: only the client's command verbs count.
     if (event !== 'smtp.protocol' || typeof fields?.verb === 'string') m.commands.inc({ protocol: command });
@@ -131,6 +140,12 @@ function startProcessMetrics(): ProcessMetrics {
       help: 'TLS handshakes that failed on the mail listeners.',
       registers: [registry],
     }),
+    tlsHandshakes: new Counter({
+      name: 'delegato_tls_handshakes_total',
+      help: 'TLS handshakes completed, by listener: implicit TLS (every TLS server) and IMAP STARTTLS, POP3 STLS.',
+      labelNames: ['listener'],
+      registers: [registry],
+    }),
     gatewayBytes: new Counter({
       name: 'delegato_gateway_bytes_total',
       help: 'Attachment bytes through the attachment gateway, by direction (stored, served).',
@@ -139,10 +154,19 @@ function startProcessMetrics(): ProcessMetrics {
     }),
   };
   observeEvents((event, fields) => countEvent(m, event, fields as Record<string, unknown> | undefined));
+  const tlsServers = new WeakSet<TlsServer>();
   subscribe('net.server.socket', (message) => {
-    const socket = (message as { socket?: Socket }).socket;
+    const socket = (message as { socket?: Socket & { server?: unknown } }).socket;
     const name = socket?.localPort === undefined ? undefined : listenerPorts.get(socket.localPort);
     if (name) m.connections.inc({ listener: name });
+    // A TLS server's handshakes, counted from its first accepted connection on.
+    const server = socket?.server;
+    if (server instanceof TlsServer && !tlsServers.has(server)) {
+      tlsServers.add(server);
+      server.on('secureConnection', (tls: TLSSocket) => {
+        m.tlsHandshakes.inc({ listener: listenerPorts.get(tls.localPort ?? 0) ?? 'other' });
+      });
+    }
   });
   processMetrics = m;
   return m;
