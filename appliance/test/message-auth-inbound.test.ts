@@ -22,7 +22,8 @@ import type { RunningAppliance } from '../src/appliance.js';
 import { addRose, startApplianceIn, TEST_OPERATOR } from './appliance-support.js';
 import { dkimRecords, eventually, folderMessages, listenerPort, smtpSend } from './message-auth-support.js';
 
-const HOST = 'mx.delegato.test';
+// Under a hosted domain: the DSNs it writes (From: MAILER-DAEMON@<host>) are signed by iat.example.
+const HOST = 'mx.iat.example';
 const ROSE = 'rose.pinkcheeks@iat.example';
 const dir = tempDir('delegato-msgauth-in-');
 let app: RunningAppliance;
@@ -40,7 +41,10 @@ function records(extra: Record<string, string> = {}): DnsmasqRecords {
   return {
     // Every name under .example that is not listed: NXDOMAIN (DMARC's tree walk asks about parents too).
     local: ['example', 'test'],
-    MX: { 'elsewhere.example': [{ priority: 10, exchange: 'mx.elsewhere.example' }] },
+    MX: {
+      'elsewhere.example': [{ priority: 10, exchange: 'mx.elsewhere.example' }],
+      'good.example': [{ priority: 10, exchange: 'mx.elsewhere.example' }],
+    },
     A: { 'mx.elsewhere.example': '127.0.0.1' },
     TXT: {
       'good.example': 'v=spf1 ip4:127.0.0.1 -all',
@@ -85,21 +89,27 @@ function ourResults(msg: string): string[] {
   return head
     .replace(/\r\n[ \t]+/g, ' ')
     .split('\r\n')
-    .filter((l) => /^authentication-results:\s*mx\.delegato\.test;/i.test(l));
+    .filter((l) => /^authentication-results:\s*mx\.iat\.example;/i.test(l));
 }
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
+  // The sink is every remote domain's MX; it refuses nobody@elsewhere.example (a forward that bounces).
+  sink = await startSmtpSink({
+    onRcpt: (a) =>
+      a === 'nobody@elsewhere.example' ? { code: 550, message: '5.1.1 no such user' } : undefined,
+  });
   dns = await startDnsmasq(records());
   app = await startApplianceIn(dir.path, {
     DELEGATO_DNS_SERVERS: dns.server,
     DELEGATO_SMTP_HOSTNAME: HOST,
     DELEGATO_SMTP_OUTBOUND_PORT: String(sink.port),
     DELEGATO_AUTH_INBOUND: 'true',
+    DELEGATO_SMTP_MAX_MESSAGE_BYTES: '65536',
   });
   roseId = await addRose(app, 'Auth-In-Pass-99');
   await app.store.ensureUser(roseId);
   await app.directory.addForward(TEST_OPERATOR, 'fwd@iat.example', 'friend@elsewhere.example');
+  await app.directory.addForward(TEST_OPERATOR, 'gone@iat.example', 'nobody@elsewhere.example');
   await dns.restart(records(await dkimRecords(app, 'iat.example')));
 }, 60_000);
 
@@ -126,7 +136,7 @@ describe('inbound checks at the MX', () => {
     // Another host's results are not ours to remove.
     expect(msg).toContain('Authentication-Results: other.example; spf=pass');
     // Ours is on top, above our Received.
-    expect(msg.indexOf('Authentication-Results: mx.delegato.test')).toBeLessThan(msg.indexOf('Received:'));
+    expect(msg.indexOf(`Authentication-Results: ${HOST}`)).toBeLessThan(msg.indexOf('Received:'));
   });
 
   it('a broken signature is dkim=fail (SPF still passes, aligned: delivered)', async () => {
@@ -196,7 +206,7 @@ describe('inbound checks at the MX', () => {
     const text = out.toString();
     expect(text).toMatch(/^ARC-Seal: i=1; .*d=iat\.example/m);
     expect(text).toMatch(/^ARC-Message-Signature: i=1;/m);
-    expect(text).toMatch(/^ARC-Authentication-Results: i=1; mx\.delegato\.test;/m);
+    expect(text).toMatch(/^ARC-Authentication-Results: i=1; mx\.iat\.example;/m);
     // Not DKIM-signed by iat.example: the author is good.example.
     expect(text).not.toMatch(/^DKIM-Signature:.*d=iat\.example/m);
     const { createAuthResolver } = await import('@delegato/mta');
@@ -209,5 +219,39 @@ describe('inbound checks at the MX', () => {
       disableBimi: true,
     });
     expect(verified.arc && verified.arc.status.result).toBe('pass');
+  });
+
+  it('the DSN the appliance writes for a bounced forward is DKIM-signed by the hosted domain of its host name', async () => {
+    const reply = await mx('news@good.example', await signed(message('news@good.example', 'bounces')), [
+      'gone@iat.example',
+    ]);
+    expect(reply.code).toBe(250);
+    const dsn = await eventually("the DSN at the sender's MX", async () =>
+      sink.messages.find((m) => m.from === '' && m.data.includes('nobody@elsewhere.example')),
+    );
+    const text = dsn.data.toString();
+    expect(text).toMatch(/^From: Mail Delivery System <MAILER-DAEMON@mx\.iat\.example>/m);
+    // The DSN's own header (the original inside it keeps good.example's signature).
+    const head = text.slice(0, text.indexOf('\r\n\r\n'));
+    const sigs = head.match(/^DKIM-Signature:.*(?:\r\n[ \t].*)*/gim) ?? [];
+    expect(sigs).toHaveLength(2);
+    for (const s of sigs) expect(s).toMatch(/d=iat\.example/);
+    const { createAuthResolver } = await import('@delegato/mta');
+    const verified = await authenticate(dsn.data, {
+      ip: '127.0.0.1',
+      helo: HOST,
+      sender: '',
+      mta: 'receiver.test',
+      resolver: createAuthResolver([dns.server]) as never,
+      disableBimi: true,
+    });
+    expect(verified.dkim.results?.map((r) => r.status.result)).toEqual(['pass', 'pass']);
+  }, 60_000);
+
+  it('a message over the size limit is refused with 552 5.3.4 after its data, checks or not', async () => {
+    const big = message('news@good.example', 'too-big').replace('Body of too-big.', 'x'.repeat(70_000));
+    const reply = await mx('news@good.example', big);
+    expect(reply.code).toBe(552);
+    expect(reply.text).toMatch(/^552 5\.3\.4 /);
   });
 });
