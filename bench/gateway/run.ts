@@ -7,7 +7,7 @@
  *
  *   npx tsx --expose-gc bench/gateway/run.ts [--runs N] [--size MiB] [--keep]
  *
- * What is measured is the gateway's own path: spooling, the mailsplit scan with the part's decoding and
+ * What is measured is the gateway's own path: spooling, the MIME scan with the part's decoding and
  * hashing into the gateway store, and the splice into the mail store (fsynced like every delivery). The MX
  * in front of it streams the same way (its DATA stream is piped into `deliver`).
  */

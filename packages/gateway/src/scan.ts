@@ -1,25 +1,26 @@
-/// <reference path="./types/mailsplit.d.ts" />
 /**
- * First pass over a spooled message: walks its MIME tree with mailsplit (streaming, any depth, inside
- * message/rfc822 parts too), decodes every part that may qualify into a temporary file while hashing it,
- * and records where in the raw bytes each qualifying part starts and ends. The second pass (splice.ts)
- * copies the raw bytes around those ranges, so everything else stays byte-identical by construction.
+ * First pass over a spooled message: walks its MIME tree with the streaming splitter of mime-scanner.ts
+ * (any depth, inside embedded messages too), decodes every part that may qualify into a temporary file
+ * while hashing it, and records where in the raw bytes each qualifying part starts and ends. The second
+ * pass (splice.ts) copies the raw bytes around those ranges, so everything else stays byte-identical by
+ * construction.
  *
  * A qualifying part: a leaf inside a multipart (never the message's root, never a multipart or an
- * embedded message that mailsplit opens), whose media type is in the domain's list (empty: any), that is
+ * embedded message that the splitter opens), whose media type is in the domain's list (empty: any), that is
  * not the message's own text (a `text/*` part without a file name or `attachment` disposition), and whose
  * decoded size is over the domain's threshold.
  *
  * Malformed MIME (a multipart without a boundary, one whose closing boundary never comes, a header over
- * mailsplit's 1 MiB limit, more than 1000 parts) gives `malformed`: the caller delivers the message
- * unmodified rather than guess.
+ * 1 MiB, more than 1000 parts) gives `malformed`: the caller delivers the message unmodified rather than
+ * guess.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type MimeNode, Splitter } from 'mailsplit';
+import { decoderFor } from './decode.js';
+import { type MimeEvent, type MimeNode, MimeScanner } from './mime-scanner.js';
 import { type GatewayRules, mediaTypeMatches, senderMatches } from './policy.js';
 
 export interface ExtractedPart {
@@ -70,7 +71,7 @@ function addressesIn(values: readonly string[]): string[] {
 }
 
 function qualifies(node: MimeNode, rules: GatewayRules): boolean {
-  if (node.root || !node.parentNode || node.multipart || node.messageNode) return false;
+  if (node.root || !node.parent || node.multipart || node.opened) return false;
   const type = node.contentType || 'text/plain';
   if (!mediaTypeMatches(rules.mediaTypes, type)) return false;
   // The message's own text stays: the reader would otherwise get an empty message.
@@ -85,7 +86,7 @@ class Extraction {
   readonly #decoder: Transform;
   readonly #done: Promise<void>;
   bodyEnd: number;
-  /** The first bytes of the part's header, as mailsplit gave them (checkOffsets). */
+  /** The first bytes of the part's header, as the splitter gave them (checkOffsets). */
   readonly head: Buffer;
 
   constructor(
@@ -97,7 +98,7 @@ class Extraction {
   ) {
     this.bodyEnd = headerEnd;
     this.head = Buffer.from(header.subarray(0, 64));
-    this.#decoder = node.getDecoder();
+    this.#decoder = decoderFor(node.encoding);
     const hash = this.#hash;
     const count = (n: number) => {
       this.size += n;
@@ -145,19 +146,16 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
     dkimSigned: false,
   };
   const input = createReadStream(path);
-  const splitter = new Splitter();
-  input.on('error', (err) => splitter.destroy(err));
-  input.pipe(splitter);
-  let offset = 0;
+  const scanner = new MimeScanner();
   let current: Extraction | null = null;
-  /** Boundaries of the multiparts still open. */
-  const unclosed: string[] = [];
+  let stopped = false;
   /** The first header bytes of each kept part, by its offset (checkOffsets). */
   const heads = new Map<number, Buffer>();
-  const finish = async () => {
+  const finish = async (bodyEnd: number) => {
     const x = current;
     current = null;
     if (!x) return;
+    x.bodyEnd = bodyEnd;
     const { sha256, size } = await x.end();
     if (size <= opts.rules.thresholdBytes) {
       await rm(x.tmp, { force: true });
@@ -179,72 +177,60 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
   const stop = (outcome: ScanResult['outcome'], reason?: string) => {
     result.outcome = outcome;
     if (reason) result.reason = reason;
+    stopped = true;
+  };
+  const handle = async (ev: MimeEvent) => {
+    const x = current as Extraction | null;
+    if (ev.type === 'body') {
+      if (x && ev.node === x.node) await x.write(ev.data);
+      return;
+    }
+    if (ev.type === 'end') {
+      if (x && ev.node === x.node) await finish(ev.bodyEnd);
+      return;
+    }
+    const node = ev.node;
+    if (node.root && !node.parent) {
+      // Before the line break that ends the last field: the gateway's field goes after it.
+      const raw = node.rawHeader;
+      const tail = raw.subarray(-4).toString('latin1');
+      if (tail === '\r\n\r\n') result.headerEnd = raw.length - 4;
+      else if (tail.endsWith('\n\n')) {
+        result.eol = '\n';
+        result.headerEnd = raw.length - 2;
+      } else return stop('nothing', 'no body');
+      result.dkimSigned = node.headers.has('dkim-signature');
+      if (opts.senders !== null) {
+        const from = addressesIn([
+          ...(node.headers.get('return-path') ?? []),
+          ...(node.headers.get('from') ?? []),
+        ]);
+        if (!senderMatches(opts.senders, from)) return stop('not-applicable');
+      }
+    }
+    if (qualifies(node, opts.rules))
+      current = new Extraction(node, node.start, node.bodyStart, opts.tmpPath(), node.rawHeader);
   };
   try {
-    for await (const obj of splitter) {
-      if (obj.type === 'node') {
-        await finish();
-        const start = offset;
-        const header = obj.getHeaders();
-        offset += header.length;
-        if (obj.root) {
-          const tail = header.subarray(-4).toString('latin1');
-          // Before the line break that ends the last field: the gateway's field goes after it.
-          if (tail === '\r\n\r\n') result.headerEnd = offset - 4;
-          else if (tail.endsWith('\n\n')) {
-            result.eol = '\n';
-            result.headerEnd = offset - 2;
-          } else {
-            stop('nothing', 'no body');
-            break;
-          }
-          result.dkimSigned = obj.headers.get('dkim-signature').length > 0;
-          if (opts.senders !== null) {
-            const from = addressesIn([...obj.headers.get('return-path'), ...obj.headers.get('from')]);
-            if (!senderMatches(opts.senders, from)) {
-              stop('not-applicable');
-              break;
-            }
-          }
-        }
-        if (obj.multipart) {
-          if (!obj._boundary) {
-            stop('malformed', 'multipart without boundary');
-            break;
-          }
-          unclosed.push(obj._boundary.toString('latin1'));
-        } else if (qualifies(obj, opts.rules)) {
-          current = new Extraction(obj, start, offset, opts.tmpPath(), header);
-        }
-        continue;
+    for await (const chunk of input) {
+      for (const ev of scanner.write(chunk as Buffer)) {
+        await handle(ev);
+        if (stopped) break;
       }
-      const value = obj.value;
-      if (!value || value.length === 0) continue;
-      const x = current as Extraction | null;
-      if (x && obj.type === 'body' && obj.node === x.node) {
-        await x.write(value);
-        offset += value.length;
-        x.bodyEnd = offset;
-        continue;
-      }
-      await finish();
-      if (obj.type === 'data') closeBoundaries(value, unclosed);
-      offset += value.length;
+      if (stopped || scanner.malformed) break;
     }
-    if (result.outcome === 'nothing' && !result.reason) {
-      await finish();
-      if (unclosed.length > 0) stop('malformed', `multipart not closed (boundary ${unclosed.at(-1)})`);
+    if (!stopped && !scanner.malformed) for (const ev of scanner.end()) if (!stopped) await handle(ev);
+    if (!stopped) {
+      if (scanner.malformed) stop('malformed', scanner.malformed);
       else if (result.replacements.length > 0) {
-        const problem = await checkOffsets(path, offset, heads);
-        if (problem) stop('malformed', problem);
-        else stop('transform');
+        const problem = await checkOffsets(path, heads);
+        stop(problem ? 'malformed' : 'transform', problem ?? undefined);
       }
     }
   } catch (err) {
     stop('malformed', (err as Error).message);
   } finally {
     input.destroy();
-    splitter.destroy();
     await (current as Extraction | null)?.abort();
   }
   if (result.outcome !== 'transform') {
@@ -255,19 +241,12 @@ export async function scanMessage(path: string, opts: ScanOptions): Promise<Scan
 }
 
 /**
- * The offsets rest on mailsplit giving back every byte in order: the bytes counted must be the file's size,
- * and each kept part's header must be where its offset says. Otherwise (a shape mailsplit reorders) the
- * message counts as malformed and is delivered unmodified.
+ * A last check before anything is replaced: each kept part's header is where its offset says (a splitter
+ * bug must not corrupt mail). Otherwise the message counts as malformed and is delivered unmodified.
  */
-async function checkOffsets(
-  path: string,
-  counted: number,
-  heads: Map<number, Buffer>,
-): Promise<string | null> {
+async function checkOffsets(path: string, heads: Map<number, Buffer>): Promise<string | null> {
   const fh = await open(path, 'r');
   try {
-    const { size } = await fh.stat();
-    if (size !== counted) return `parser gave back ${counted} of ${size} bytes`;
     for (const [at, head] of heads) {
       const buf = Buffer.alloc(head.length);
       await fh.read(buf, 0, head.length, at);
@@ -276,16 +255,5 @@ async function checkOffsets(
     return null;
   } finally {
     await fh.close();
-  }
-}
-
-/** Pops the multiparts whose closing delimiter (`--boundary--`, RFC 2046 §5.1.1) is among `data`'s lines. */
-function closeBoundaries(data: Buffer, open: string[]): void {
-  if (open.length === 0) return;
-  for (const raw of data.toString('latin1').split('\n')) {
-    const line = raw.replace(/\r$/, '').replace(/[ \t]+$/, '');
-    if (!line.startsWith('--') || !line.endsWith('--') || line.length < 5) continue;
-    const idx = open.lastIndexOf(line.slice(2, -2));
-    if (idx >= 0) open.length = idx;
   }
 }
