@@ -380,6 +380,46 @@ describe('delivery through the gateway', () => {
     }
   });
 
+  it('replaces a binary part that is one long line, and a part with bare LF line ends', async () => {
+    const binary = pdfBytes(3 * MiB, 9).map((b) => (b === 0x0a || b === 0x0d ? 0x20 : b));
+    const raw = Buffer.concat([
+      Buffer.from(
+        `${header([...ROOT, 'Content-Type: multipart/mixed; boundary="b"'])}--b${CRLF}` +
+          `${header(['Content-Type: application/octet-stream; name="blob.bin"', 'Content-Transfer-Encoding: binary'])}`,
+        'latin1',
+      ),
+      binary,
+      Buffer.from(`${CRLF}--b--${CRLF}`, 'latin1'),
+    ]);
+    const { received, deliver } = inbox();
+    await gateway(
+      { reader: registered('univ.example') },
+      deliver,
+    )({ users: ['reader'], source: Readable.from([raw]) });
+    const out = received.get('reader') as Buffer;
+    expect(out.length).toBeLessThan(20_000);
+    const [token] = tokensIn(out);
+    expect(sha256(await bytesOf((await download(store, { token: token as string })).body as Readable))).toBe(
+      sha256(binary),
+    );
+
+    const lf = Buffer.from(
+      pdfMessage(pdfBytes(3 * MiB, 11))
+        .raw.toString('latin1')
+        .replace(/\r\n/g, '\n'),
+      'latin1',
+    );
+    const second = inbox();
+    await gateway(
+      { reader: registered('univ.example') },
+      second.deliver,
+    )({ users: ['reader'], source: Readable.from([lf]) });
+    const lfOut = second.received.get('reader') as Buffer;
+    expect(lfOut.length).toBeLessThan(20_000);
+    expect(lfOut.includes('\r')).toBe(false);
+    expect(lfOut.toString('latin1')).toContain('\nShelf 12, box 4.\nReturn by Friday.\n--outer--\n');
+  });
+
   it('applies a sender registration only to mail from that sender', async () => {
     const { raw } = pdfMessage(pdfBytes(3 * MiB));
     const bySender = (senders: string[]): RecipientPolicy => ({
