@@ -218,7 +218,7 @@ describe('inbound checks at the MX', () => {
       resolver: createAuthResolver([dns.server]) as never,
       disableBimi: true,
     });
-    expect(verified.arc && verified.arc.status.result).toBe('pass');
+    expect(verified.arc?.status.result).toBe('pass');
   });
 
   it('the DSN the appliance writes for a bounced forward is DKIM-signed by the hosted domain of its host name', async () => {
