@@ -165,6 +165,32 @@ describe('lists across regions', () => {
     expect(noras).toContain('X-Loop: club@south.example');
   });
 
+  it("the members' bounces reaching north go to the list's region, where they end", async () => {
+    const c = await LineClient.connect(listenerPort(north, 'smtp'));
+    try {
+      await c.smtpReply();
+      await c.smtp('EHLO remote.example');
+      expect((await c.smtp('MAIL FROM:<>')).code).toBe(250);
+      expect((await c.smtp('RCPT TO:<club-bounces@south.example>')).code).toBe(250);
+      expect((await c.smtp('DATA')).code).toBe(354);
+      expect(
+        (await c.smtp('From: <mailer-daemon@remote.example>\r\nSubject: Undeliverable\r\n\r\nGone.\r\n.'))
+          .code,
+      ).toBe(250);
+    } finally {
+      c.close();
+    }
+    let trace: Array<{ event: string; reply: string | null }> = [];
+    await waitFor(async () => {
+      trace = await north.queue.trace('club-bounces@south.example');
+      return trace.some((e) => e.event === 'delivered');
+    }, 30_000);
+    // Taken by south's list (a bounce is logged, kept from the poster), not refused as an unknown address.
+    expect(trace.find((e) => e.event === 'delivered')?.reply).toMatch(
+      /Bounce for club@south\.example received/,
+    );
+  });
+
   it("a sender the list's region refuses gets a DSN from the region that took the message", async () => {
     expect(await noraPosts('team@south.example', 'Not a member')).toBe(250);
     const dsn = await waitForMessage(north, NORA, 'Not allowed to post: only members may post to');

@@ -22,6 +22,7 @@ import { type Logger, logEvent, logEventAt } from '@delegato/observability';
 import { simpleParser } from 'mailparser';
 import { ulid } from 'ulid';
 import { TooLargeError } from '../fsync.js';
+import type { Destination } from '../policy.js';
 import type { DeliveryStore } from '../ports.js';
 import type { OutboundQueue } from '../queue/outbound-queue.js';
 import { replyError } from '../replies.js';
@@ -64,7 +65,7 @@ export interface ListTarget {
 
 /** The part of the MX transaction the hooks see (inbound.ts's Transaction has these fields). */
 export interface ListTransaction {
-  destinations: readonly unknown[];
+  destinations: Array<{ rcpt: string; dest: Destination }>;
   /** The keys of the accepted RCPTs (the list's is added when the hook takes it). */
   rcpts: Set<string>;
   lists?: ListTarget[];
@@ -120,7 +121,7 @@ export class ListService implements ListHooks {
   }
 
   /** The list target `rcpt` names, and whether the list is homed in this region; null: not a list's. */
-  async #target(rcpt: string): Promise<{ target: ListTarget; here: boolean } | null> {
+  async #target(rcpt: string): Promise<{ target: ListTarget; region: string } | null> {
     const address = rcpt.toLowerCase();
     const found = await this.opts.directory.lookupRecipient(address);
     let base = address;
@@ -134,16 +135,15 @@ export class ListService implements ListHooks {
     const home = kind === 'post' ? found : await this.opts.directory.lookupRecipient(base);
     if (home.kind !== 'mailing-list') return null;
     const list = await this.opts.directory.lookupList(base);
-    return list ? { target: { kind, list }, here: home.region === this.opts.region } : null;
+    return list ? { target: { kind, list }, region: home.region } : null;
   }
 
   async atRcpt(rcpt: string, sender: string, tx: ListTransaction, key: string): Promise<boolean> {
+    // A list of this region takes the transaction alone: every other recipient waits for the next one.
+    if (tx.lists?.length) throw replyError('listAlone');
     const found = await this.#target(rcpt);
-    if (!found) {
-      if (tx.lists?.length) throw replyError('listAlone');
-      return false;
-    }
-    const { target, here } = found;
+    if (!found) return false;
+    const { target, region } = found;
     if (target.kind === 'post') {
       const refusal = refusalFor(target.list, sender);
       if (refusal) {
@@ -151,9 +151,16 @@ export class ListService implements ListHooks {
         throw replyError('listSenderRefused', refusal);
       }
     }
-    // Another region's list: checked, then queued to its region by the recipient policy.
-    if (!here) return false;
-    if (tx.destinations.length > 0 || tx.lists?.length) throw replyError('listAlone');
+    if (region !== this.opts.region) {
+      // Another region's list: checked, then queued to its region by the recipient policy; its control
+      // addresses (replies to notices, members' bounces) are queued there as they are.
+      if (target.kind === 'post') return false;
+      const address = rcpt.toLowerCase();
+      tx.destinations.push({ rcpt: address, dest: { kind: 'queue', route: 'region', address, region } });
+      tx.rcpts.add(key);
+      return true;
+    }
+    if (tx.destinations.length > 0) throw replyError('listAlone');
     tx.lists = [target];
     tx.rcpts.add(key);
     return true;
