@@ -36,7 +36,8 @@ export const HELP: Record<string, HelpTopic> = {
             <a href="/help/aliases">Aliases</a>: extra addresses that deliver to one or more mailboxes.
           </li>
           <li>
-            <a href="/help/lists">Distribution lists</a>: addresses of mailing lists run on a list server.
+            <a href="/help/lists">Distribution lists</a>: mailing lists run here (members, who may post,
+            moderation by an owner), and addresses of mailing lists run on a list server.
           </li>
           <li>
             <a href="/help/gateway">Attachment gateway</a>: large attachments kept on the server and replaced
@@ -209,10 +210,21 @@ export const HELP: Record<string, HelpTopic> = {
   lists: {
     title: 'Distribution lists',
     body: (
-      <p>
-        A distribution-list alias is an address of your domain for a mailing list that runs on a list server.
-        Mail to it is passed to the list's address on the list server, which sends it to the members.
-      </p>
+      <>
+        <p>
+          A <strong>mailing list</strong> runs here: an address of your domain, an owner (a mailbox of your
+          domain), who may post (members only, anyone of the domain, anyone, or the senders you list) and the
+          members, who get one copy of each message. A sender who may not post is refused at once, by their
+          own mail server. On a <strong>moderated</strong> list every message waits until the owner approves
+          it, on their own page after signing in with their mailbox address, or by answering the notice they
+          get; messages nobody decides on are discarded after a few days and their senders told.
+        </p>
+        <p>
+          A distribution-list alias is an address of your domain for a mailing list that runs on a list
+          server. Mail to it is passed to the list's address on the list server, which sends it to the
+          members.
+        </p>
+      </>
     ),
   },
   gateway: {
