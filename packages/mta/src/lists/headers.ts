@@ -76,11 +76,23 @@ export function listHeaders(list: MailingList): string {
   ].join('\r\n');
 }
 
-/** RFC 2047 encoded-word for a header value that is not plain ASCII. */
+/**
+ * RFC 2047 encoded-words for a header value that is not plain ASCII: whole characters in chunks of at
+ * most 45 bytes, so that each word stays within the 75 characters of §2, folded onto continuation lines.
+ */
 export function encodeWord(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII is the test.
-  if (/^[\x20-\x7e]*$/.test(value)) return value;
-  return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  if (/^[ -~]*$/.test(value)) return value;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of value) {
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
 }
 
 /** RFC 2047 encoded-words (B and Q) decoded, for showing a Subject; undecodable ones stay as they are. */
