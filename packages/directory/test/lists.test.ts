@@ -67,6 +67,21 @@ describe('built-in lists', () => {
     expect((await dir.lookupRecipient(`staff@${A}`)).kind).toBe('unknown');
   });
 
+  it('a list of a removed domain is gone, and its address can be a list again when the domain comes back', async () => {
+    await dir.createList(operator, {
+      address: `team@${B}`,
+      owner: `bob.other@${B}`,
+      members: ['x@remote.example'],
+    });
+    await dir.removeDomain(operator, B, { force: true });
+    expect(await dir.lookupList(`team@${B}`)).toBeNull();
+    await dir.addDomain(operator, B);
+    await dir.addMailbox(operator, { domain: B, kind: 'personal', firstName: 'Bob', lastName: 'Other' });
+    const again = await dir.createList(operator, { address: `team@${B}`, owner: `bob.other@${B}` });
+    expect(again.members).toEqual([]);
+    expect((await dir.getList(operator, `team@${B}`)).members).toEqual([]);
+  });
+
   it('refuses bad input with a clear error', async () => {
     expect(await code(dir.createList(alice, { address: `l@${A}`, owner: `nobody@${A}` }))).toBe('invalid');
     expect(

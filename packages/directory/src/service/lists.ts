@@ -144,6 +144,12 @@ export async function createList(
     { action: 'mailing-list.create', target: listAddress, domain: domainRow.name },
     async (tx) => {
       const now = ctx.nowIso();
+      // A list of that address whose address row is gone (its domain was removed and added again).
+      const [orphan] = await tx.select().from(mailingLists).where(eq(mailingLists.address, listAddress));
+      if (orphan) {
+        await tx.delete(mailingListMembers).where(eq(mailingListMembers.listId, orphan.id));
+        await tx.delete(mailingLists).where(eq(mailingLists.id, orphan.id));
+      }
       const addressId = newId();
       await tx.insert(addresses).values({
         id: addressId,
