@@ -71,7 +71,7 @@ beforeAll(async () => {
     for (const [domain, localPart] of [
       ['north.example', 'nora'],
       ['south.example', 'sam'],
-    ])
+    ] as const)
       await app.directory.addMailbox(OP, { domain, kind: 'role', localPart, password: PW });
   }
   samId = (await south.directory.resolveLogin(SAM))?.id ?? '';

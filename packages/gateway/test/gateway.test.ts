@@ -381,7 +381,7 @@ describe('delivery through the gateway', () => {
   });
 
   it('replaces a binary part that is one long line, and a part with bare LF line ends', async () => {
-    const binary = pdfBytes(3 * MiB, 9).map((b) => (b === 0x0a || b === 0x0d ? 0x20 : b));
+    const binary = Buffer.from(pdfBytes(3 * MiB, 9).map((b) => (b === 0x0a || b === 0x0d ? 0x20 : b)));
     const raw = Buffer.concat([
       Buffer.from(
         `${header([...ROOT, 'Content-Type: multipart/mixed; boundary="b"'])}--b${CRLF}` +
