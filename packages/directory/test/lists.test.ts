@@ -49,6 +49,9 @@ describe('built-in lists', () => {
     expect((await dir.lookupList(`STAFF@${A}`))?.members).toHaveLength(2);
     expect((await dir.listsOwnedBy(`rose.pinkcheeks@${A}`)).map((l) => l.address)).toEqual([`staff@${A}`]);
     expect((await dir.listLists(alice, A)).map((l) => l.address)).toEqual([`staff@${A}`]);
+    // Renamed, the owner still finds the list (it names their former address, now a legacy alias).
+    await dir.renameMailbox(operator, `rose.pinkcheeks@${A}`, { lastName: 'Redcheeks' });
+    expect((await dir.listsOwnedBy(`rose.redcheeks@${A}`)).map((l) => l.address)).toEqual([`staff@${A}`]);
     expect(await dir.lookupList(`nobody@${A}`)).toBeNull();
 
     const changed = await dir.changeListMembers(alice, `staff@${A}`, {

@@ -11,7 +11,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { parseAddress } from '../addressing/index.js';
 import { duplicate, invalid, notFound } from '../errors.js';
-import { lookupRecipient } from '../lookup.js';
+import { lookupRecipient, resolveLogin } from '../lookup.js';
 import { addresses, type ListSenders, mailingListMembers, mailingLists } from '../schema.js';
 import { type Actor, requireDomain, visibleDomains } from '../scope.js';
 import { type DirectoryContext, newId, scopedAddress, scopedDomain, toInvalid } from './context.js';
@@ -279,12 +279,25 @@ export async function listLists(
   return out;
 }
 
-/** The lists a mailbox owns (its official address; self-service: the address comes from the session). */
+/**
+ * The lists a mailbox owns (self-service: the address comes from the session), named by any of its
+ * addresses: a list set up before the owner was renamed names their former (legacy) address.
+ */
 export async function listsOwnedBy(ctx: DirectoryContext, owner: string): Promise<ListView[]> {
+  const mb = await resolveLogin(ctx.db, owner);
+  const names = mb
+    ? (
+        await ctx.db
+          .select({ address: addresses.address })
+          .from(addresses)
+          .where(eq(addresses.mailboxId, mb.id))
+      ).map((r) => r.address)
+    : [owner.toLowerCase()];
+  if (names.length === 0) return [];
   const rows = await ctx.db
     .select()
     .from(mailingLists)
-    .where(eq(mailingLists.owner, owner.toLowerCase()))
+    .where(inArray(mailingLists.owner, names))
     .orderBy(asc(mailingLists.address));
   const out: ListView[] = [];
   for (const r of rows) if (await listRow(ctx, r.address)) out.push(await view(ctx, r));

@@ -253,7 +253,7 @@ export class ListService implements ListHooks {
       throw replyError('moderationReply', why);
     };
     const from = parsed.from?.value[0]?.address?.toLowerCase() ?? '';
-    if (sender.toLowerCase() !== list.owner && from !== list.owner)
+    if (!(await this.#isOwner(list, sender)) && !(await this.#isOwner(list, from)))
       refuse('only the list owner may moderate');
     const tag = MODERATION_TAG.exec(parsed.subject ?? '');
     if (!tag?.[1] || !tag[2]) refuse('the subject must keep the [moderate ...] tag of the notice');
@@ -278,6 +278,18 @@ export class ListService implements ListHooks {
     if (word === 'approve') await this.moderation.approve(list.address, postId, by);
     else await this.moderation.reject(list.address, postId, by);
     return `2.6.0 ${word === 'approve' ? 'Approved' : 'Rejected'}: ${postId}`;
+  }
+
+  /** The owner's address, or another address of the owner's mailbox (renamed since the list was made). */
+  async #isOwner(list: MailingList, address: string): Promise<boolean> {
+    const who = address.toLowerCase();
+    if (who === list.owner) return true;
+    if (who === '') return false;
+    const [a, b] = await Promise.all([
+      this.opts.directory.lookupRecipient(who),
+      this.opts.directory.lookupRecipient(list.owner),
+    ]);
+    return a.kind === 'mailbox' && b.kind === 'mailbox' && a.mailboxId === b.mailboxId;
   }
 
   async #notice(notice: Notice, list: string, id: string): Promise<void> {
