@@ -102,7 +102,10 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     expect(r.post, 'POST of the new-mailbox form redirects').toBeGreaterThanOrEqual(300);
     expect(r.post).toBeLessThan(400);
     expect(r.final).toBe(200);
-    expect(da.path).toBe(`/d/${DOMAIN}/mailboxes/${ROSE}`);
+    // The set-up sheet comes right after "Add user" (issue 19), then the mailbox page.
+    expect(da.path).toBe(`/d/${DOMAIN}/mailboxes/${ROSE}/setup`);
+    await da.screenshot('setup-sheet-after-add');
+    expect(await da.goto(`/d/${DOMAIN}/mailboxes/${ROSE}`)).toBe(200);
     await da.screenshot('mailbox-page');
     const page = await da.text();
     for (const a of [ROSE, `r.pinkcheeks@${DOMAIN}`, `pinkcheeks@${DOMAIN}`]) expect(page).toContain(a);
@@ -202,7 +205,8 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     await da.set('Contact person', 'Rose Pinkcheeks');
     await da.set('Flag', 'vip');
     expect((await da.submitButton('Add user')).final).toBe(200);
-    expect(da.path).toBe(`/d/${DOMAIN}/mailboxes/${MARIO}`);
+    expect(da.path).toBe(`/d/${DOMAIN}/mailboxes/${MARIO}/setup`);
+    expect(await da.goto(`/d/${DOMAIN}/mailboxes/${MARIO}`)).toBe(200);
     await da.screenshot('second-mailbox');
     expect(await mailbox(MARIO)).toMatchObject({ group: 'Sales', contact: 'Rose Pinkcheeks', flag: 'vip' });
 
@@ -221,7 +225,12 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     expect(await da.goto(`/d/${DOMAIN}/mailboxes/${MARIO}`)).toBe(200);
     const remove = da.page.locator('form[action$="/remove"]');
     expect(await remove.count(), 'one remove form on the mailbox page').toBe(1);
-    expect((await da.submit(remove.locator('button, input[type=submit]').first())).final).toBe(200);
+    // The confirmation step (issue 19) names what will be lost; its button removes.
+    await Promise.all([da.page.waitForEvent('load'), remove.locator('button').first().click()]);
+    expect(da.path).toBe(`/d/${DOMAIN}/mailboxes/${MARIO}/remove`);
+    await da.screenshot('remove-confirmation');
+    expect((await mailbox(MARIO))?.state).toBe('active');
+    expect((await da.submitButton(`Yes, remove ${MARIO}`)).final).toBe(200);
     await da.screenshot('mailbox-removed');
     expect((await mailbox(MARIO))?.state).toBe('removed');
     expect(await t.app.directory.authenticateMailbox(MARIO, 'Mario-Second-Pass-2')).toBeNull();

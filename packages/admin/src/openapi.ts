@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GATEWAY_SCHEMAS, gatewayPaths } from './gateway/openapi.js';
 import { LIST_SCHEMAS, listPaths } from './list-openapi.js';
+import { MAILBOX_BULK_SCHEMAS, mailboxBulkPaths } from './mailbox-bulk-openapi.js';
 import * as s from './schemas.js';
 
 type Json = Record<string, unknown>;
@@ -33,6 +34,7 @@ const schemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   SetExpiry: { schema: s.apiSetExpiry, io: 'input' },
   ...GATEWAY_SCHEMAS,
   ...LIST_SCHEMAS,
+  ...MAILBOX_BULK_SCHEMAS,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -271,6 +273,7 @@ export function openApiDocument(): Json {
       ...section('lists', 'NewList', 'distribution-list aliases'),
       ...gatewayPaths({ ok, errors, body, domainP, std }),
       ...listPaths({ ok, errors, body, domainP, std }),
+      ...mailboxBulkPaths({ ok, errors, body, domainP, addressP, std }),
     },
   };
   return cached;

@@ -51,7 +51,8 @@ export async function render(
   const lang = langOf(c);
   return c.html(
     <LangContext.Provider value={lang}>
-      <Layout chrome={{ ...chrome, back: c.req.path }}>{body}</Layout>
+      {/* An error page's path may name what the reader may not see: the menu goes back to the start. */}
+      <Layout chrome={{ ...chrome, back: status < 400 ? c.req.path : '/' }}>{body}</Layout>
     </LangContext.Provider>,
     status,
   );

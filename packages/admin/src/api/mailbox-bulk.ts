@@ -1,7 +1,7 @@
 /**
  * Issue 19 in the JSON API (docs/api.md):
  * PUT /domains/:domain/mailboxes/:address/quota `{quotaBytes}` (null: none),
- * PATCH /domains/:domain/mailboxes/:address `{group?, contact?, flag?, kind?}`,
+ * PATCH /domains/:domain/mailboxes/:address/details `{group?, contact?, flag?, kind?}`,
  * POST /domains/:domain/mailboxes/:address/restore,
  * POST /domains/:domain/import `{csv, dryRun?, passwords?, skipLines?}` (422 with every row when any is
  * wrong and not skipped: nothing imported), GET /domains/:domain/export/mailboxes.csv and /aliases.csv,
@@ -13,8 +13,8 @@ import { z } from 'zod';
 import type { AppEnv, Deps } from '../env.js';
 import { addressIn, apiActor, body } from './common.js';
 
-const quotaBody = z.object({ quotaBytes: z.number().int().min(0).nullable() });
-const updateBody = z
+export const quotaBody = z.object({ quotaBytes: z.number().int().min(0).nullable() });
+export const updateBody = z
   .object({
     group: z.string().max(256).nullable().optional(),
     contact: z.string().max(256).nullable().optional(),
@@ -22,7 +22,7 @@ const updateBody = z
     kind: z.enum(['personal', 'role']).optional(),
   })
   .strict();
-const importBody = z
+export const importBody = z
   .object({
     csv: z.string().max(5 * 1024 * 1024),
     dryRun: z.boolean().optional(),
@@ -30,7 +30,7 @@ const importBody = z
     skipLines: z.array(z.number().int().min(1)).max(10_000).optional(),
   })
   .strict();
-const limitsBody = z
+export const limitsBody = z
   .object({
     maxMailboxes: z.number().int().min(0).nullable(),
     maxQuotaBytes: z.number().int().min(0).nullable(),
@@ -47,7 +47,7 @@ export function mailboxBulkApi(deps: Deps): Hono<AppEnv> {
     return c.json(await deps.directory.setQuota(actor, address, req.quotaBytes));
   });
 
-  app.patch('/domains/:domain/mailboxes/:address', async (c) => {
+  app.patch('/domains/:domain/mailboxes/:address/details', async (c) => {
     const actor = await apiActor(c, deps);
     const address = addressIn(c, actor);
     const req = await body(c, updateBody);

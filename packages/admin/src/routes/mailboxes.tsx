@@ -279,35 +279,37 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     );
   });
 
+  // The confirmation step of a removal (issue 19): what will be lost, and the button that removes.
+  app.get('/d/:domain/mailboxes/:address/remove', async (c) => {
+    const actor = await adminActor(c, deps);
+    const domain = scopedDomain(c, actor);
+    const address = scopedAddress(c, actor, domain);
+    const purge = c.req.query('purge') === 'yes';
+    const { mb, aliases } = await mailboxWithAliases(deps, actor, domain, address);
+    const retentionDays = deps.directory.options.retentionDays;
+    const keptUntil = new Date(deps.now().getTime() + retentionDays * 86_400_000).toISOString().slice(0, 10);
+    return render(
+      c,
+      deps,
+      { title: tr(c)('mailbox.confirm.title', { address }), help: 'mailbox', domain, section: 'mailboxes' },
+      <ConfirmRemovePage
+        csrf={csrfOf(c)}
+        domain={domain}
+        mb={mb}
+        aliases={aliases}
+        purge={purge}
+        retentionDays={retentionDays}
+        keptUntil={keptUntil}
+      />,
+    );
+  });
+
   app.post('/d/:domain/mailboxes/:address/remove', async (c) => {
     const actor = await adminActor(c, deps);
     const domain = scopedDomain(c, actor);
     const address = scopedAddress(c, actor, domain);
-    const raw = await readForm(c);
-    const form = validate(removeMailboxForm, raw);
+    const form = validate(removeMailboxForm, await readForm(c));
     const purge = form.ok && !!form.data.purge;
-    if (raw.confirmed !== 'yes') {
-      // The confirmation step (issue 19): what will be lost, then the button that does it.
-      const { mb, aliases } = await mailboxWithAliases(deps, actor, domain, address);
-      const retentionDays = deps.directory.options.retentionDays;
-      const keptUntil = new Date(deps.now().getTime() + retentionDays * 86_400_000)
-        .toISOString()
-        .slice(0, 10);
-      return render(
-        c,
-        deps,
-        { title: tr(c)('mailbox.confirm.title', { address }), help: 'mailbox', domain, section: 'mailboxes' },
-        <ConfirmRemovePage
-          csrf={csrfOf(c)}
-          domain={domain}
-          mb={mb}
-          aliases={aliases}
-          purge={purge}
-          retentionDays={retentionDays}
-          keptUntil={keptUntil}
-        />,
-      );
-    }
     const removed = await deps.directory.removeMailbox(actor, address, { purge });
     await deps.sessions.destroyOwner({ kind: 'mailbox', mailboxId: removed.mailboxId });
     flash(c, {

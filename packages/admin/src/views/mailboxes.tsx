@@ -518,9 +518,8 @@ const MailboxForms: FC<{
         />
         <button type="submit">{t('mailbox.expiry.submit')}</button>
       </form>
-      <form method="post" action={`${base}/remove`} class="card">
+      <form method="get" action={`${base}/remove`} class="card">
         <h2>{t('mailbox.remove.title')}</h2>
-        <CsrfInput token={csrf} />
         <p>{t('mailbox.remove.note', { days: retentionDays })}</p>
         <div class="radio">
           <input type="checkbox" id="purge" name="purge" value="yes" />
