@@ -192,10 +192,16 @@ export class MimeScanner {
     this.#midLine = false;
     if (!continuing && buf[from] === 0x2d && buf[from + 1] === 0x2d && this.#stack.length > 0) {
       const hit = this.#boundary(buf.toString('latin1', from, Math.min(to, from + MAX_BOUNDARY_LINE)));
-      if (hit) return this.#delimiter(hit.index, hit.close, base + from, base + to, buf, base);
+      if (hit) {
+        this.#delimiter(hit.index, hit.close, base + from, base + to, buf, base);
+        return;
+      }
     }
     if (this.#state === 'skip') return;
-    if (this.#state === 'body') return this.#bodyLine(buf, from, to, base, false);
+    if (this.#state === 'body') {
+      this.#bodyLine(buf, from, to, base, false);
+      return;
+    }
     // The header: up to the blank line.
     const blank = buf[to - 1] === 0x0a && (to - from === 1 || (to - from === 2 && buf[from] === 0x0d));
     if (!blank || continuing) {
