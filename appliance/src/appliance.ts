@@ -404,6 +404,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     }
 
     const federationSmtp = await startFederationSmtp({
+      traffic: ops.counter,
       config,
       tls: regionTls,
       directory,

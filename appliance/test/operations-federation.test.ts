@@ -15,13 +15,13 @@ import {
   installRegionBundle,
   issueRegionBundle,
 } from '@delegato/federation';
-import { tempDir } from '@delegato/testkit';
+import { tempDir, waitFor } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import { OP, WebClient } from './admin-support.js';
 import { testConfig } from './appliance-support.js';
 import { listenerPort, startRegionsOnFreePorts } from './federation-support.js';
-import { mxSend } from './operations-support.js';
+import { mxSend, submit } from './operations-support.js';
 
 const dir = tempDir('delegato-ops-federation-');
 const northData = join(dir.path, 'north');
@@ -84,6 +84,28 @@ beforeAll(async () => {
     await mxSend(listenerPort(north, 'smtp'), 'a@outside.example', 'user@north.example', 'n');
   for (let i = 0; i < 3; i++)
     await mxSend(listenerPort(south, 'smtp'), 'a@outside.example', 'user@south.example', 's');
+  // north's directory knows south.example, homed in south: a north user's message to it crosses over the
+  // federation channel (out of north.example at north, into south.example at south).
+  await north.directory.addRegion(OP, 'south');
+  await north.directory.addDomain(OP, 'south.example', { region: 'south' });
+  await north.directory.addMailbox(OP, {
+    domain: 'south.example',
+    kind: 'role',
+    localPart: 'user',
+    password: 'Mailbox-Pass-1',
+  });
+  await submit(
+    listenerPort(north, 'submission'),
+    'user@north.example',
+    'Mailbox-Pass-1',
+    ['user@south.example'],
+    'x',
+  );
+  const southUser = (await south.directory.resolveLogin('user@south.example'))?.id ?? '';
+  // Delivered once north's queue holds nothing: south answered 250, after counting it (a reader of south's
+  // mail store can see the message a moment before that).
+  await waitFor(async () => (await north.queue.list()).length === 0, 30_000);
+  expect((await south.store.snapshot(southUser, 'INBOX')).messages).toHaveLength(4);
   await north.scheduler.runNow('stats-rollup');
   await south.scheduler.runNow('stats-rollup');
 }, 120_000);
@@ -113,7 +135,13 @@ describe('statistics and health across regions', { timeout: 60_000 }, () => {
     await web.signIn('operator', 'operator-test-pw');
     const csv = await web.fetch('GET', '/stats.csv');
     expect(csv.status).toBe(200);
-    expect(incoming(csvRows(csv.body))).toEqual({ 'north north.example': 2, 'south south.example': 3 });
+    const rows = csvRows(csv.body);
+    // The message from north's user: out of north.example (counted at north), into south.example (at south).
+    expect(incoming(rows), csv.body).toEqual({ 'north north.example': 2, 'south south.example': 4 });
+    const out = rows
+      .filter((r) => r.domain === 'north.example')
+      .reduce((n, r) => n + Number(r.messages_out), 0);
+    expect(out).toBe(1);
     const health = await web.fetch('GET', '/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatch(/Region north: /);
@@ -127,6 +155,7 @@ describe('statistics and health across regions', { timeout: 60_000 }, () => {
     const csv = await web.fetch('GET', '/d/north.example/stats.csv');
     expect(csv.status).toBe(200);
     expect(incoming(csvRows(csv.body))).toEqual({ 'north north.example': 2 });
+    expect(csv.body).not.toContain('south.example');
     expect((await web.fetch('GET', '/d/south.example/stats.csv')).status).toBe(403);
   });
 

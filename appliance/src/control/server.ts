@@ -63,6 +63,8 @@ export async function startControlServer(opts: {
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       socket.removeAllListeners('data');
+      // The request is in: its command may take long (a backup), the idle timeout no longer applies.
+      socket.setTimeout(0);
       let req: ControlRequest;
       try {
         req = JSON.parse(buf.slice(0, nl)) as ControlRequest;

@@ -53,6 +53,8 @@ export async function startFederationSmtp(opts: {
   queue: OutboundQueue;
   logger: Logger;
   dsn?: DsnSender;
+  /** Per-domain traffic counting (stats/traffic-counter.ts): mail from other regions counts as incoming. */
+  traffic?: import('@delegato/mta').TrafficObserver;
   /** Built-in lists homed here, posted to from another region (services/lists.ts). */
   lists?: import('@delegato/mta').ListHooks;
 }): Promise<RunningMx | undefined> {
@@ -77,6 +79,7 @@ export async function startFederationSmtp(opts: {
     queue: opts.queue,
     logger: logger.child({ proto: 'federation-smtp' }),
     ...(opts.dsn ? { dsn: opts.dsn } : {}),
+    ...(opts.traffic ? { traffic: opts.traffic } : {}),
     ...(opts.lists ? { lists: opts.lists } : {}),
   });
   return inbound.listen(config.port.federation, config.listen);
