@@ -61,6 +61,21 @@ describe('the mailing-lists API', { timeout: 60_000 }, () => {
     expect(members.status).toBe(200);
     expect(members.body.members).toEqual(['ext@remote.example', `rose.pinkcheeks@${D}`]);
     expect((await call('POST', `${BASE}/${LIST}/members`, {})).status).toBe(400);
+    const settings = await call('PUT', `${BASE}/${LIST}/settings`, {
+      owner: `rose.pinkcheeks@${D}`,
+      senders: 'listed',
+      allowedSenders: ['boss@remote.example'],
+      moderated: true,
+    });
+    expect(settings.body).toMatchObject({ senders: 'listed', allowedSenders: ['boss@remote.example'] });
+    expect((await call('PUT', `${BASE}/${LIST}/settings`, { owner: `rose.pinkcheeks@${D}` })).status).toBe(
+      400,
+    );
+    await call('PUT', `${BASE}/${LIST}/settings`, {
+      owner: `rose.pinkcheeks@${D}`,
+      senders: 'anyone',
+      moderated: true,
+    });
     const all = await call('GET', BASE);
     expect((all.body as unknown as Array<{ address: string }>).map((l) => l.address)).toEqual([LIST]);
 

@@ -99,6 +99,11 @@ describe('delegato list', () => {
     expect(added).toEqual({ code: EXIT_OK, stdout: `${LIST}: 2 member(s) added; 2 now\n`, stderr: '' });
     const removed = await cli('list', 'member', 'remove', LIST, 'ext@remote.example');
     expect(removed.stdout).toBe(`${LIST}: 1 member(s) removed; 1 now\n`);
+    const set = await cli('list', 'set', LIST, '--senders', 'domain', '--unmoderated', '--json');
+    expect(JSON.parse(set.stdout)).toMatchObject({ senders: 'domain', moderated: false });
+    expect((await cli('list', 'set', LIST, '--senders', 'members', '--moderated')).code).toBe(EXIT_OK);
+    usageError(await cli('list', 'set', LIST), /give --owner/);
+    usageError(await cli('list', 'set', LIST, '--owner', `nobody@${D}`), /owner/);
     const shown = await cli('list', 'show', LIST);
     expect(shown.stdout).toContain(`owner rose.pinkcheeks@${D}`);
     expect(shown.stdout).toContain('moderated: posts wait for the owner');

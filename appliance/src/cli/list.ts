@@ -5,6 +5,7 @@
  * recorded and the appliance sends what they cause at its next start.
  *
  *   list create <list@domain> --owner <address> [--senders members|domain|anyone|<address,...>] [--moderated]
+ *   list set <list@domain> [--owner <address>] [--senders ...] [--moderated | --unmoderated]
  *   list member add|remove <list@domain> <address>...
  *   list show <list@domain>          list pending <list@domain>
  *   list approve|reject <list@domain> <id>
@@ -113,6 +114,33 @@ export const LIST_COMMANDS: CommandSpec[] = [
       },
     }),
   ),
+  {
+    words: ['list', 'set'],
+    usage:
+      'list set <list@domain> [--owner <address>] [--senders members|domain|anyone|<address,...>] [--moderated | --unmoderated]',
+    options: {
+      owner: { type: 'string' },
+      senders: { type: 'string' },
+      moderated: { type: 'boolean' },
+      unmoderated: { type: 'boolean' },
+    },
+    positionals: [1, 1],
+    async run(ctx, [address], values) {
+      if (values.moderated && values.unmoderated)
+        throw new UsageError('--moderated or --unmoderated, not both');
+      const owner = str(values, 'owner');
+      const settings = {
+        ...(owner !== undefined ? { owner } : {}),
+        ...sendersOption(str(values, 'senders')),
+        ...(values.moderated ? { moderated: true } : values.unmoderated ? { moderated: false } : {}),
+      };
+      if (Object.keys(settings).length === 0) {
+        throw new UsageError('give --owner, --senders, --moderated or --unmoderated');
+      }
+      const list = await ctx.directory.setListSettings(ctx.actor, address ?? '', settings);
+      return { text: listText(list), json: list };
+    },
+  },
   {
     words: ['list', 'show'],
     usage: 'list show <list@domain>',

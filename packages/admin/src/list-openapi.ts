@@ -1,6 +1,13 @@
 /** Built-in lists' part of the OpenAPI description (openapi.ts merges it; routes: api/mailing-lists.ts). */
 import type { z } from 'zod';
-import { apiHeldPost, apiHeldPostText, apiList, apiListCreate, apiListMembers } from './list-schemas.js';
+import {
+  apiHeldPost,
+  apiHeldPostText,
+  apiList,
+  apiListCreate,
+  apiListMembers,
+  apiListSettings,
+} from './list-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -8,6 +15,7 @@ export const LIST_SCHEMAS: Record<string, { schema: z.ZodType; io: 'input' | 'ou
   MailingList: { schema: apiList, io: 'output' },
   NewMailingList: { schema: apiListCreate, io: 'input' },
   ListMembers: { schema: apiListMembers, io: 'input' },
+  ListSettings: { schema: apiListSettings, io: 'input' },
   HeldPost: { schema: apiHeldPost, io: 'output' },
   HeldPostText: { schema: apiHeldPostText, io: 'output' },
 };
@@ -64,6 +72,14 @@ export function listPaths(h: {
       delete: {
         summary: 'Remove a built-in list',
         responses: { 200: ok(null, 'removed'), ...errors(...std) },
+      },
+    },
+    [`${base}/{address}/settings`]: {
+      parameters: [domainP, listP],
+      put: {
+        summary: 'Set the owner, who may post, and moderation',
+        requestBody: body('ListSettings'),
+        responses: { 200: ok('MailingList', 'changed'), ...errors(400, ...std) },
       },
     },
     [`${base}/{address}/members`]: {

@@ -44,6 +44,23 @@ export const apiListCreate = z.object({
   members: z.array(address).max(1000).optional(),
 });
 
+export const apiListSettings = z.object({
+  owner: address,
+  senders: z.enum(SENDER_RULES),
+  allowedSenders: z.array(address).max(100).optional(),
+  moderated: z.boolean(),
+});
+
+export const listSettingsForm = z.object({
+  owner: requiredText('Owner', 320),
+  senders: z.enum(SENDER_RULES, { error: 'Choose who may post' }),
+  allowedSenders: addresses('Allowed senders', 100),
+  moderated: z
+    .string()
+    .optional()
+    .transform((v) => v === 'on' || v === 'yes' || v === 'true'),
+});
+
 export const apiListMembers = z
   .object({ add: z.array(address).max(1000).optional(), remove: z.array(address).max(1000).optional() })
   .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) > 0, 'give add or remove');

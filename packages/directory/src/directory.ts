@@ -342,6 +342,15 @@ export class Directory {
     return this.#writer.mutate(actor, { kind: 'mailing-list.members', input: { ...change, address } });
   }
 
+  /** A new owner, sender rule or moderation of a built-in list (what is not given is kept). */
+  setListSettings(
+    actor: Actor,
+    address: string,
+    settings: { owner?: string; senders?: string; allowedSenders?: string[]; moderated?: boolean },
+  ): Promise<lists.ListView> {
+    return this.#writer.mutate(actor, { kind: 'mailing-list.settings', input: { ...settings, address } });
+  }
+
   removeList(actor: Actor, address: string): Promise<void> {
     return this.#writer.mutate(actor, { kind: 'mailing-list.remove', input: { address } });
   }

@@ -54,6 +54,20 @@ describe('built-in lists', () => {
     expect((await dir.listsOwnedBy(`rose.redcheeks@${A}`)).map((l) => l.address)).toEqual([`staff@${A}`]);
     expect(await dir.lookupList(`nobody@${A}`)).toBeNull();
 
+    const set = await dir.setListSettings(alice, `staff@${A}`, {
+      senders: 'listed',
+      allowedSenders: ['Boss@Remote.example'],
+      moderated: false,
+    });
+    expect(set).toMatchObject({
+      senders: 'listed',
+      allowedSenders: ['boss@remote.example'],
+      moderated: false,
+    });
+    expect((await dir.setListSettings(alice, `staff@${A}`, { senders: 'domain' })).allowedSenders).toEqual(
+      [],
+    );
+    expect(await code(dir.setListSettings(alice, `staff@${A}`, { owner: `nobody@${A}` }))).toBe('invalid');
     const changed = await dir.changeListMembers(alice, `staff@${A}`, {
       add: ['new@remote.example', 'ext@remote.example'],
       remove: [`rose.pinkcheeks@${A}`],
@@ -113,6 +127,7 @@ describe('built-in lists', () => {
       'forbidden',
     );
     expect(await code(dir.removeList(alice, `team@${B}`))).toBe('forbidden');
+    expect(await code(dir.setListSettings(alice, `team@${B}`, { moderated: true }))).toBe('forbidden');
     expect(await code(dir.createList(alice, { address: `l@${B}`, owner: `pinkcheeks@${A}` }))).toBe(
       'forbidden',
     );

@@ -3,6 +3,7 @@
  *
  *   GET/POST    /api/v1/domains/:domain/mailing-lists
  *   GET/DELETE  /api/v1/domains/:domain/mailing-lists/:address
+ *   PUT         /api/v1/domains/:domain/mailing-lists/:address/settings       { owner, senders, moderated }
  *   POST        /api/v1/domains/:domain/mailing-lists/:address/members        { add?, remove? }
  *   GET         /api/v1/domains/:domain/mailing-lists/:address/pending
  *   GET         /api/v1/domains/:domain/mailing-lists/:address/pending/:id    (the message as text)
@@ -14,7 +15,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { moderated, postsOf } from '../list-posts.js';
-import { apiListCreate, apiListMembers } from '../list-schemas.js';
+import { apiListCreate, apiListMembers, apiListSettings } from '../list-schemas.js';
 import { addressIn, apiActor, body, type Ctx } from './common.js';
 
 export function mailingListApi(deps: Deps): Hono<AppEnv> {
@@ -49,6 +50,13 @@ export function mailingListApi(deps: Deps): Hono<AppEnv> {
     const { actor, list } = await scoped(c);
     await deps.directory.removeList(actor, list.address);
     return c.json({ address: list.address, removed: true });
+  });
+
+  app.put(`${base}/:address/settings`, async (c) => {
+    const { actor, list } = await scoped(c);
+    const req = await body(c, apiListSettings);
+    const allowed = req.senders === 'listed' ? { allowedSenders: req.allowedSenders ?? [] } : {};
+    return c.json(await deps.directory.setListSettings(actor, list.address, { ...req, ...allowed }));
   });
 
   app.post(`${base}/:address/members`, async (c) => {

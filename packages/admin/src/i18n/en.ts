@@ -155,6 +155,9 @@ export const en = {
   'lists.ownedList': 'List {address}',
   'lists.ownedSummary': '{count} member(s); who may post: {senders}; {moderated}. Held messages:',
   'lists.summaryModerated': 'moderated',
+  'lists.settingsTitle': 'Settings',
+  'lists.saveSettings': 'Save settings',
+  'lists.settingsSaved': 'Settings of {address} saved.',
   'lists.summaryNotModerated': 'not moderated',
   // The attachment gateway section of a domain (gateway/view.tsx)
   'gateway.title': 'Attachment gateway of {domain}',

@@ -154,6 +154,9 @@ export const it: Messages = {
   'lists.ownedList': 'Lista {address}',
   'lists.ownedSummary': '{count} iscritti; chi può scrivere: {senders}; {moderated}. Messaggi in attesa:',
   'lists.summaryModerated': 'moderata',
+  'lists.settingsTitle': 'Impostazioni',
+  'lists.saveSettings': 'Salva le impostazioni',
+  'lists.settingsSaved': 'Impostazioni di {address} salvate.',
   'lists.summaryNotModerated': 'non moderata',
   // The attachment gateway section of a domain (gateway/view.tsx)
   'gateway.title': 'Gateway degli allegati di {domain}',

@@ -5,7 +5,7 @@
  *
  *   GET/POST /d/:domain/mailing-lists                          the lists; create
  *   GET      /d/:domain/mailing-lists/:address                 one list: settings, held messages, members
- *   POST     /d/:domain/mailing-lists/:address/members/add | /members/remove | /remove
+ *   POST     /d/:domain/mailing-lists/:address/settings | /members/add | /members/remove | /remove
  *   GET      /d/:domain/mailing-lists/:address/held/:id        a held message as text
  *   POST     /d/:domain/mailing-lists/:address/held/:id/approve | /reject
  *
@@ -20,7 +20,7 @@ import { type FieldErrors, type FormValues, readForm, validate } from '../forms.
 import { adminActor, type Ctx, inDomain, scopedAddress, scopedDomain } from '../guard.js';
 import { tr } from '../i18n/index.js';
 import { type HeldPost, moderated, postsOf } from '../list-posts.js';
-import { listCreateForm, memberForm } from '../list-schemas.js';
+import { listCreateForm, listSettingsForm, memberForm } from '../list-schemas.js';
 import { csrfOf, flash, render } from '../render.js';
 import { HeldPostPage, MailingListPage, MailingListsPage } from '../views/mailing-lists.js';
 import { seg as enc } from '../views/paths.js';
@@ -152,6 +152,28 @@ export function mailingListRoutes(deps: Deps): Hono<AppEnv> {
       }
     });
   }
+
+  app.post(`${path}/:address/settings`, async (c) => {
+    const s = await scoped(c);
+    const values = await readForm(c);
+    const form = validate(listSettingsForm, values);
+    if (!form.ok) return listPage(c, s, { values, errors: form.errors }, 400);
+    const d = form.data;
+    try {
+      await deps.directory.setListSettings(s.actor, s.list.address, {
+        owner: inDomain(d.owner, s.domain),
+        senders: d.senders,
+        allowedSenders: d.senders === 'listed' ? d.allowedSenders : [],
+        moderated: d.moderated,
+      });
+      flash(c, { kind: 'ok', text: tr(c)('lists.settingsSaved', { address: s.list.address }) });
+      return c.redirect(s.base, 303);
+    } catch (err) {
+      if (!isFixableByUser(err)) throw err;
+      const field = fieldOf(err.message) === 'allowedSenders' ? 'allowedSenders' : 'owner';
+      return listPage(c, s, { values, errors: { [field]: err.message } }, 400);
+    }
+  });
 
   app.post(`${path}/:address/remove`, async (c) => {
     const s = await scoped(c);

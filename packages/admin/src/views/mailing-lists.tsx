@@ -176,6 +176,62 @@ export const HeldTable: FC<{ csrf: string; base: string; held: HeldPost[] }> = (
   );
 };
 
+/** The owner, who may post and moderation of a list, filled in with what it has now. */
+const SettingsForm: FC<{
+  csrf: string;
+  base: string;
+  list: ListView;
+  values?: FormValues | undefined;
+  errors?: FieldErrors | undefined;
+}> = ({ csrf, base, list, values, errors }) => {
+  const t = useT();
+  const mine = values !== undefined && 'owner' in values;
+  const value = (key: string, current: string) => (mine ? one(values, key) : current);
+  const senders = value('senders', list.senders);
+  return (
+    <form method="post" action={`${base}/settings`} class="card">
+      <h2>{t('lists.settingsTitle')}</h2>
+      <CsrfInput token={csrf} />
+      <Field
+        name="owner"
+        label={t('lists.owner')}
+        value={value('owner', list.owner)}
+        required
+        error={mine ? errors?.owner : undefined}
+        hint={t('lists.ownerHint')}
+      />
+      <fieldset>
+        <legend>{t('lists.senders')}</legend>
+        {(['members', 'domain', 'anyone', 'listed'] as const).map((v) => (
+          <div class="radio">
+            <input type="radio" id={`set-senders-${v}`} name="senders" value={v} checked={senders === v} />
+            <label for={`set-senders-${v}`}>{t(RADIO[v])}</label>
+          </div>
+        ))}
+      </fieldset>
+      <TextArea
+        name="allowedSenders"
+        id="set-allowedSenders"
+        label={t('lists.allowedSenders')}
+        value={value('allowedSenders', list.allowedSenders.join('\n'))}
+        error={mine ? errors?.allowedSenders : undefined}
+        hint={t('lists.allowedSendersHint')}
+      />
+      <div class="radio">
+        <input
+          type="checkbox"
+          id="set-moderated"
+          name="moderated"
+          value="yes"
+          checked={mine ? one(values, 'moderated') === 'yes' : list.moderated}
+        />
+        <label for="set-moderated">{t('lists.moderated')}</label>
+      </div>
+      <button type="submit">{t('lists.saveSettings')}</button>
+    </form>
+  );
+};
+
 export const MailingListPage: FC<{
   csrf: string;
   domain: string;
@@ -199,6 +255,7 @@ export const MailingListPage: FC<{
       </dl>
       <h2>{t('lists.heldTitle')}</h2>
       <HeldTable csrf={csrf} base={base} held={held} />
+      <SettingsForm csrf={csrf} base={base} list={list} values={values} errors={errors} />
       <h2>{t('lists.membersTitle', { count: list.members.length })}</h2>
       {list.members.length === 0 ? (
         <p>{t('lists.membersNone')}</p>
@@ -228,8 +285,8 @@ export const MailingListPage: FC<{
         <TextArea
           name="members"
           label={t('lists.addMembers')}
-          value={one(values, 'members')}
-          error={errors?.members}
+          value={values && !('owner' in values) ? one(values, 'members') : ''}
+          error={values && !('owner' in values) ? errors?.members : undefined}
           rows={4}
           hint={t('lists.addMembersHint')}
         />

@@ -12,7 +12,7 @@ import { addDomain, removeDomain } from './domains.js';
 import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
 import { registerGateway, setGatewaySettings, unregisterGateway } from './gateway.js';
-import { changeMembers, createList, removeList } from './lists.js';
+import { changeMembers, createList, removeList, setListSettings } from './lists.js';
 import { restoreMailbox, updateMailbox } from './mailbox-edit.js';
 import { importMailboxes } from './mailbox-import.js';
 import { addMailbox, renameMailbox } from './mailboxes.js';
@@ -45,6 +45,7 @@ export const CHANGES = {
   'list.add': addListAlias,
   'mailing-list.create': createList,
   'mailing-list.members': changeMembers,
+  'mailing-list.settings': setListSettings,
   'mailing-list.remove': removeList,
   'admin.add': addAdmin,
   'admin.access': setAdminAccess,

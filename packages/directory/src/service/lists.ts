@@ -239,6 +239,58 @@ export async function changeMembers(
   return { ...(await view(ctx, after ?? row)), added, removed: remove };
 }
 
+/**
+ * `mailing-list.settings`: a new owner, sender rule or moderation; what is not given is kept. A new
+ * sender rule other than `listed` drops the allowed senders.
+ */
+export async function setListSettings(
+  ctx: DirectoryContext,
+  change: ChangeContext,
+  input: {
+    address: string;
+    owner?: string;
+    senders?: string;
+    allowedSenders?: string[];
+    moderated?: boolean;
+  },
+): Promise<ListView> {
+  const { row, domainRow } = await scopedList(ctx, change.actor, input.address);
+  const owner = input.owner !== undefined ? await ownerAddress(ctx, change.actor, input.owner) : row.owner;
+  const rule =
+    input.senders !== undefined || input.allowedSenders !== undefined
+      ? sendersRule({
+          senders: input.senders ?? row.senders,
+          ...(input.allowedSenders ? { allowedSenders: input.allowedSenders } : {}),
+        })
+      : null;
+  const moderated = input.moderated === undefined ? row.moderated : input.moderated ? 1 : 0;
+  await change.commit(
+    { action: 'mailing-list.settings', target: row.address, domain: domainRow.name },
+    async (tx) => {
+      await tx
+        .update(mailingLists)
+        .set({
+          owner,
+          ...(rule
+            ? {
+                senders: rule.senders,
+                allowedSenders: rule.allowed.length > 0 ? JSON.stringify(rule.allowed) : null,
+              }
+            : {}),
+          moderated,
+          updatedAt: ctx.nowIso(),
+        })
+        .where(eq(mailingLists.id, row.id));
+      return {
+        result: undefined,
+        details: { owner, moderated: moderated === 1, ...(rule ? { senders: rule.senders } : {}) },
+      };
+    },
+  );
+  const after = await listRow(ctx, row.address);
+  return view(ctx, after ?? row);
+}
+
 /** `mailing-list.remove`: the list, its members and its address. Held messages expire where they are. */
 export async function removeList(
   ctx: DirectoryContext,
