@@ -8,6 +8,7 @@
  * States: `held` (waiting for the owner), `pending` (accepted or approved: to be sent to the members),
  * `rejected` and `expired` (a notice to the poster is due); a post is removed once it is done.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -102,7 +103,7 @@ export class PostStore {
     const path = this.messagePath(post.id).replace(/\.eml$/, '.json');
     await writeDurably(
       Readable.from([JSON.stringify(post)]),
-      join(this.dir, 'tmp', `${post.id}.${Date.now()}.json`),
+      join(this.dir, 'tmp', `${post.id}.${randomBytes(6).toString('hex')}.json`),
       path,
     );
   }
