@@ -78,7 +78,7 @@ beforeAll(async () => {
     username: 'north-admin',
     role: 'domain-admin',
     domains: ['north.example'],
-    password: 'North-Admin-Pass-1',
+    password: 'Quiet-Lantern-North-7',
   });
   for (let i = 0; i < 2; i++)
     await mxSend(listenerPort(north, 'smtp'), 'a@outside.example', 'user@north.example', 'n');
@@ -151,7 +151,7 @@ describe('statistics and health across regions', { timeout: 60_000 }, () => {
 
   it("a domain admin at north gets their own domain's rows only", async () => {
     const web = new WebClient(`https://127.0.0.1:${listenerPort(north, 'admin')}`);
-    await web.signIn('north-admin', 'North-Admin-Pass-1');
+    await web.signIn('north-admin', 'Quiet-Lantern-North-7');
     const csv = await web.fetch('GET', '/d/north.example/stats.csv');
     expect(csv.status).toBe(200);
     expect(incoming(csvRows(csv.body))).toEqual({ 'north north.example': 2 });

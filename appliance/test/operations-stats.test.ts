@@ -30,7 +30,7 @@ const MARIO = `mario@${IAT}`;
 const ANNA = `anna@${IBP}`;
 const PASSWORD = 'Mailbox-Pass-1';
 const ADMIN = 'iat-admin';
-const ADMIN_PASSWORD = 'Iat-Admin-Pass-1';
+const ADMIN_PASSWORD = 'Quiet-Lantern-Stats-7';
 
 let t: Awaited<ReturnType<typeof startTestAppliance>>;
 let browser: Browser;
