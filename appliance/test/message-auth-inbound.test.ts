@@ -110,6 +110,12 @@ beforeAll(async () => {
   await app.store.ensureUser(roseId);
   await app.directory.addForward(TEST_OPERATOR, 'fwd@iat.example', 'friend@elsewhere.example');
   await app.directory.addForward(TEST_OPERATOR, 'gone@iat.example', 'nobody@elsewhere.example');
+  await app.directory.createList(TEST_OPERATOR, {
+    address: 'news@iat.example',
+    owner: ROSE,
+    senders: 'anyone',
+    members: ['member@elsewhere.example'],
+  });
   await dns.restart(records(await dkimRecords(app, 'iat.example')));
 }, 60_000);
 
@@ -220,6 +226,31 @@ describe('inbound checks at the MX', () => {
     });
     expect(verified.arc?.status.result).toBe('pass');
   });
+
+  it('a built-in list expanding mail from outside seals each copy with the list domain (ARC)', async () => {
+    const reply = await mx('news@good.example', await signed(message('news@good.example', 'listed')), [
+      'news@iat.example',
+    ]);
+    expect(reply.code).toBe(250);
+    const copy = await eventually('the list copy at the sink', async () =>
+      sink.messages.find(
+        (m) => m.to.includes('member@elsewhere.example') && m.data.includes('Subject: listed'),
+      ),
+    );
+    const text = copy.data.toString();
+    expect(copy.from).toBe('news-bounces@iat.example');
+    expect(text).toMatch(/^ARC-Seal: i=1; .*d=iat\.example/m);
+    const { createAuthResolver } = await import('@delegato/mta');
+    const verified = await authenticate(copy.data, {
+      ip: '127.0.0.1',
+      helo: HOST,
+      sender: copy.from,
+      mta: 'receiver.test',
+      resolver: createAuthResolver([dns.server]) as never,
+      disableBimi: true,
+    });
+    expect(verified.arc?.status.result).toBe('pass');
+  }, 60_000);
 
   it('the DSN the appliance writes for a bounced forward is DKIM-signed by the hosted domain of its host name', async () => {
     const reply = await mx('news@good.example', await signed(message('news@good.example', 'bounces')), [

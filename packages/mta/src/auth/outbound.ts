@@ -7,8 +7,9 @@
  *   Ed25519 and an RSA-2048 signature. Mail that came in through our MX from outside carries our own
  *   `Authentication-Results:` and is never signed with our keys: a forged hosted sender that was
  *   delivered (quarantine) is not laundered by a forward.
- * - An ARC set (RFC 8617) on forwarded mail from outside (remote forwards, list expansion: the transactions
- *   that use SRS), sealed by the forwarding address's domain with its RSA key (RFC 8617 §4.1.3: ARC defines
+ * - An ARC set (RFC 8617) on forwarded mail from outside (remote forwards and distribution-list aliases: the
+ *   transactions that use SRS; built-in lists: their bounce address is the sender), sealed by the forwarding
+ *   address's (or the list's) domain with its RSA key (RFC 8617 §4.1.3: ARC defines
  *   rsa-sha256 only), carrying the results our MX recorded and their ARC verdict as `cv`.
  */
 import { createReadStream } from 'node:fs';
@@ -41,8 +42,11 @@ export interface OutboundAuthOptions {
 
 /** What the queue worker needs: the header fields to put on top of one transaction's message. */
 export interface OutboundAuth {
-  /** `forwardedBy`: the hosted address the message was forwarded from (SRS transactions), else null. */
-  prefix(spoolFile: string, forwardedBy: string | null): Promise<string>;
+  /**
+   * `forwardedBy`: the hosted address the message was forwarded from (SRS transactions), else null;
+   * `sender`: the envelope sender (a list's bounce address when a built-in list expanded the message).
+   */
+  prefix(spoolFile: string, forwardedBy: string | null, sender?: string): Promise<string>;
 }
 
 export class OutboundSigner implements OutboundAuth {
@@ -71,12 +75,15 @@ export class OutboundSigner implements OutboundAuth {
     return [];
   }
 
-  async prefix(spoolFile: string, forwardedBy: string | null): Promise<string> {
+  async prefix(spoolFile: string, forwardedBy: string | null, sender = ''): Promise<string> {
     try {
       const section = await readHeaderSection(spoolFile);
       const ours = ownResults(section, this.o.authservId);
       if (ours.length === 0) return await this.#sign(spoolFile, section);
-      if (forwardedBy) return await this.#seal(spoolFile, forwardedBy, ours[0] ?? '');
+      // Mail from outside leaving again: forwarded (SRS), or expanded by a built-in list (its bounce address,
+      // a hosted one, is the envelope sender); sealed by that hosted domain when it has keys.
+      const by = forwardedBy ?? (sender.includes('@') ? sender : null);
+      if (by) return await this.#seal(spoolFile, by, ours[0] ?? '');
       return '';
     } catch (err) {
       // Unsigned mail still goes out (SPF may carry it); the failure is logged.

@@ -133,7 +133,11 @@ export class Deliverer {
           const fwd =
             group[0] && this.#useSrs(job.message, group[0], target) ? orcptAddress(group[0].orcpt) : null;
           const prefix =
-            (await this.c.o.outboundAuth?.prefix(this.c.o.queue.spoolPath(job.message.spoolFile), fwd)) ?? '';
+            (await this.c.o.outboundAuth?.prefix(
+              this.c.o.queue.spoolPath(job.message.spoolFile),
+              fwd,
+              job.message.sender,
+            )) ?? '';
           const result = await session.send(
             {
               ...this.#envelope(job.message, group, target),
