@@ -75,6 +75,7 @@ export function mtaSts(config: Pick2, logger: Logger): MtaSts | undefined {
     resolver: resolver(config),
     port: config.auth.mtaStsPolicyPort,
     ...(ca ? { ca } : {}),
+    file: join(config.data.dir, 'mta-sts-policies.json'),
     logger,
   });
 }

@@ -6,8 +6,9 @@
  * MX hosts the policy names, only over TLS with a valid certificate for the MX host name; a delivery that
  * cannot meet that is deferred (§5.1: "treat as temporary failure") and bounces when the queue gives up.
  * Policies are parsed and MX names matched by mailauth (parsePolicy, validateMx). DNS goes through the
- * appliance's resolver; the cache lives in memory (a restart refetches).
+ * appliance's resolver; the cache is kept in a file of the data dir across restarts.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { rootCertificates, type SecureContextOptions } from 'node:tls';
 import { logEvent, logEventAt } from '@delegato/observability';
@@ -34,6 +35,11 @@ export interface MtaStsOptions {
   timeoutMs?: number;
   now?: () => Date;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /**
+   * Where the cache is kept across restarts (RFC 8461 §5.1: a policy in force stays in force while the
+   * domain's policy host cannot be reached); absent: memory only.
+   */
+  file?: string;
 }
 
 /** RFC 8461 §3.3: policy bodies are small; larger answers are refused. */
@@ -52,6 +58,22 @@ export class MtaSts {
 
   constructor(private readonly o: MtaStsOptions) {
     this.#now = o.now ?? (() => new Date());
+    if (o.file && existsSync(o.file)) {
+      try {
+        const saved = JSON.parse(readFileSync(o.file, 'utf8')) as Record<string, StsPolicy>;
+        for (const [domain, policy] of Object.entries(saved)) this.#cache.set(domain, policy);
+      } catch (err) {
+        this.#failed('(cache file)', err);
+      }
+    }
+  }
+
+  /** Writes the cache (temp file + rename: a crash leaves the old or the new one). */
+  #save(): void {
+    if (!this.o.file) return;
+    const tmp = `${this.o.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#cache)), { mode: 0o600 });
+    renameSync(tmp, this.o.file);
   }
 
   /** The policy in force for `domain`; null when it has none (or none could be had and none is cached). */
@@ -81,6 +103,7 @@ export class MtaSts {
         expires: now + parsed.maxAge * 1000,
       };
       this.#cache.set(d, policy);
+      this.#save();
       logEvent(
         this.o.logger,
         'mtasts.policy',
