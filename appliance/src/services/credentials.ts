@@ -14,7 +14,7 @@ export function directoryCredentials(directory: Directory, limiter?: LoginRateLi
     const mb = await directory.resolveLogin(login);
     return mb ? mailboxAccountKey(mb.id) : null;
   };
-  // A lockout recorded by any region (`shareLockouts`) holds here too.
+  // A lockout recorded by another region (`shareLockouts` there) holds here too.
   const lockedElsewhere = async (account: string) => (await directory.lockedUntil(account)) !== null;
   return accountBudget(store, { accountOf, lockedElsewhere }, limiter);
 }

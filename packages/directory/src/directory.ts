@@ -630,8 +630,8 @@ export class Directory {
   }
 
   /**
-   * When a login lockout of `account` (`mailbox:<id>`, `admin:<username>`) recorded by any region ends
-   * (ms since the epoch), or null when it is not locked (service/lockouts.ts).
+   * When a login lockout of `account` (`mailbox:<id>`, `admin:<username>`) recorded by another region
+   * ends (ms since the epoch), or null when no other region locked it (service/lockouts.ts).
    */
   lockedUntil(account: string): Promise<number | null> {
     return lockouts.lockedUntil(this.#ctx, account);

@@ -1,6 +1,7 @@
 /**
  * Login lockouts recorded in the directory (service/lockouts.ts): a sign-in record `auth.lockout` with an
- * account key and an end appends a lockout; `lockedUntil` answers until then and not after; an admin
+ * account key and an end appends a lockout; `lockedUntil` answers until then and not after, for lockouts
+ * of other regions only (this region's are its limiter's); an admin
  * locked out is refused with the right password; records without a valid account are audit rows only;
  * a lockout is cut to a day; rows a day past their end are deleted with the next record.
  */
@@ -48,10 +49,20 @@ describe('login lockouts', () => {
     const dir = await open();
     await dir.addAdmin(operator, { username: 'Iat-Admin', role: 'operator', password: 'a good password 77' });
     expect(await dir.authenticateAdmin('iat-admin', 'a good password 77', '127.0.0.1')).not.toBeNull();
-    await dir.recordAuthEvent(lockout(adminAccountKey('IAT-admin '), now + 60_000, '127.0.0.1'));
+    await dir.recordAuthEvent(lockout(adminAccountKey('IAT-admin '), now + 60_000, 'central/127.0.0.1'));
     expect(await dir.authenticateAdmin('iat-admin', 'a good password 77', '127.0.0.1')).toBeNull();
     now += 60_001;
     expect(await dir.authenticateAdmin('iat-admin', 'a good password 77', '127.0.0.1')).not.toBeNull();
+  });
+
+  it("are another region's business only: this region's own lockouts are left to its limiter", async () => {
+    const dir = await open();
+    const account = mailboxAccountKey('01JHERE');
+    await dir.recordAuthEvent(lockout(account, now + 60_000, '192.0.2.7'));
+    await dir.recordAuthEvent(lockout(account, now + 60_000, 'local/192.0.2.7'));
+    expect(await dir.lockedUntil(account)).toBeNull();
+    await dir.recordAuthEvent(lockout(account, now + 30_000, 'south/192.0.2.7'));
+    expect(await dir.lockedUntil(account)).toBe(now + 30_000);
   });
 
   it('ignore records without a valid account or end, and cut a lockout to a day', async () => {

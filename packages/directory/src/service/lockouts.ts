@@ -8,7 +8,7 @@
  * An attacker spreading guesses over N regions gets at most N budgets before the first lockout; after it,
  * none anywhere. With the writer unreachable the lockout holds in the region that counted it only.
  */
-import { and, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, ne } from 'drizzle-orm';
 import type { DirectoryDb } from '../engine.js';
 import { loginLockouts } from '../schema.js';
 import type { AuthEvent } from './audit.js';
@@ -60,13 +60,23 @@ export async function recordLockout(
     .where(lt(loginLockouts.lockedUntil, new Date(now - KEEP_EXPIRED_MS).toISOString()));
 }
 
-/** When the account's latest lockout ends (ms since the epoch), or null when it is not locked now. */
+/**
+ * When the account's latest lockout recorded by another region ends (ms since the epoch), or null when no
+ * other region locked it. This region's own lockouts are its limiter's: it counted them, forgives typos
+ * and ends them on its own clock.
+ */
 export async function lockedUntil(ctx: DirectoryContext, account: string): Promise<number | null> {
   const now = ctx.now().toISOString();
   const [row] = await ctx.db
     .select({ until: loginLockouts.lockedUntil })
     .from(loginLockouts)
-    .where(and(eq(loginLockouts.account, account.toLowerCase()), gt(loginLockouts.lockedUntil, now)))
+    .where(
+      and(
+        eq(loginLockouts.account, account.toLowerCase()),
+        gt(loginLockouts.lockedUntil, now),
+        ne(loginLockouts.region, ctx.options.regionId),
+      ),
+    )
     .orderBy(desc(loginLockouts.lockedUntil))
     .limit(1);
   return row ? Date.parse(row.until) : null;

@@ -112,7 +112,7 @@ export async function authenticateAdmin(
   const [row] = await ctx.db.select().from(admins).where(eq(admins.username, username.trim().toLowerCase()));
   // An unknown name costs one verification too: the timing must not tell which admins exist.
   if (!row) return verifyWithoutAccount(password).then(() => null);
-  // Locked out in some region (lockouts.ts): answered like a wrong password, at the same cost.
+  // Locked out in another region (lockouts.ts): answered like a wrong password, at the same cost.
   const locked = (await lockedUntil(ctx, adminAccountKey(row.username))) !== null;
   if (!(await verifyPassword(row.passwordHash, password)) || locked) return null;
   const { issuedAt: _fresh, ...connection } = client;
