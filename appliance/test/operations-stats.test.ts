@@ -123,6 +123,20 @@ describe('per-domain statistics', { timeout: 90_000 }, () => {
     );
     expect(jobs.find((j) => j.name === 'stats-rollup')?.lastRun?.outcome).toBe('ok');
     expect((await control(['jobs'])).stdout).toMatch(/^JOB\s+SCHEDULE\s+NEXT\s+LAST RUN/);
+    // The other jobs run on demand too, each with its result.
+    const result = async (name: string) => {
+      const r = await control(['jobs', 'run', name, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { result: unknown }).result;
+    };
+    // The self-signed certificate is valid for years: checked, nothing expiring.
+    expect(await result('certificate-expiry')).toEqual({ checked: 1, expiring: [] });
+    // The message for elsewhere.example waits in the queue.
+    expect(await result('queue-runner')).toEqual({ due: expect.any(Number) });
+    expect(await result('purge-removed')).toEqual([]);
+    const unknown = await control(['jobs', 'run', 'no-such-job']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no job no-such-job; the jobs: queue-runner, /);
   });
 
   it('the operator sees every domain in the charts, their tables and the CSV, with the numbers sent', async () => {
