@@ -33,13 +33,20 @@ export interface ApplianceGateway {
   close(): void;
 }
 
-/** The store with `deliver` replaced; methods keep the store as `this` (its private fields need it). */
+/**
+ * The store with `deliver` replaced; every other method is the store's own, bound to it (its private fields
+ * need it as `this`) once per name.
+ */
 function withDeliver(store: MailStore, deliver: MailStore['deliver']): MailStore {
+  const bound = new Map<PropertyKey, unknown>([['deliver', deliver]]);
   return new Proxy(store, {
     get(target, prop) {
-      if (prop === 'deliver') return deliver;
+      if (bound.has(prop)) return bound.get(prop);
       const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const method = value.bind(target);
+      bound.set(prop, method);
+      return method;
     },
   });
 }
