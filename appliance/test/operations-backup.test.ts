@@ -120,6 +120,9 @@ describe('backup and restore', { timeout: 120_000 }, () => {
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.stdout).toContain(`restored backup ${snapshots[0]}`);
     expect(existsSync(join(fresh, 'directory.db'))).toBe(true);
+    // The attachment gateway's database and the statistics come back too.
+    expect(existsSync(join(fresh, 'gateway', 'gateway.db'))).toBe(true);
+    expect(existsSync(join(fresh, 'stats.db'))).toBe(true);
     // Not into a data dir that has one.
     const again = await cli(['restore', backupDir], fresh);
     expect(again.code).toBe(1);

@@ -6,9 +6,11 @@
  *
  *   blobs/<shard>/<id>        message files, shared by every snapshot (a message file never changes)
  *   spool/<file>              queue spool files, shared likewise
+ *   gateway/<2 hex>/<sha256>  attachment-gateway files, shared likewise (content-named, never changed)
  *   snapshots/<id>/           one per backup: directory.db, mailstore.db, queue.db, stats.db,
- *                             admin-state.db (consistent copies), files/ (federation.key, tls/, ...),
- *                             blobs.list and spool.list (the pool files it needs), manifest.json (last)
+ *                             admin-state.db, gateway.db (consistent copies), files/ (federation.key,
+ *                             tls/, lists/, ...), blobs.list, spool.list and gateway.list (the pool
+ *                             files it needs), manifest.json (written last)
  *
  * Consistency: every message acknowledged before the backup began is committed in the mail store or the
  * queue, and its file is on disk. The backup first copies every message and spool file present (only
@@ -22,9 +24,26 @@ import type { Directory } from '@delegato/directory';
 import { readDatabase, snapshotDatabase } from '@delegato/mailstore';
 
 /** The databases of a data dir, by their path in it, and how a backup copies them. */
-const DATABASES = ['mailstore/mailstore.db', 'queue/queue.db', 'stats.db', 'admin-state.db'] as const;
+const DATABASES = [
+  'mailstore/mailstore.db',
+  'queue/queue.db',
+  'stats.db',
+  'admin-state.db',
+  'gateway/gateway.db',
+] as const;
 /** Not copied: runtime files and the databases' own WAL files. */
-const SKIP = new Set(['control.sock', 'control.token', 'mailstore', 'queue', 'directory.db', 'hub']);
+const SKIP = new Set([
+  'control.sock',
+  'control.token',
+  'mailstore',
+  'queue',
+  'gateway',
+  'directory.db',
+  'hub',
+]);
+/** The pools of files that never change once written: where they are in a data dir. */
+const POOLS = { blobs: 'mailstore/blobs', spool: 'queue/spool', gateway: 'gateway/files' } as const;
+type Pool = keyof typeof POOLS;
 
 export interface BackupManifest {
   id: string;
@@ -110,13 +129,13 @@ export async function takeBackup(opts: {
   await mkdir(backupDir, { recursive: true, mode: 0o700 });
   await mkdir(snap, { recursive: true, mode: 0o700 });
   const copier = new Copier();
-  const blobsDir = join(dataDir, 'mailstore', 'blobs');
-  const spoolDir = join(dataDir, 'queue', 'spool');
-  // 1. Every message and spool file on disk now: this covers everything acknowledged before now.
-  for (const rel of await walk(blobsDir))
-    await copier.copy(join(blobsDir, rel), join(backupDir, 'blobs', rel));
-  for (const rel of await walk(spoolDir))
-    await copier.copy(join(spoolDir, rel), join(backupDir, 'spool', rel));
+  const blobsDir = join(dataDir, POOLS.blobs);
+  const spoolDir = join(dataDir, POOLS.spool);
+  const gatewayDir = join(dataDir, POOLS.gateway);
+  // 1. Every message, spool and gateway file on disk now: this covers everything acknowledged before now.
+  for (const pool of Object.keys(POOLS) as Pool[])
+    for (const rel of await walk(join(dataDir, POOLS[pool])))
+      await copier.copy(join(dataDir, POOLS[pool], rel), join(backupDir, pool, rel));
   // 2. The databases, each one consistent snapshot. The directory through its owner's connection (the
   // Turso engine locks the file to this process).
   await opts.directory.engine.raw.exec(`VACUUM INTO '${join(snap, 'directory.db').replaceAll("'", "''")}'`);
@@ -151,12 +170,17 @@ export async function takeBackup(opts: {
       !(await exists(join(backupDir, 'spool', rel)))
     )
       missing.push(`spool/${rel}`);
+  // Gateway files are named by their content: the ones present now (a file the snapshot's links need was
+  // there before step 2, or arrived since).
+  const gateway = await walk(gatewayDir);
+  for (const rel of gateway) await copier.copy(join(gatewayDir, rel), join(backupDir, 'gateway', rel));
   if (missing.length > 0)
     throw new Error(
       `backup ${id}: ${missing.length} file(s) vanished while copying (${missing.slice(0, 3).join(', ')})`,
     );
   await writeFile(join(snap, 'blobs.list'), blobs.join('\n'));
   await writeFile(join(snap, 'spool.list'), spool.join('\n'));
+  await writeFile(join(snap, 'gateway.list'), gateway.join('\n'));
   // The small files of the data dir (federation key, TLS material, federation bundle, ...).
   const files: string[] = [];
   for (const rel of await walk(dataDir)) {
@@ -197,16 +221,16 @@ export async function pruneBackups(backupDir: string, keep: number): Promise<str
   // Unfinished snapshots older than the newest complete one are failed runs.
   const removed = all.filter((n) => !kept.includes(n) && n < newest);
   for (const n of removed) await rm(join(root, n), { recursive: true, force: true });
-  const used = { blobs: new Set<string>(), spool: new Set<string>() };
+  const used = { blobs: new Set<string>(), spool: new Set<string>(), gateway: new Set<string>() };
   for (const n of await readdir(root)) {
-    for (const kind of ['blobs', 'spool'] as const) {
+    for (const kind of Object.keys(POOLS) as Pool[]) {
       const list = await readFile(join(root, n, `${kind}.list`), 'utf8').catch(() => null);
       // A snapshot being written (no list yet) keeps the whole pool.
       if (list === null) return removed;
       for (const rel of list.split('\n')) if (rel) used[kind].add(rel);
     }
   }
-  for (const kind of ['blobs', 'spool'] as const)
+  for (const kind of Object.keys(POOLS) as Pool[])
     for (const rel of await walk(join(backupDir, kind)))
       if (!used[kind].has(rel)) await rm(join(backupDir, kind, rel), { force: true });
   return removed;
@@ -247,5 +271,9 @@ export async function restoreBackup(opts: {
   for (const rel of spool)
     if (!(await copier.copy(join(opts.backupDir, 'spool', rel), join(dataDir, 'queue', 'spool', rel))))
       throw new Error(`backup ${id} is damaged: spool file ${rel} is missing`);
+  const gateway = await lists('gateway');
+  for (const rel of gateway)
+    if (!(await copier.copy(join(opts.backupDir, 'gateway', rel), join(dataDir, POOLS.gateway, rel))))
+      throw new Error(`backup ${id} is damaged: gateway file ${rel} is missing`);
   return { snapshot: id, messages: blobs.length, spool: spool.length };
 }
