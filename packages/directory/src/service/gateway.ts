@@ -136,7 +136,7 @@ export async function registerGateway(
 ): Promise<GatewayRegistrationView & { domain: string }> {
   const t = await resolveTarget(ctx, change.actor, input);
   const createdAt = ctx.nowIso();
-  return change.commit(
+  const added = await change.commit(
     { action: 'gateway.register', target: `${t.kind}:${t.target}`, domain: t.domain },
     async (tx) => {
       await tx.insert(gatewayRegistrations).values({
@@ -154,6 +154,8 @@ export async function registerGateway(
       };
     },
   );
+  anyRegistration.delete(ctx);
+  return added;
 }
 
 /** `gateway.unregister`: removes a registration made by `gateway.register` with the same input. */
@@ -177,6 +179,7 @@ export async function unregisterGateway(
       return { result: undefined };
     },
   );
+  anyRegistration.delete(ctx);
 }
 
 /** `gateway.settings`: a domain's rules; fields left out keep their value. */
@@ -261,13 +264,30 @@ export async function listGateway(
     }));
 }
 
+/**
+ * Whether any registration exists, remembered for a few seconds per directory: most appliances use the
+ * gateway little or not at all, and every delivery asks. A change made here forgets it at once; one
+ * replicated from another region is seen within `ANY_TTL_MS`.
+ */
+const ANY_TTL_MS = 5_000;
+const anyRegistration = new WeakMap<DirectoryContext, { at: number; any: boolean }>();
+
+async function registrationsExist(ctx: DirectoryContext): Promise<boolean> {
+  const now = Date.now();
+  const known = anyRegistration.get(ctx);
+  if (known && now - known.at < ANY_TTL_MS) return known.any;
+  const [row] = await ctx.db.select({ id: gatewayRegistrations.id }).from(gatewayRegistrations).limit(1);
+  anyRegistration.set(ctx, { at: now, any: row !== undefined });
+  return row !== undefined;
+}
+
 /** The gateway policy of each mailbox (delivery; no actor: the mail system reads it). */
 export async function gatewayPolicies(
   ctx: DirectoryContext,
   mailboxIds: readonly string[],
 ): Promise<Map<string, GatewayPolicy | null>> {
   const out = new Map<string, GatewayPolicy | null>(mailboxIds.map((id) => [id, null]));
-  if (mailboxIds.length === 0) return out;
+  if (mailboxIds.length === 0 || !(await registrationsExist(ctx))) return out;
   const boxes = await ctx.db
     .select({ id: mailboxes.id, domainId: mailboxes.domainId })
     .from(mailboxes)
