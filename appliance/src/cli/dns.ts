@@ -13,14 +13,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { DkimKeyView } from '@delegato/directory';
-import {
-  checkRecords,
-  createAuthResolver,
-  parseDnsServers,
-  type ZoneInput,
-  zoneFragment,
-  zoneRecords,
-} from '@delegato/mta';
+import { checkRecords, createAuthResolver, parseDnsServers, zoneFragment, zoneRecords } from '@delegato/mta';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { NoApplianceError, sendControlRequest } from '../control/client.js';

@@ -17,6 +17,6 @@ export async function enforcedPolicy(
 ): Promise<EnforcedPolicy | null> {
   if (!sts) return null;
   const policy = await sts.policy(domain).catch(() => null);
-  if (!policy || policy.mode !== 'enforce') return null;
+  if (policy?.mode !== 'enforce') return null;
   return { policy, allows: (mx) => MtaSts.allows(policy, mx) };
 }
