@@ -25,8 +25,8 @@ const DOMAIN = 'iat.example';
 const ADMIN = 'iat-admin';
 const ADMIN_PASSWORD = 'Iat-Admin-Pass-1';
 const ROSE = `rose.pinkcheeks@${DOMAIN}`;
-const ROSE_PASSWORD = 'Rose-First-Pass-1';
-const ROSE_NEW_PASSWORD = 'Rose-Second-Pass-2';
+const ROSE_PASSWORD = 'Garden-First-Pass-1';
+const ROSE_NEW_PASSWORD = 'Garden-Second-Pass-2';
 const MARIO = `mario.rossi@${DOMAIN}`;
 
 let t: Awaited<ReturnType<typeof startTestAppliance>>;
@@ -200,7 +200,7 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     await da.set('First name', 'Mario');
     await da.set('Last name', 'Rossi');
     await da.set('Personal');
-    await da.set('Password', 'Mario-First-Pass-1');
+    await da.set('Password', 'Harbor-First-Pass-1');
     await da.set('Group', 'Sales');
     await da.set('Contact person', 'Rose Pinkcheeks');
     await da.set('Flag', 'vip');
@@ -210,11 +210,11 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     await da.screenshot('second-mailbox');
     expect(await mailbox(MARIO)).toMatchObject({ group: 'Sales', contact: 'Rose Pinkcheeks', flag: 'vip' });
 
-    await da.set('New password', 'Mario-Second-Pass-2');
+    await da.set('New password', 'Harbor-Second-Pass-2');
     expect((await da.submitFormWith('New password')).final).toBe(200);
     await da.screenshot('password-set');
-    expect(await t.app.directory.authenticateMailbox(MARIO, 'Mario-Second-Pass-2')).not.toBeNull();
-    expect(await t.app.directory.authenticateMailbox(MARIO, 'Mario-First-Pass-1')).toBeNull();
+    expect(await t.app.directory.authenticateMailbox(MARIO, 'Harbor-Second-Pass-2')).not.toBeNull();
+    expect(await t.app.directory.authenticateMailbox(MARIO, 'Harbor-First-Pass-1')).toBeNull();
 
     expect(await da.goto(`/d/${DOMAIN}/mailboxes/${MARIO}`)).toBe(200);
     await da.set('Expiration date', '2099-12-31');
@@ -233,7 +233,7 @@ describe('admin web UI in Chromium', { timeout: 60_000 }, () => {
     expect((await da.submitButton(`Yes, remove ${MARIO}`)).final).toBe(200);
     await da.screenshot('mailbox-removed');
     expect((await mailbox(MARIO))?.state).toBe('removed');
-    expect(await t.app.directory.authenticateMailbox(MARIO, 'Mario-Second-Pass-2')).toBeNull();
+    expect(await t.app.directory.authenticateMailbox(MARIO, 'Harbor-Second-Pass-2')).toBeNull();
     expect(da.alerts).toEqual([]);
   });
 

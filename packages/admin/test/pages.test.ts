@@ -76,6 +76,35 @@ describe('local mailboxes', () => {
     expect(rose.text).toContain('ambiguous: also robert.pinkcheeks@a.example');
   });
 
+  it('refuses a password with the person’s name or a common one, saying why beside the field', async () => {
+    w = await world();
+    const b = await asAlice();
+    const named = await b.post('/d/a.example/mailboxes', {
+      firstName: 'Robert',
+      lastName: 'Pinkcheeks',
+      kind: 'personal',
+      password: 'Robert-Secret-1',
+    });
+    expect(named.status).toBe(400);
+    expect(named.text).toContain(
+      'the password must not contain the name, username or address (&quot;robert&quot;)',
+    );
+    const common = await b.post('/d/a.example/mailboxes', {
+      firstName: 'Robert',
+      lastName: 'Pinkcheeks',
+      kind: 'personal',
+      password: 'Password123',
+    });
+    expect(common.status).toBe(400);
+    expect(common.text).toContain('one of the most common passwords');
+    expect(await w.directory.resolveLogin('robert.pinkcheeks@a.example')).toBeNull();
+    const own = await b.post('/d/a.example/mailboxes/rose.pinkcheeks%40a.example/password', {
+      newPassword: 'Pinkcheeks-2026',
+    });
+    expect(own.status).toBe(400);
+    expect(own.text).toContain('(&quot;pinkcheeks&quot;)');
+  });
+
   it('adds a role mailbox with its typed address', async () => {
     w = await world();
     const b = await asAlice();

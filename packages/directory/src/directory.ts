@@ -15,6 +15,7 @@ import { resolveLogin } from './lookup.js';
 import { loadMigrations, migrate, pendingMigrations } from './migrate.js';
 import type { AddressKind } from './schema.js';
 import type { Actor } from './scope.js';
+import * as adminScope from './service/admin-scope.js';
 import * as admins from './service/admins.js';
 import * as aliases from './service/aliases.js';
 import * as audit from './service/audit.js';
@@ -464,6 +465,19 @@ export class Directory {
   /** Group, contact, flag, type of a mailbox (service/mailbox-edit.ts). */
   updateMailbox(actor: Actor, input: mailboxEdit.MailboxUpdate) {
     return this.#writer.mutate(actor, { kind: 'mailbox.update', input });
+  }
+
+  /** The domains of a domain administrator, replaced; `withSubdomains` brings their sub-domains (operators). */
+  setAdminDomains(actor: Actor, username: string, domains: string[], withSubdomains: string[] = []) {
+    return this.#writer.mutate(actor, {
+      kind: 'admin.domains',
+      input: { username, domains, withSubdomains },
+    });
+  }
+
+  /** The domains whose sub-domains an admin also manages (the admins page). */
+  adminSubdomainRoots(username: string): Promise<string[]> {
+    return adminScope.subdomainRootsOf(this.#ctx, username);
   }
 
   /** A removed mailbox active again, while its mail is kept. */

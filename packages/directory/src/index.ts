@@ -33,6 +33,7 @@ export { DirectoryError, type DirectoryErrorCode } from './errors.js';
 export { isExpired, parseIsoDate, todayIn } from './expiry.js';
 export { type AliasTarget, type MailboxRow, mailboxAccountKey, type RecipientLookup } from './lookup.js';
 export { loadMigrations, MIGRATIONS_DIR } from './migrate.js';
+export { checkPasswordFor, isCommonPassword, type PasswordOwner } from './password-policy.js';
 export {
   hubUnreachable,
   ReplicatedWriter,

@@ -196,3 +196,40 @@ describe('bulk import', () => {
     expect(out).toContain('Rose,Pinkcheeks,rose.pinkcheeks,rose.pinkcheeks,,,,,\r\n');
   });
 });
+
+describe("an admin's domains", () => {
+  it('are changed by operators only; a domain with its sub-domains brings them, present and future', async () => {
+    await dir.addAdmin(operator, {
+      username: 'iat-admin',
+      role: 'domain-admin',
+      domains: ['a.example'],
+      password: 'Blue-Desk-Lamp-9',
+    });
+    await dir.addDomain(operator, 'dept.b.example');
+    const actorOf = async () => (await dir.actorForAdmin('iat-admin', '127.0.0.1')) as Actor;
+    await expect(dir.setAdminDomains(await actorOf(), 'iat-admin', ['b.example'])).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await dir.setAdminDomains(operator, 'iat-admin', ['a.example', 'b.example'], ['b.example']);
+    let actor = await actorOf();
+    expect(actor).toMatchObject({
+      kind: 'domain-admin',
+      domains: ['a.example', 'b.example', 'dept.b.example'],
+    });
+    expect(await dir.adminSubdomainRoots('iat-admin')).toEqual(['b.example']);
+    // The admin adds a sub-domain of their own; not one elsewhere.
+    await dir.addDomain(actor, 'lab.b.example');
+    await expect(dir.addDomain(actor, 'lab.c.example')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(dir.addDomain(actor, 'notb.example')).rejects.toMatchObject({ code: 'forbidden' });
+    actor = await actorOf();
+    expect(actor.kind === 'domain-admin' && actor.domains).toContain('lab.b.example');
+    await dir.addMailbox(actor, { domain: 'lab.b.example', kind: 'role', localPart: 'desk' });
+    // Without the sub-domains, they are out of reach again.
+    await dir.setAdminDomains(operator, 'iat-admin', ['b.example']);
+    actor = await actorOf();
+    expect(actor).toMatchObject({ domains: ['b.example'] });
+    await expect(dir.listMailboxes(actor, 'lab.b.example')).rejects.toMatchObject({ code: 'forbidden' });
+    const audit = await dir.listAudit(operator, { action: 'admin.domains' });
+    expect(audit).toHaveLength(2);
+  });
+});

@@ -22,6 +22,7 @@ import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate, withoutSecrets } from '../forms.js';
 import { adminActor, type Ctx, scopedAddress, scopedDomain } from '../guard.js';
 import { tr } from '../i18n/index.js';
+import { personalPasswordProblem } from '../password-rules.js';
 import { csrfOf, flash, render } from '../render.js';
 import { expiryForm, mailboxForm, passwordForm, removeMailboxForm } from '../schemas.js';
 import { PAGE_SIZE, pageOf } from '../views/list-controls.js';
@@ -171,6 +172,14 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
         return newPage(c, domain, { values, errors: { email: `The address must end in @${domain}` } }, 400);
       }
       localPart = local;
+    }
+    if (f.password !== undefined) {
+      // The password policy's personal rule (issue 19): not the person's names, username or address.
+      const why = personalPasswordProblem(f.password, {
+        names: [f.firstName, f.lastName, f.username],
+        address: localPart ? `${localPart}@${domain}` : null,
+      });
+      if (why) return newPage(c, domain, { values, errors: { password: why } }, 400);
     }
     const generated = f.password === undefined ? randomPassword() : undefined;
     try {
@@ -327,6 +336,12 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     const address = scopedAddress(c, actor, domain);
     const form = validate(passwordForm, await readForm(c));
     if (!form.ok) return detailPage(c, actor, domain, address, { errors: form.errors }, 400);
+    const { mb } = await mailboxWithAliases(deps, actor, domain, address);
+    const why = personalPasswordProblem(form.data.newPassword, {
+      names: [mb.firstName, mb.lastName, mb.username],
+      address,
+    });
+    if (why) return detailPage(c, actor, domain, address, { errors: { newPassword: why } }, 400);
     try {
       await deps.directory.setPassword(actor, address, form.data.newPassword);
     } catch (err) {

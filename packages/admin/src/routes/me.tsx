@@ -12,6 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
 import { readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, freshAdminActor, mailboxUser, toLogin } from '../guard.js';
+import { personalPasswordProblem } from '../password-rules.js';
 import { csrfOf, flash, render } from '../render.js';
 import { changeOwnPasswordForm, totpForm } from '../schemas.js';
 import type { Session } from '../session.js';
@@ -117,6 +118,14 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
       return mePage(c, { currentPassword: 'That is not your current password.' }, 400);
     }
     deps.limiter.succeed(ip, account);
+    if (who.kind === 'mailbox') {
+      const mb = await deps.directory.mailboxById(who.mailboxId);
+      const why = personalPasswordProblem(form.data.newPassword, {
+        names: [mb?.firstName, mb?.lastName, mb?.username],
+        address: who.address,
+      });
+      if (why) return mePage(c, { newPassword: why }, 400);
+    }
     try {
       if (who.kind === 'mailbox') {
         await deps.directory.setPassword(

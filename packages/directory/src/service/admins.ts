@@ -7,6 +7,7 @@ import { asc, count, eq } from 'drizzle-orm';
 import { normaliseFingerprint, normaliseNetworks } from '../access.js';
 import { checkPasswordPolicy, hashPassword } from '../credentials.js';
 import { conflict, duplicate, invalid, notFound } from '../errors.js';
+import { checkPasswordFor } from '../password-policy.js';
 import { adminDomains, admins, domains } from '../schema.js';
 import { type Actor, requireOperator } from '../scope.js';
 import { type DirectoryContext, domainName, domainRow, newId } from './context.js';
@@ -75,6 +76,7 @@ export async function addAdmin(
   const [existing] = await ctx.db.select().from(admins).where(eq(admins.username, username));
   if (existing) throw duplicate(`admin ${username} already exists`);
   checkPasswordPolicy(input.password);
+  checkPasswordFor(input.password, {});
   const passwordHash = await hashPassword(input.password);
   return change.commit({ action: 'admin.add', target: username, domain: null }, async (tx) => {
     const now = ctx.nowIso();

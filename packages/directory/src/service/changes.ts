@@ -4,6 +4,7 @@
  * from here; inputs are plain JSON (strings, numbers, booleans, arrays, null), so a change can be sent to
  * the writer region as it is. Inputs may carry a password: never log them.
  */
+import { setAdminDomains } from './admin-scope.js';
 import { addAdmin, removeAdmin, setAdminAccess } from './admins.js';
 import { addAlias, removeAlias } from './aliases.js';
 import type { DirectoryContext } from './context.js';
@@ -62,6 +63,7 @@ export const CHANGES = {
   'mailbox.restore': restoreMailbox,
   'mailbox.import': importMailboxes,
   'domain.limits': setDomainLimits,
+  'admin.domains': setAdminDomains,
 } satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
 
 export type ChangeKind = keyof typeof CHANGES;

@@ -15,6 +15,7 @@ import {
   regions,
 } from '../schema.js';
 import { type Actor, requireOperator, visibleDomains } from '../scope.js';
+import { mayAddSubdomain } from './admin-scope.js';
 import { type DirectoryContext, domainName, domainRow, newId, POSTMASTER } from './context.js';
 import { generateDkimKeys, insertDkimKeys } from './dkim.js';
 import { dropEmptyAliases, insertMailbox } from './rows.js';
@@ -26,8 +27,9 @@ export async function addDomain(
   change: ChangeContext,
   input: { domain: string; region?: string },
 ): Promise<{ name: string; region: string }> {
-  requireOperator(change.actor, 'add domains');
   const name = domainName(input.domain);
+  // Issue 19: an admin of a domain "with its sub-domains" adds sub-domains of it (admin-scope.ts).
+  if (!(await mayAddSubdomain(ctx.db, change.actor, name))) requireOperator(change.actor, 'add domains');
   const regionName = input.region ?? ctx.options.regionId;
   const [region] = await ctx.db.select().from(regions).where(eq(regions.name, regionName));
   if (!region) throw notFound(`unknown region ${regionName}`);

@@ -13,6 +13,7 @@ import { isExpired } from '../expiry.js';
 import { type MailboxRow, resolveLogin } from '../lookup.js';
 import { adminDomains, admins, domains } from '../schema.js';
 import type { Actor } from '../scope.js';
+import { withSubdomains } from './admin-scope.js';
 import type { DirectoryContext } from './context.js';
 import { adminAccountKey, lockedUntil } from './lockouts.js';
 
@@ -84,7 +85,9 @@ export async function actorForAdmin(
   const refusal = accessRefusal(row, from, client);
   if (refusal) throw new AdminAccessDenied(row.username, refusal, from);
   if (row.role === 'operator') return { kind: 'operator', name: row.username, from };
-  return { kind: 'domain-admin', name: row.username, domains: await adminDomainNames(ctx.db, row.id), from };
+  // Issue 19: a domain given "with its sub-domains" brings every hosted domain under it (admin-scope.ts).
+  const names = await withSubdomains(ctx.db, row.id, await adminDomainNames(ctx.db, row.id));
+  return { kind: 'domain-admin', name: row.username, domains: names, from };
 }
 
 /** The names of the domains an admin manages, sorted (the scope of a domain admin's actor). */

@@ -8,6 +8,7 @@ import { AddressingError, personalLocalParts, validateLocalPart } from '../addre
 import { deriveCredentials } from '../credentials.js';
 import { conflict, duplicate, invalid } from '../errors.js';
 import { isExpired, parseIsoDate, todayIn } from '../expiry.js';
+import { checkPasswordFor } from '../password-policy.js';
 import { addresses, addressTargets, groups, type MailboxKind, mailboxes } from '../schema.js';
 import type { Actor } from '../scope.js';
 import {
@@ -148,6 +149,9 @@ export async function addMailbox(
     if (clash) throw duplicate(`username ${username} would clash with the address ${clash.address}`);
   }
 
+  if (input.password !== undefined) {
+    checkPasswordFor(input.password, {});
+  }
   const credentials =
     input.password !== undefined
       ? await deriveCredentials(input.password, { key: ctx.options.key, cramMd5: ctx.options.cramMd5 })

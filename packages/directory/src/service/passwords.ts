@@ -7,6 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { checkPasswordPolicy, deriveCredentials, hashPassword } from '../credentials.js';
 import { invalid } from '../errors.js';
+import { checkPasswordFor } from '../password-policy.js';
 import { admins, mailboxes } from '../schema.js';
 import { requireOperator } from '../scope.js';
 import { adminRow } from './admins.js';
@@ -21,6 +22,7 @@ export async function setPassword(
 ): Promise<void> {
   const { address, domainRow } = await scopedAddress(ctx.db, change.actor, input.address);
   const mb = await mailboxByOfficial(ctx.db, address);
+  checkPasswordFor(input.password, {});
   const c = await deriveCredentials(input.password, { key: ctx.options.key, cramMd5: ctx.options.cramMd5 });
   await change.commit({ action: 'mailbox.passwd', target: address, domain: domainRow.name }, async (tx) => {
     const now = ctx.nowIso();
@@ -45,6 +47,7 @@ export async function setAdminPassword(
     requireOperator(actor, 'change other admins');
   const row = await adminRow(ctx, username);
   checkPasswordPolicy(input.password);
+  checkPasswordFor(input.password, {});
   const passwordHash = await hashPassword(input.password);
   await change.commit({ action: 'admin.passwd', target: username, domain: null }, async (tx) => {
     const now = ctx.nowIso();
