@@ -31,6 +31,7 @@ import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
 import { operationsApi } from './operations/api.js';
 import { operationsRoutes } from './operations/routes.js';
 import { render } from './render.js';
+import { adminDomainRoutes } from './routes/admin-domains.js';
 import { adminRoutes } from './routes/admins.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { auditRoutes } from './routes/audit.js';
@@ -156,6 +157,7 @@ export function adminApp(
   app.route('/', meRoutes(deps));
   app.route('/', domainRoutes(deps));
   app.route('/', adminRoutes(deps));
+  app.route('/', adminDomainRoutes(deps));
   app.route('/', regionRoutes(deps));
   app.route('/', auditRoutes(deps));
   app.route('/', mailboxRoutes(deps));

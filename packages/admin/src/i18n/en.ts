@@ -382,4 +382,12 @@ export const en = {
   'audit.do.auth.lockout': 'Sign-in as {target} paused after too many failures',
   'audit.do.auth.token': 'API token issued to {target}',
   'audit.do.other': '{action}: {target}, by {who}',
+  'adminDomains.title': 'Domains of {username}',
+  'adminDomains.intro':
+    'Tick the domains {username} manages. "With sub-domains": every domain under it too, also those added later, and {username} may add sub-domains of it.',
+  'adminDomains.col.domain': 'Domain',
+  'adminDomains.col.manages': 'Manages',
+  'adminDomains.col.sub': 'With sub-domains',
+  'adminDomains.submit': 'Save domains',
+  'adminDomains.saved': 'Domains of {username} saved.',
 } as const;

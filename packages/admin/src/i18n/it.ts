@@ -379,4 +379,12 @@ export const it: Messages = {
   'audit.do.auth.lockout': 'Accesso come {target} sospeso dopo troppi errori',
   'audit.do.auth.token': 'Token API rilasciato a {target}',
   'audit.do.other': '{action}: {target}, da {who}',
+  'adminDomains.title': 'Domini di {username}',
+  'adminDomains.intro':
+    'Spunta i domini che {username} gestisce. «Con i sottodomini»: anche ogni dominio sotto di esso, pure quelli aggiunti in seguito, e {username} può aggiungerne di nuovi.',
+  'adminDomains.col.domain': 'Dominio',
+  'adminDomains.col.manages': 'Gestisce',
+  'adminDomains.col.sub': 'Con i sottodomini',
+  'adminDomains.submit': 'Salva i domini',
+  'adminDomains.saved': 'Domini di {username} salvati.',
 };

@@ -226,7 +226,16 @@ export const AdminEditPage: FC<{
           </tr>
           <tr>
             <th scope="row">Domains</th>
-            <td>{a.role === 'operator' ? 'all' : a.domains.join(', ')}</td>
+            <td>
+              {a.role === 'operator' ? (
+                'all'
+              ) : (
+                <>
+                  {a.domains.join(', ')}{' '}
+                  <a href={`/admins/${encodeURIComponent(a.username)}/domains`}>Change</a>
+                </>
+              )}
+            </td>
           </tr>
           <tr>
             <th scope="row">Two-step sign-in</th>

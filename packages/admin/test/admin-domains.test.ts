@@ -1,0 +1,41 @@
+/** The operator changes a domain administrator's domains in the UI (issue 19); nobody else can. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { location, operator, world } from './helpers.js';
+
+let w: Awaited<ReturnType<typeof world>> | undefined;
+afterEach(async () => {
+  await w?.cleanup();
+  w = undefined;
+});
+
+describe("an administrator's domains", () => {
+  it('are set by an operator, with or without sub-domains; a domain admin gets 403', async () => {
+    w = await world();
+    await w.directory.addDomain(operator, 'lab.b.example');
+    const root = w.browser();
+    await root.signIn('root');
+    const page = await root.get('/admins/alice/domains');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('With sub-domains');
+    const res = await root.post('/admins/alice/domains', {
+      domains: ['a.example', 'b.example'],
+      withSubdomains: ['b.example'],
+    });
+    expect(res.status).toBe(303);
+    expect(location(res)).toBe('/admins/alice');
+    const actor = await w.directory.actorForAdmin('alice', '127.0.0.1');
+    expect(actor).toMatchObject({ domains: ['a.example', 'b.example', 'lab.b.example'] });
+    const shown = await root.get('/admins/alice/domains');
+    expect(shown.text).toMatch(/name="withSubdomains" value="b\.example" checked=""/);
+
+    const alice = w.browser();
+    await alice.signIn('alice');
+    await alice.get('/me');
+    expect((await alice.get('/admins/bob/domains')).status).toBe(403);
+    expect((await alice.post('/admins/alice/domains', { domains: ['a.example', 'b.example'] })).status).toBe(
+      403,
+    );
+    // She now manages the sub-domain's pages.
+    expect((await alice.get('/d/lab.b.example/mailboxes')).status).toBe(200);
+  });
+});
