@@ -352,6 +352,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         if (!mb || mb.address !== address) return null;
         return (await openStore.quota(mb.id).catch(() => ({ usedBytes: 0 }))).usedBytes;
       },
+      // The operators' queue page (retry, remove), as `delegato queue` does.
+      outboundQueue: openQueue,
       logger: logger.child({ proto: 'admin' }),
       operations: operations.source,
       metrics: { endpoint: operations.metrics, networks: config.operations.metricsNetworks },

@@ -7,6 +7,7 @@
  * token cannot reach another domain's quotas, exports or limits.
  */
 
+import { Readable } from 'node:stream';
 import { LineClient } from '@delegato/testkit';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,8 @@ import {
   launchChromium,
   listenerPort,
   OP,
+  OPERATOR,
+  OPERATOR_PASSWORD,
   startTestAppliance,
   WebClient,
 } from './admin-support.js';
@@ -238,7 +241,10 @@ describe('issue 19 in Chromium', { timeout: 120_000 }, () => {
     await da.set('Tipo', 'Caselle');
     await da.set('Indirizzo o testo', 'rose.bianchi');
     // A GET form: the filters are the page's query, so the filtered view can be bookmarked.
-    await Promise.all([da.page.waitForEvent('load'), da.page.getByRole('button', { name: 'Filtra' }).click()]);
+    await Promise.all([
+      da.page.waitForEvent('load'),
+      da.page.getByRole('button', { name: 'Filtra' }).click(),
+    ]);
     expect(da.path).toMatch(/\?kind=mailboxes&who=&q=rose\.bianchi$/);
     await da.screenshot('audit-italian-filtered');
     const filtered = await da.text();
@@ -249,6 +255,45 @@ describe('issue 19 in Chromium', { timeout: 120_000 }, () => {
     expect((await da.submitButton('Cambia')).final).toBe(200);
     expect(await da.page.locator('html').getAttribute('lang')).toBe('en');
     expect(da.alerts).toEqual([]);
+  });
+
+  it('an operator sees the outbound queue, retries a message and removes one after a confirmation', async () => {
+    const q = t.app.queue;
+    const spooled = await q.spool(
+      Readable.from([Buffer.from('From: <rose@iat.example>\r\nSubject: waiting\r\n\r\nHello.\r\n')]),
+    );
+    // Addressed to a region nobody knows: the worker can only defer it, so it waits in the queue.
+    const id = await q.enqueue({
+      ...spooled,
+      sender: 'rose@iat.example',
+      recipients: [{ address: 'far@elsewhere.example', route: 'region', region: 'atlantis' }],
+    });
+    const op = await BrowserUser.open(browser, t.origin, 'ux-operator');
+    try {
+      await op.signIn(OPERATOR, OPERATOR_PASSWORD);
+      expect(await op.goto('/queue')).toBe(200);
+      await op.screenshot('queue');
+      expect(await op.text()).toContain('far@elsewhere.example');
+      const row = op.page.locator('tr', { hasText: 'far@elsewhere.example' });
+      expect((await op.submit(row.getByRole('button', { name: 'Retry now' }))).final).toBe(200);
+      expect(await op.text()).toContain(`Message ${id}: 1 recipients will be tried now.`);
+      await Promise.all([
+        op.page.waitForEvent('load'),
+        op.page
+          .locator('tr', { hasText: 'far@elsewhere.example' })
+          .getByRole('button', { name: 'Remove…' })
+          .click(),
+      ]);
+      await op.screenshot('queue-remove-confirmation');
+      expect(await op.text()).toContain('It will never be delivered to these recipients');
+      expect((await op.submitButton('Yes, remove it')).final).toBe(200);
+      expect(await op.text()).toContain(`Message ${id} removed from the queue.`);
+      expect((await q.list()).some((m) => m.id === id)).toBe(false);
+      // Not for a domain administrator.
+      expect((await da.page.request.get(`${t.origin}/queue`)).status()).toBe(403);
+    } finally {
+      await op.close();
+    }
   });
 
   it('another domain’s quotas, exports and limits are out of reach of this admin (pages and API)', async () => {

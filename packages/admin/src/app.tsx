@@ -45,6 +45,7 @@ import { listRoutes } from './routes/lists.js';
 import { mailboxEditRoutes } from './routes/mailbox-edit.js';
 import { mailboxRoutes } from './routes/mailboxes.js';
 import { meRoutes } from './routes/me.js';
+import { queueRoutes } from './routes/queue.js';
 import { regionRoutes } from './routes/regions.js';
 import { SESSION_COOKIE } from './session.js';
 import { ErrorPage } from './views/error.js';
@@ -160,6 +161,7 @@ export function adminApp(
   app.route('/', adminDomainRoutes(deps));
   app.route('/', regionRoutes(deps));
   app.route('/', auditRoutes(deps));
+  app.route('/', queueRoutes(deps));
   app.route('/', mailboxRoutes(deps));
   app.route('/', mailboxEditRoutes(deps));
   app.route('/', bulkRoutes(deps));

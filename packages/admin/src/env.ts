@@ -97,6 +97,24 @@ export interface AdminOptions {
   lists?: ListPosts;
   /** Bytes a mailbox's mail takes in the mail store, by official address; absent: usage not shown. */
   mailboxUsage?: (address: string) => Promise<number | null>;
+  /** The outbound queue, for the operators' queue page (routes/queue.tsx); absent: no such page. */
+  outboundQueue?: QueueSource;
+}
+
+/** One queued message as the queue page shows it (the MTA's `StoredMessage` fits). */
+export interface QueuedView {
+  id: string;
+  sender: string;
+  size: number;
+  createdAt: string;
+  recipients: ReadonlyArray<{ address: string; state: string; attempts: number; lastReply: string | null }>;
+}
+
+/** What the queue page needs of the outbound queue (the MTA's `OutboundQueue` fits). */
+export interface QueueSource {
+  list(): Promise<QueuedView[]>;
+  retry(id: string): Promise<number>;
+  delete(id: string): Promise<boolean>;
 }
 
 /** What every route factory gets. */
@@ -118,6 +136,7 @@ export interface Deps {
   log: AdminLogger;
   lists?: ListPosts;
   mailboxUsage?: (address: string) => Promise<number | null>;
+  outboundQueue?: QueueSource;
 }
 
 export type AppEnv = {
@@ -196,5 +215,6 @@ export function resolveDeps(opts: AdminOptions): Deps {
     log: opts.logger ?? SILENT,
     ...(opts.lists ? { lists: opts.lists } : {}),
     ...(opts.mailboxUsage ? { mailboxUsage: opts.mailboxUsage } : {}),
+    ...(opts.outboundQueue ? { outboundQueue: opts.outboundQueue } : {}),
   };
 }

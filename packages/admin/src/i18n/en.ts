@@ -390,4 +390,23 @@ export const en = {
   'adminDomains.col.sub': 'With sub-domains',
   'adminDomains.submit': 'Save domains',
   'adminDomains.saved': 'Domains of {username} saved.',
+  'queue.title': 'Outbound queue',
+  'queue.intro':
+    'Messages waiting to be delivered to other servers, oldest first, with what the other server last answered.',
+  'queue.search': 'Address',
+  'queue.empty': 'No message is waiting.',
+  'queue.col.queued': 'Queued (UTC)',
+  'queue.col.from': 'From',
+  'queue.col.to': 'Waiting recipients',
+  'queue.col.size': 'Size',
+  'queue.attempts': '{n} attempts',
+  'queue.retry': 'Retry now',
+  'queue.remove': 'Remove…',
+  'queue.retried': 'Message {id}: {n} recipients will be tried now.',
+  'queue.removed': 'Message {id} removed from the queue.',
+  'queue.gone': 'Message {id} is no longer in the queue.',
+  'queue.confirm.title': 'Remove message {id} from the queue?',
+  'queue.confirm.lost':
+    'It will never be delivered to these recipients, and its sender ({sender}) is not told:',
+  'queue.confirm.submit': 'Yes, remove it',
 } as const;

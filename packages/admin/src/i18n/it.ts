@@ -387,4 +387,23 @@ export const it: Messages = {
   'adminDomains.col.sub': 'Con i sottodomini',
   'adminDomains.submit': 'Salva i domini',
   'adminDomains.saved': 'Domini di {username} salvati.',
+  'queue.title': 'Coda in uscita',
+  'queue.intro':
+    'Messaggi in attesa di consegna ad altri server, dai più vecchi, con l’ultima risposta dell’altro server.',
+  'queue.search': 'Indirizzo',
+  'queue.empty': 'Nessun messaggio in attesa.',
+  'queue.col.queued': 'In coda dal (UTC)',
+  'queue.col.from': 'Mittente',
+  'queue.col.to': 'Destinatari in attesa',
+  'queue.col.size': 'Dimensione',
+  'queue.attempts': '{n} tentativi',
+  'queue.retry': 'Riprova ora',
+  'queue.remove': 'Rimuovi…',
+  'queue.retried': 'Messaggio {id}: {n} destinatari saranno riprovati ora.',
+  'queue.removed': 'Messaggio {id} rimosso dalla coda.',
+  'queue.gone': 'Il messaggio {id} non è più in coda.',
+  'queue.confirm.title': 'Rimuovere il messaggio {id} dalla coda?',
+  'queue.confirm.lost':
+    'Non sarà mai consegnato a questi destinatari, e il mittente ({sender}) non ne è avvisato:',
+  'queue.confirm.submit': 'Sì, rimuovilo',
 };

@@ -84,6 +84,7 @@ const MainNav: FC<{ user: UserInfo; section?: string }> = ({ user, section }) =>
     items.push(['admins', '/admins', t('nav.admins')]);
     items.push(['regions', '/regions', t('nav.regions')]);
     items.push(['audit', '/audit', t('nav.audit')]);
+    items.push(['queue', '/queue', t('nav.queue')]);
     items.push(['stats', '/stats', t('nav.stats')]);
     items.push(['health', '/health', t('nav.health')]);
   }
