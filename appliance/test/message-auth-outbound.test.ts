@@ -40,21 +40,28 @@ let sink: RunningSmtpSink;
 let policyServer: Server;
 let roseId = '';
 
-const POLICY_CERT = selfSignedCert(['mta-sts.sts.example']);
+const POLICY_CERT = selfSignedCert(['mta-sts.sts.example', 'mta-sts.elsewhere-sts.example']);
 
 function records(extra: Record<string, string> = {}): DnsmasqRecords {
   return {
-    local: ['iat.example', 'elsewhere.example', 'sts.example'],
+    local: ['iat.example', 'elsewhere.example', 'sts.example', 'elsewhere-sts.example'],
     MX: {
       'elsewhere.example': [{ priority: 10, exchange: 'mx.elsewhere.example' }],
       'sts.example': [{ priority: 10, exchange: 'mx.sts.example' }],
+      // Its policy names another host than its MX.
+      'elsewhere-sts.example': [{ priority: 10, exchange: 'mx.elsewhere.example' }],
     },
     A: {
       'mx.elsewhere.example': '127.0.0.1',
       'mx.sts.example': '127.0.0.1',
       'mta-sts.sts.example': '127.0.0.1',
+      'mta-sts.elsewhere-sts.example': '127.0.0.1',
     },
-    TXT: { '_mta-sts.sts.example': 'v=STSv1; id=20261206a', ...extra },
+    TXT: {
+      '_mta-sts.sts.example': 'v=STSv1; id=20261206a',
+      '_mta-sts.elsewhere-sts.example': 'v=STSv1; id=20261206b',
+      ...extra,
+    },
   };
 }
 
@@ -65,8 +72,10 @@ beforeAll(async () => {
       res.writeHead(404).end();
       return;
     }
+    const mx =
+      req.headers.host === 'mta-sts.elsewhere-sts.example' ? 'mx.policy-only.example' : 'mx.sts.example';
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('version: STSv1\r\nmode: enforce\r\nmx: mx.sts.example\r\nmax_age: 86400\r\n');
+    res.end(`version: STSv1\r\nmode: enforce\r\nmx: ${mx}\r\nmax_age: 86400\r\n`);
   });
   await new Promise<void>((r) => policyServer.listen(0, '127.0.0.1', () => r()));
   const policyPort = (policyServer.address() as { port: number }).port;
@@ -173,6 +182,26 @@ describe('MTA-STS', () => {
     const events = (JSON.parse(trace.stdout) as Array<{ event: string }>).map((e) => e.event);
     expect(events).toContain('deferred');
     expect(events).toContain('bounced');
+  }, 60_000);
+
+  it('enforce, MX not named by the policy: nothing is sent to it, deferred, then bounced saying why', async () => {
+    const before = sink.transactions.length;
+    const reply = await smtpSend(listenerPort(app, 'submission'), {
+      from: ROSE,
+      to: ['someone@elsewhere-sts.example'],
+      auth: { user: ROSE, password: PASSWORD },
+      data: `From: Rose <${ROSE}>\r\nTo: <someone@elsewhere-sts.example>\r\nSubject: sts-mx\r\nMessage-ID: <sts-mx@iat.example>\r\n\r\nOnly to the policy's hosts.\r\n`,
+    });
+    expect(reply.code).toBe(250);
+    const dsn = await eventually('the bounce', async () =>
+      (await folderMessages(app, roseId, 'INBOX')).find((m) => m.includes('someone@elsewhere-sts.example')),
+    );
+    expect(dsn.replace(/\r?\n[ \t]+/g, ' ')).toMatch(
+      /Diagnostic-Code: smtp; 451 4\.7\.5 MTA-STS policy of elsewhere-sts\.example \(enforce\) allows none of its MX hosts/,
+    );
+    expect(
+      sink.transactions.slice(before).filter((t) => t.to.includes('someone@elsewhere-sts.example')),
+    ).toEqual([]);
   }, 60_000);
 
   it('the web listener serves the policy of a hosted domain at mta-sts.<domain>, and nothing else', async () => {
