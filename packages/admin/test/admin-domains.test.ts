@@ -39,3 +39,26 @@ describe("an administrator's domains", () => {
     expect((await alice.get('/d/lab.b.example/mailboxes')).status).toBe(200);
   });
 });
+
+describe('the address lists', () => {
+  it('search, filter the ambiguous ones and page (the add form stays in reach)', async () => {
+    w = await world();
+    for (let i = 0; i < 60; i++) {
+      await w.directory.addAlias(operator, `team${String(i).padStart(2, '0')}@a.example`, [
+        'rose.pinkcheeks@a.example',
+      ]);
+    }
+    const b = w.browser();
+    await b.signIn('alice');
+    const first = await b.get('/d/a.example/aliases');
+    expect(first.text).toContain('Page 1 of 2');
+    expect(first.text).toContain('Add an alias');
+    expect(first.text).not.toContain('team59@a.example');
+    const second = await b.get('/d/a.example/aliases?page=2');
+    expect(second.text).toContain('team59@a.example');
+    const found = await b.get('/d/a.example/aliases?q=team07');
+    expect(found.text).toContain('team07@a.example');
+    expect(found.text).toContain('1 found');
+    expect(found.text).not.toContain('team08@a.example');
+  });
+});

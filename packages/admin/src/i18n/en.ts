@@ -409,4 +409,6 @@ export const en = {
   'queue.confirm.lost':
     'It will never be delivered to these recipients, and its sender ({sender}) is not told:',
   'queue.confirm.submit': 'Yes, remove it',
+  'addresses.onlyAmbiguous': 'Only ambiguous ones',
+  'addresses.count': '{count} found',
 } as const;

@@ -406,4 +406,6 @@ export const it: Messages = {
   'queue.confirm.lost':
     'Non sarà mai consegnato a questi destinatari, e il mittente ({sender}) non ne è avvisato:',
   'queue.confirm.submit': 'Sì, rimuovilo',
+  'addresses.onlyAmbiguous': 'Solo quelli ambigui',
+  'addresses.count': '{count} trovati',
 };

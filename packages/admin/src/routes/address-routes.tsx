@@ -12,7 +12,9 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, one, readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, scopedAddress, scopedDomain } from '../guard.js';
+import { useT } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
+import { PAGE_SIZE, Pager, pageOf } from '../views/list-controls.js';
 
 type Kinds = AliasView['kind'][];
 
@@ -49,6 +51,23 @@ function fieldOf(message: string, values: FormValues, [here, there]: [string, st
   return address && msg.includes(address) ? here : null;
 }
 
+/** The search above an address list (GET: the query is the page's). */
+const ListSearch: FC<{ path: string; q: string; ambiguous: boolean; total: number }> = (p) => {
+  const t = useT();
+  return (
+    <form method="get" action={p.path} class="search filters">
+      <label for="address-q">{t('common.search')}</label>
+      <input id="address-q" name="q" type="search" value={p.q} />
+      <div class="radio">
+        <input type="checkbox" id="address-ambiguous" name="ambiguous" value="1" checked={p.ambiguous} />
+        <label for="address-ambiguous">{t('addresses.onlyAmbiguous')}</label>
+      </div>
+      <button type="submit">{t('common.search')}</button>
+      <span class="muted">{t('addresses.count', { count: p.total })}</span>
+    </form>
+  );
+};
+
 export function addressRoutes<S extends z.ZodType>(deps: Deps, s: AddressSection<S>): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const path = `/d/:domain/${s.section}`;
@@ -60,12 +79,27 @@ export function addressRoutes<S extends z.ZodType>(deps: Deps, s: AddressSection
     extra: { values?: FormValues; errors?: FieldErrors; formError?: string } = {},
     status: 200 | 400 | 409 = 200,
   ) => {
-    const rows = await deps.directory.listAliases(actor, domain, { kinds: s.kinds });
+    const all = await deps.directory.listAliases(actor, domain, { kinds: s.kinds });
+    // Search, a filter for ambiguous aliases, and pages (issue 19): a domain may have hundreds.
+    const q = (c.req.query('q') ?? '').trim().toLowerCase().slice(0, 100);
+    const onlyAmbiguous = c.req.query('ambiguous') === '1';
+    const rows = all
+      .filter((a) => !q || a.address.includes(q) || a.targets.some((x) => x.toLowerCase().includes(q)))
+      .filter((a) => !onlyAmbiguous || a.ambiguous)
+      .sort((a, b) => a.address.localeCompare(b.address));
+    const pageNo = pageOf(c.req.query('page'));
+    const shown = rows.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE);
+    const listPath = `/d/${encodeURIComponent(domain)}/${s.section}`;
+    const query = { ...(q ? { q } : {}), ...(onlyAmbiguous ? { ambiguous: '1' } : {}) };
     return render(
       c,
       deps,
       { title: `${s.title} of ${domain}`, help: s.help, domain, section: s.section },
-      <s.Page csrf={csrfOf(c)} domain={domain} rows={rows} {...extra} />,
+      <>
+        <ListSearch path={listPath} q={q} ambiguous={onlyAmbiguous} total={rows.length} />
+        <s.Page csrf={csrfOf(c)} domain={domain} rows={shown} {...extra} />
+        <Pager path={listPath} query={query} page={pageNo} pageSize={PAGE_SIZE} total={rows.length} />
+      </>,
       status,
     );
   };
