@@ -627,7 +627,8 @@ describe('a domain administrator of alpha.example cannot touch bravo.example', {
     const charlie = await signedIn(ADMIN_C, ADMIN_PASSWORD);
     const token = await tokenOf(charlie, `/d/${CHARLIE}/mailboxes/new`);
     const toCharlie = (s: string) => s.replaceAll(ALPHA, CHARLIE);
-    const valid = forms.filter((f) => !f.action.includes('/postmaster@')); // postmaster@ stays: 409
+    // postmaster@ stays (409); an import's check only shows its rows, the file is the point (issue 19).
+    const valid = forms.filter((f) => !f.action.includes('/postmaster@') && !/\/import$/.test(f.action));
     for (const f of valid.sort((a, b) => removalOrder(a.action) - removalOrder(b.action))) {
       const audit = (await d.listAudit(OP, { domain: CHARLIE, limit: 10_000 })).length;
       const r = await charlie.post(

@@ -91,3 +91,20 @@ describe('choosing the language', () => {
     expect(page.text).toContain('<html lang="it">');
   });
 });
+
+describe('help pages', () => {
+  it('are in Italian where translated, in English otherwise, and list the import topic', async () => {
+    w = await world();
+    const it1 = await w.app.request('https://admin.test/help/mailboxes', {
+      headers: { 'accept-language': 'it' },
+    });
+    const text = await it1.text();
+    expect(text).toContain('<h1>Caselle locali</h1>');
+    expect(text).toContain('Altri argomenti');
+    expect(text).toContain('Importare ed esportare caselle');
+    const en = await w.app.request('https://admin.test/help/import', {
+      headers: { 'accept-language': 'en' },
+    });
+    expect(await en.text()).toContain('<h1>Importing and exporting mailboxes</h1>');
+  });
+});

@@ -411,4 +411,5 @@ export const en = {
   'queue.confirm.submit': 'Yes, remove it',
   'addresses.onlyAmbiguous': 'Only ambiguous ones',
   'addresses.count': '{count} found',
+  'help.others': 'Other topics',
 } as const;

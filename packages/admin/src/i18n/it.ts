@@ -408,4 +408,5 @@ export const it: Messages = {
   'queue.confirm.submit': 'Sì, rimuovilo',
   'addresses.onlyAmbiguous': 'Solo quelli ambigui',
   'addresses.count': '{count} trovati',
+  'help.others': 'Altri argomenti',
 };

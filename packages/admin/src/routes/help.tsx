@@ -1,26 +1,46 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** GET /help and /help/:topic: open to everybody, signed in or not. */
+/** GET /help and /help/:topic: open to everybody, signed in or not, in the reader's language. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { FC } from 'hono/jsx';
 import type { AppEnv, Deps } from '../env.js';
+import type { Ctx } from '../guard.js';
+import { langOf, useT } from '../i18n/index.js';
 import { render } from '../render.js';
-import { HELP, HelpPage } from '../views/help.js';
+import type { HelpTopic } from '../views/help.js';
+import { helpTopics } from '../views/help-it.js';
+
+const HelpPage: FC<{ topics: Record<string, HelpTopic>; slug: string }> = ({ topics, slug }) => {
+  const t = useT();
+  const topic = topics[slug] as HelpTopic;
+  return (
+    <section class="help">
+      <h1>{topic.title}</h1>
+      {topic.body}
+      <h2>{t('help.others')}</h2>
+      <ul>
+        {Object.entries(topics)
+          .filter(([s]) => s !== slug)
+          .map(([s, x]) => (
+            <li>
+              <a href={s === 'index' ? '/help' : `/help/${s}`}>{x.title}</a>
+            </li>
+          ))}
+      </ul>
+    </section>
+  );
+};
 
 export function helpRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const show = (slug: string) => {
-    const topic = Object.hasOwn(HELP, slug) ? HELP[slug] : undefined;
+  const show = (c: Ctx, slug: string) => {
+    const topics = helpTopics(langOf(c));
+    const topic = Object.hasOwn(topics, slug) ? topics[slug] : undefined;
     if (!topic) throw new HTTPException(404, { message: 'There is no help page with that name.' });
-    return topic;
+    return render(c, deps, { title: topic.title, help: slug }, <HelpPage topics={topics} slug={slug} />);
   };
-  app.get('/help', (c) =>
-    render(c, deps, { title: 'Help', help: 'index' }, <HelpPage topic={show('index')} slug="index" />),
-  );
-  app.get('/help/:topic', (c) => {
-    const slug = c.req.param('topic');
-    const topic = show(slug);
-    return render(c, deps, { title: topic.title, help: slug }, <HelpPage topic={topic} slug={slug} />);
-  });
+  app.get('/help', (c) => show(c, 'index'));
+  app.get('/help/:topic', (c) => show(c, c.req.param('topic')));
   return app;
 }

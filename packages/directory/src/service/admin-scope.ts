@@ -6,6 +6,7 @@
  * the actor's domain list is expanded when it is built (login.ts).
  */
 import { eq } from 'drizzle-orm';
+import { normaliseDomain } from '../addressing/index.js';
 import type { DirectoryDb } from '../engine.js';
 import { invalid } from '../errors.js';
 import { adminDomains, admins, domains } from '../schema.js';
@@ -37,9 +38,15 @@ export async function withSubdomains(db: DirectoryDb, adminId: string, names: st
   return [...new Set([...names, ...extra])].sort();
 }
 
-/** Whether `actor` (a domain admin) may add `domain` as a sub-domain of one of their domains. */
-export async function mayAddSubdomain(db: DirectoryDb, actor: Actor, domain: string): Promise<boolean> {
+/** Whether `actor` (a domain admin) may add the domain typed as a sub-domain of one of their domains. */
+export async function mayAddSubdomain(db: DirectoryDb, actor: Actor, input: string): Promise<boolean> {
   if (actor.kind !== 'domain-admin') return false;
+  let domain: string;
+  try {
+    domain = normaliseDomain(input);
+  } catch {
+    return false;
+  }
   const [row] = await db.select({ id: admins.id }).from(admins).where(eq(admins.username, actor.name));
   if (!row) return false;
   return (await subdomainRoots(db, row.id)).some((r) => domain.endsWith(`.${r}`));

@@ -27,9 +27,11 @@ export async function addDomain(
   change: ChangeContext,
   input: { domain: string; region?: string },
 ): Promise<{ name: string; region: string }> {
+  // Issue 19: an admin of a domain "with its sub-domains" adds sub-domains of it (admin-scope.ts); anyone
+  // else but an operator is refused before the name is even looked at.
+  if (!(await mayAddSubdomain(ctx.db, change.actor, input.domain)))
+    requireOperator(change.actor, 'add domains');
   const name = domainName(input.domain);
-  // Issue 19: an admin of a domain "with its sub-domains" adds sub-domains of it (admin-scope.ts).
-  if (!(await mayAddSubdomain(ctx.db, change.actor, name))) requireOperator(change.actor, 'add domains');
   const regionName = input.region ?? ctx.options.regionId;
   const [region] = await ctx.db.select().from(regions).where(eq(regions.name, regionName));
   if (!region) throw notFound(`unknown region ${regionName}`);
