@@ -412,4 +412,21 @@ export const en = {
   'addresses.onlyAmbiguous': 'Only ambiguous ones',
   'addresses.count': '{count} found',
   'help.others': 'Other topics',
+  'new.heading': 'Add a new user to {domain}',
+  'new.username': 'Username',
+  'new.username.hint': "Optional: the short sign-in name. Empty: the official address's part before @.",
+  'new.group.hint': 'Optional, for your own sorting (for example a department).',
+  'new.password': 'Password',
+  'new.password.hint':
+    'At least 8 characters, not your names or address, not a common password. Leave it empty to have one made up: it is shown once, after the user is added.',
+  'new.kind': 'Select the e-mail address type',
+  'new.kind.personal.hint': "For a person: the address is made from the name, you don't need to type it.",
+  'new.kind.role.hint': 'For a function such as helpdesk or secretary: you must type the address below.',
+  'new.email': 'E-mail',
+  'new.email.hint':
+    'For a role address: the part before @{domain} (for example helpdesk). For a personal address leave it empty, or type one to replace the usual first.last.',
+  'new.expires.hint': 'Optional: the last day the mailbox works (for example the end of a contract).',
+  'new.contact.hint': 'Optional: who to ask about this mailbox.',
+  'new.flag.hint': 'Optional: a short note of your own.',
+  'new.submit': 'Add user',
 } as const;

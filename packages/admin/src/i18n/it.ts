@@ -409,4 +409,23 @@ export const it: Messages = {
   'addresses.onlyAmbiguous': 'Solo quelli ambigui',
   'addresses.count': '{count} trovati',
   'help.others': 'Altri argomenti',
+  'new.heading': 'Aggiungi un nuovo utente a {domain}',
+  'new.username': 'Nome utente',
+  'new.username.hint':
+    'Facoltativo: il nome breve per l’accesso. Vuoto: la parte dell’indirizzo ufficiale prima della @.',
+  'new.group.hint': 'Facoltativo, per il tuo ordinamento (per esempio un reparto).',
+  'new.password': 'Password',
+  'new.password.hint':
+    'Almeno 8 caratteri, non il nome o l’indirizzo, non una password comune. Lasciala vuota per farne inventare una: è mostrata una volta sola, dopo l’aggiunta.',
+  'new.kind': 'Scegli il tipo di indirizzo e-mail',
+  'new.kind.personal.hint': 'Per una persona: l’indirizzo è creato dal nome, non serve scriverlo.',
+  'new.kind.role.hint': 'Per una funzione come helpdesk o segreteria: scrivi l’indirizzo qui sotto.',
+  'new.email': 'E-mail',
+  'new.email.hint':
+    'Per un indirizzo di funzione: la parte prima di @{domain} (per esempio helpdesk). Per un indirizzo personale lascialo vuoto, oppure scrivine uno al posto del solito nome.cognome.',
+  'new.expires.hint':
+    'Facoltativa: l’ultimo giorno in cui la casella funziona (per esempio la fine di un contratto).',
+  'new.contact.hint': 'Facoltativa: a chi chiedere di questa casella.',
+  'new.flag.hint': 'Facoltativa: una breve nota tua.',
+  'new.submit': 'Aggiungi utente',
 };

@@ -201,87 +201,93 @@ export const NewMailboxPage: FC<{
   errors?: FieldErrors;
   formError?: string;
 }> = ({ csrf, domain, values, errors, formError }) => {
+  const t = useT();
   const kind = one(values, 'kind') || 'personal';
   return (
     <section>
-      <h1>Add a new user to {domain}</h1>
+      <h1>{t('new.heading', { domain })}</h1>
       <FormError error={formError} />
       <form method="post" action={`/d/${enc(domain)}/mailboxes`} class="card">
         <CsrfInput token={csrf} />
         <Field
           name="firstName"
-          label="First name"
+          label={t('form.firstName')}
           value={one(values, 'firstName')}
           error={errors?.firstName}
         />
-        <Field name="lastName" label="Last name" value={one(values, 'lastName')} error={errors?.lastName} />
+        <Field
+          name="lastName"
+          label={t('form.lastName')}
+          value={one(values, 'lastName')}
+          error={errors?.lastName}
+        />
         <Field
           name="username"
-          label="Username"
+          label={t('new.username')}
           value={one(values, 'username')}
           error={errors?.username}
           autocomplete="off"
-          hint="Optional: the short sign-in name. Empty: the official address's part before @."
+          hint={t('new.username.hint')}
         />
         <Field
           name="group"
-          label="Group"
+          label={t('form.group')}
           value={one(values, 'group')}
           error={errors?.group}
-          hint="Optional, for your own sorting (for example a department)."
+          hint={t('new.group.hint')}
         />
         <Field
           name="password"
-          label="Password"
+          label={t('new.password')}
           type="password"
           error={errors?.password}
           autocomplete="new-password"
-          hint="At least 8 characters. Leave it empty to have one made up: it is shown once, after the user is added."
+          hint={t('new.password.hint')}
         />
         <fieldset>
-          <legend>Select the e-mail address type</legend>
+          <legend>{t('new.kind')}</legend>
           <div class="radio">
             <input type="radio" id="kind-personal" name="kind" value="personal" checked={kind !== 'role'} />
-            <label for="kind-personal">Personal</label>
+            <label for="kind-personal">{t('form.kind.personal')}</label>
           </div>
-          <p class="hint">For a person: the address is made from the name, you don't need to type it.</p>
+          <p class="hint">{t('new.kind.personal.hint')}</p>
           <div class="radio">
             <input type="radio" id="kind-role" name="kind" value="role" checked={kind === 'role'} />
-            <label for="kind-role">Role</label>
+            <label for="kind-role">{t('form.kind.role')}</label>
           </div>
-          <p class="hint">For a function such as helpdesk or secretary: you must type the address below.</p>
+          <p class="hint">{t('new.kind.role.hint')}</p>
           <FieldError id="kind" error={errors?.kind} />
         </fieldset>
         <Field
           name="email"
-          label="E-mail"
+          label={t('new.email')}
           value={one(values, 'email')}
           error={errors?.email}
-          hint={`For a role address: the part before @${domain} (for example helpdesk). For a personal address leave it empty, or type one to replace the usual first.last.`}
+          hint={t('new.email.hint', { domain })}
         />
         <Field
           name="expiresOn"
-          label="Expiration date"
+          label={t('mailbox.expiry.label')}
           type="date"
           value={one(values, 'expiresOn')}
           error={errors?.expiresOn}
-          hint="Optional: the last day the mailbox works (for example the end of a contract)."
+          hint={t('new.expires.hint')}
         />
         <Field
           name="contact"
-          label="Contact person"
+          label={t('form.contact')}
           value={one(values, 'contact')}
           error={errors?.contact}
-          hint="Optional: who to ask about this mailbox."
+          hint={t('new.contact.hint')}
         />
         <Field
           name="flag"
-          label="Flag"
+          label={t('form.flag')}
           value={one(values, 'flag')}
           error={errors?.flag}
-          hint="Optional: a short note of your own."
+          hint={t('new.flag.hint')}
         />
-        <button type="submit">Add user</button>
+        <button type="submit">{t('new.submit')}</button>
       </form>
     </section>
   );
