@@ -7,10 +7,16 @@
  * knows what to change. The length and character rules of credentials.ts apply before these.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { invalid } from './errors.js';
 
-/** The shipped list; read once. */
-export const COMMON_PASSWORDS_FILE = new URL('../data/common-passwords.txt', import.meta.url);
+/** The shipped list (the package's data/, whether this runs from src/ or dist/src/); read once. */
+export const COMMON_PASSWORDS_FILE = join(
+  dirname(createRequire(import.meta.url).resolve('@delegato/directory/package.json')),
+  'data',
+  'common-passwords.txt',
+);
 
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
