@@ -354,6 +354,17 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       },
       // The operators' queue page (retry, remove), as `delegato queue` does.
       outboundQueue: openQueue,
+      // A domain's usage: its active mailboxes' ids from the directory, their sizes in one store query.
+      domainUsage: async (domain) => {
+        const stmt = await directory.engine.raw.prepare(
+          "SELECT m.id AS id, d.name AS domain FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE m.state = 'active'",
+        );
+        const rows = (await stmt.all()) as Array<{ id: string; domain: string }>;
+        const ids = rows.filter((r) => r.domain === domain).map((r) => String(r.id));
+        let total = 0;
+        for (const bytes of (await openStore.usage(ids)).values()) total += bytes;
+        return total;
+      },
       logger: logger.child({ proto: 'admin' }),
       operations: operations.source,
       metrics: { endpoint: operations.metrics, networks: config.operations.metricsNetworks },

@@ -183,6 +183,8 @@ describe('issue 19 in Chromium', { timeout: 120_000 }, () => {
     await da.screenshot('quota-usage');
     expect(await da.goto(`/d/${DOMAIN}/mailboxes?q=pinkcheeks`)).toBe(200);
     expect(await da.text()).toMatch(/3\d KB used of 40 KB/);
+    // And per domain: the sum of what its mailboxes' mail takes.
+    expect(await da.text()).toMatch(/Their mail takes 3\d KB\./);
   });
 
   it('renames a mailbox (the old address stays an alias), removes it after a confirmation, restores it', async () => {

@@ -99,6 +99,8 @@ export interface AdminOptions {
   mailboxUsage?: (address: string) => Promise<number | null>;
   /** The outbound queue, for the operators' queue page (routes/queue.tsx); absent: no such page. */
   outboundQueue?: QueueSource;
+  /** Bytes all of a domain's active mailboxes take in the mail store; absent: not shown. */
+  domainUsage?: (domain: string) => Promise<number>;
 }
 
 /** One queued message as the queue page shows it (the MTA's `StoredMessage` fits). */
@@ -137,6 +139,7 @@ export interface Deps {
   lists?: ListPosts;
   mailboxUsage?: (address: string) => Promise<number | null>;
   outboundQueue?: QueueSource;
+  domainUsage?: (domain: string) => Promise<number>;
 }
 
 export type AppEnv = {
@@ -216,5 +219,6 @@ export function resolveDeps(opts: AdminOptions): Deps {
     ...(opts.lists ? { lists: opts.lists } : {}),
     ...(opts.mailboxUsage ? { mailboxUsage: opts.mailboxUsage } : {}),
     ...(opts.outboundQueue ? { outboundQueue: opts.outboundQueue } : {}),
+    ...(opts.domainUsage ? { domainUsage: opts.domainUsage } : {}),
   };
 }

@@ -27,6 +27,23 @@ export function quota(ctx: StoreContext, userId: UserId): Promise<QuotaInfo> {
   });
 }
 
+/** Bytes used by each of these users (one query; a user without mail or unknown counts 0). */
+export function usageOf(ctx: StoreContext, userIds: readonly UserId[]): Promise<Map<UserId, number>> {
+  return ctx.op(async () => {
+    const out = new Map<UserId, number>(userIds.map((u) => [u, 0]));
+    for (let i = 0; i < userIds.length; i += 500) {
+      const r = await ctx.reader.execute({
+        sql:
+          'SELECT user_id, COALESCE(SUM(total_size), 0) AS bytes FROM folders ' +
+          'WHERE user_id IN (SELECT value FROM json_each(?)) GROUP BY user_id',
+        args: [JSON.stringify(userIds.slice(i, i + 500))],
+      });
+      for (const row of r.rows) out.set(String(row.user_id), Number(row.bytes));
+    }
+    return out;
+  });
+}
+
 /** The user's limit in bytes (the directory's mailbox quota), null when unlimited. */
 export async function limitFor(ctx: StoreContext, userId: UserId): Promise<number | null> {
   return ctx.quotaLimit ? await ctx.quotaLimit(userId) : null;

@@ -73,7 +73,7 @@ import {
 import { GroupCommit } from './group-commit.js';
 import { expungedSince, folderView, listMessages, snapshot } from './listing.js';
 import { append, expunge, transfer } from './messages.js';
-import { quota } from './quota.js';
+import { quota, usageOf } from './quota.js';
 import { claimDir, type RecoveryReport, recover, releaseDir } from './recovery.js';
 import { openDatabase } from './schema.js';
 import { Transactions } from './transactions.js';
@@ -154,6 +154,11 @@ export class MailStore implements MailBackend {
 
   quota(userId: UserId): Promise<QuotaInfo> {
     return quota(this.#ctx, userId);
+  }
+
+  /** Bytes used by each of these users, in one query (a domain's usage in the admin UI). */
+  usage(userIds: readonly UserId[]): Promise<Map<UserId, number>> {
+    return usageOf(this.#ctx, userIds);
   }
 
   // ---- delivery (group-commit.ts) ------------------------------------------------------------------------

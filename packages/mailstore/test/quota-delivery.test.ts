@@ -89,3 +89,20 @@ describe('quota at delivery', () => {
     expect(warned).toEqual([['rose']]);
   });
 });
+
+describe('usage of many users', () => {
+  it('sums every folder of each user in one call; unknown users count 0', async () => {
+    const s = await open(new Map());
+    await s.ensureUser('a');
+    await s.ensureUser('b');
+    await s.deliver({ users: ['a', 'b'], source: source(sized(2 * KB)) });
+    await s.append('a', 'Drafts', source(sized(KB)));
+    expect(await s.usage(['a', 'b', 'nobody'])).toEqual(
+      new Map([
+        ['a', 3 * KB],
+        ['b', 2 * KB],
+        ['nobody', 0],
+      ]),
+    );
+  });
+});

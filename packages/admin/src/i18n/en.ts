@@ -429,4 +429,5 @@ export const en = {
   'new.contact.hint': 'Optional: who to ask about this mailbox.',
   'new.flag.hint': 'Optional: a short note of your own.',
   'new.submit': 'Add user',
+  'mailboxes.usedMail': ' Their mail takes {used}.',
 } as const;

@@ -428,4 +428,5 @@ export const it: Messages = {
   'new.contact.hint': 'Facoltativa: a chi chiedere di questa casella.',
   'new.flag.hint': 'Facoltativa: una breve nota tua.',
   'new.submit': 'Aggiungi utente',
+  'mailboxes.usedMail': ' La loro posta occupa {used}.',
 };

@@ -131,6 +131,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
         pageSize={PAGE_SIZE}
         usage={usage}
         limits={await deps.directory.domainLimits(actor, domain)}
+        domainUsed={deps.domainUsage ? await deps.domainUsage(domain) : null}
       />,
     );
   });

@@ -83,6 +83,8 @@ export const MailboxListPage: FC<{
   query: MailboxListQuery;
   usage: Map<string, number | null>;
   limits: DomainLimits | null;
+  /** Bytes all the domain's mailboxes take (null: not known here). */
+  domainUsed?: number | null;
 }> = (p) => {
   const t = useT();
   const path = `/d/${enc(p.domain)}/mailboxes`;
@@ -124,6 +126,9 @@ export const MailboxListPage: FC<{
                 ? ''
                 : t('mailboxes.usage.maxQuota', { max: humanSize(l.maxQuotaBytes) }),
           })}
+          {p.domainUsed === null || p.domainUsed === undefined
+            ? null
+            : t('mailboxes.usedMail', { used: humanSize(p.domainUsed) })}
         </p>
       ) : null}
       <form method="get" action={path} class="search filters">
