@@ -37,6 +37,7 @@ import { aliasRoutes } from './routes/aliases.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { domainLimitRoutes } from './routes/domain-limits.js';
 import { domainRoutes } from './routes/domains.js';
 import { forwardRoutes } from './routes/forwards.js';
 import { helpRoutes } from './routes/help.js';
@@ -159,6 +160,7 @@ export function adminApp(
   app.route('/', domainRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', adminDomainRoutes(deps));
+  app.route('/', domainLimitRoutes(deps));
   app.route('/', regionRoutes(deps));
   app.route('/', auditRoutes(deps));
   app.route('/', queueRoutes(deps));

@@ -62,3 +62,38 @@ describe('the address lists', () => {
     expect(found.text).not.toContain('team08@a.example');
   });
 });
+
+describe("a domain's limits", () => {
+  it('are set by an operator on their page and hold for the domain admin; others get 403', async () => {
+    w = await world();
+    const root = w.browser();
+    await root.signIn('root');
+    expect((await root.get('/domains')).text).toContain('href="/domains/a.example/limits"');
+    const page = await root.get('/domains/a.example/limits');
+    expect(page.text).toContain('Now: 1 mailboxes');
+    const bad = await root.post('/domains/a.example/limits', { maxMailboxes: '0', maxQuota: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('already has 1 mailboxes');
+    const ok = await root.post('/domains/a.example/limits', { maxMailboxes: '1', maxQuota: '1G' });
+    expect(ok.status).toBe(303);
+    expect(await w.directory.domainLimits(operator, 'a.example')).toMatchObject({
+      maxMailboxes: 1,
+      maxQuotaBytes: 1024 ** 3,
+    });
+    const alice = w.browser();
+    await alice.signIn('alice');
+    await alice.get('/me');
+    expect((await alice.get('/domains/a.example/limits')).status).toBe(403);
+    expect((await alice.post('/domains/a.example/limits', { maxMailboxes: '99', maxQuota: '' })).status).toBe(
+      403,
+    );
+    const refused = await alice.post('/d/a.example/mailboxes', {
+      kind: 'role',
+      email: 'desk',
+      password: 'Green-Lamp-Post-9',
+      quota: '10M',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('may have at most 1 mailboxes');
+  });
+});

@@ -430,4 +430,15 @@ export const en = {
   'new.flag.hint': 'Optional: a short note of your own.',
   'new.submit': 'Add user',
   'mailboxes.usedMail': ' Their mail takes {used}.',
+  'limits.title': 'Limits of {domain}',
+  'limits.now':
+    'Now: {mailboxes} mailboxes (postmaster@ not counted), quotas adding up to {assigned}, {unlimited} without a quota.',
+  'limits.maxMailboxes': 'Most mailboxes',
+  'limits.maxQuota': 'Most quotas in total',
+  'limits.maxQuota.hint':
+    'A size such as 50G. With a total, every new mailbox needs a quota. Empty: no limit.',
+  'limits.empty': 'Empty: no limit.',
+  'limits.submit': 'Save limits',
+  'limits.saved': 'Limits of {domain} saved.',
+  'limits.notNumber': 'The most mailboxes must be a whole number.',
 } as const;

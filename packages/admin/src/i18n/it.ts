@@ -429,4 +429,15 @@ export const it: Messages = {
   'new.flag.hint': 'Facoltativa: una breve nota tua.',
   'new.submit': 'Aggiungi utente',
   'mailboxes.usedMail': ' La loro posta occupa {used}.',
+  'limits.title': 'Limiti di {domain}',
+  'limits.now':
+    'Ora: {mailboxes} caselle (postmaster@ escluso), quote che sommano {assigned}, {unlimited} senza quota.',
+  'limits.maxMailboxes': 'Numero massimo di caselle',
+  'limits.maxQuota': 'Somma massima delle quote',
+  'limits.maxQuota.hint':
+    'Una dimensione come 50G. Con un totale, ogni nuova casella ha bisogno di una quota. Vuoto: nessun limite.',
+  'limits.empty': 'Vuoto: nessun limite.',
+  'limits.submit': 'Salva i limiti',
+  'limits.saved': 'Limiti di {domain} salvati.',
+  'limits.notNumber': 'Il numero massimo di caselle deve essere un numero intero.',
 };

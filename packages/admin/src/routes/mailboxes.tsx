@@ -13,6 +13,7 @@ import {
   MAILBOX_SORTS,
   type MailboxSort,
   type MailboxView,
+  parseSizeText,
   randomPassword,
 } from '@delegato/directory';
 import { Hono } from 'hono';
@@ -182,6 +183,13 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
       });
       if (why) return newPage(c, domain, { values, errors: { password: why } }, 400);
     }
+    let quotaBytes: number | null = null;
+    try {
+      quotaBytes = parseSizeText(typeof raw.quota === 'string' ? raw.quota : '');
+    } catch (err) {
+      if (!(err instanceof DirectoryError)) throw err;
+      return newPage(c, domain, { values, errors: { quota: err.message } }, 400);
+    }
     const generated = f.password === undefined ? randomPassword() : undefined;
     try {
       const created = await deps.directory.addMailbox(actor, {
@@ -195,6 +203,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
         ...(f.contact ? { contact: f.contact } : {}),
         ...(f.flag ? { flag: f.flag } : {}),
         ...(f.expiresOn ? { expiresOn: f.expiresOn } : {}),
+        ...(quotaBytes !== null ? { quotaBytes } : {}),
         password: f.password ?? generated ?? '',
       });
       flash(c, { kind: 'ok', text: `Mailbox ${created.address} added.` });
@@ -234,6 +243,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
       if (/date/i.test(message))
         return newPage(c, domain, { values, errors: { expiresOn: message } }, status);
       if (/group/i.test(message)) return newPage(c, domain, { values, errors: { group: message } }, status);
+      if (/quota/i.test(message)) return newPage(c, domain, { values, errors: { quota: message } }, status);
       return newPage(c, domain, { values, formError: message }, status);
     }
   });

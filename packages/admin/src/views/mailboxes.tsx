@@ -271,6 +271,13 @@ export const NewMailboxPage: FC<{
           hint={t('new.email.hint', { domain })}
         />
         <Field
+          name="quota"
+          label={t('mailbox.quota.label')}
+          value={one(values, 'quota')}
+          error={errors?.quota}
+          hint={t('mailbox.quota.hint')}
+        />
+        <Field
           name="expiresOn"
           label={t('mailbox.expiry.label')}
           type="date"

@@ -44,7 +44,9 @@ export const DomainsPage: FC<{
                 <a href={`/d/${encodeURIComponent(d.name)}/mailboxes`}>{d.name}</a>
               </td>
               <td>{d.region}</td>
-              <td>{d.mailboxes}</td>
+              <td>
+                {d.mailboxes} <a href={`/domains/${encodeURIComponent(d.name)}/limits`}>Limits</a>
+              </td>
               <td>{d.createdAt.slice(0, 10)}</td>
               <td>
                 <ButtonForm
