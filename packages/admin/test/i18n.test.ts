@@ -54,6 +54,11 @@ describe('choosing the language', () => {
     const text = await res.text();
     expect(text).toContain('<html lang="it">');
     expect(text).toContain('Tutti gli argomenti di aiuto');
+    const login = await (
+      await w.app.request('https://admin.test/login', { headers: { 'accept-language': 'it' } })
+    ).text();
+    expect(login).toContain('<label for="username">Nome utente</label>');
+    expect(login).toContain('<button type="submit">Accedi</button>');
   });
 
   it('stores an admin’s choice in the directory (write seam, audit log) and uses it on every page', async () => {

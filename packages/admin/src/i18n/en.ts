@@ -441,4 +441,10 @@ export const en = {
   'limits.submit': 'Save limits',
   'limits.saved': 'Limits of {domain} saved.',
   'limits.notNumber': 'The most mailboxes must be a whole number.',
+  'login.title': 'Sign in',
+  'login.intro':
+    'Administrators sign in with their administrator user name. Mailbox users sign in with their e-mail address.',
+  'login.username': 'Username',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
 } as const;

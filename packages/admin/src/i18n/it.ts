@@ -440,4 +440,10 @@ export const it: Messages = {
   'limits.submit': 'Salva i limiti',
   'limits.saved': 'Limiti di {domain} salvati.',
   'limits.notNumber': 'Il numero massimo di caselle deve essere un numero intero.',
+  'login.title': 'Accedi',
+  'login.intro':
+    'Gli amministratori accedono con il loro nome utente di amministratore. Gli utenti delle caselle accedono con il loro indirizzo e-mail.',
+  'login.username': 'Nome utente',
+  'login.password': 'Password',
+  'login.submit': 'Accedi',
 };

@@ -2,6 +2,7 @@
 /** @jsxImportSource hono/jsx */
 /** Sign-in pages. */
 import type { FC } from 'hono/jsx';
+import { useT } from '../i18n/index.js';
 import { CsrfInput, Field, FormError } from './form.js';
 
 export const LoginPage: FC<{
@@ -9,36 +10,36 @@ export const LoginPage: FC<{
   username?: string;
   error?: string;
   errors?: Record<string, string>;
-}> = (p) => (
-  <section class="narrow">
-    <h1>Sign in</h1>
-    <p>
-      Administrators sign in with their administrator user name. Mailbox users sign in with their e-mail
-      address.
-    </p>
-    <FormError error={p.error} />
-    <form method="post" action="/login">
-      <CsrfInput token={p.csrf} />
-      <Field
-        name="username"
-        label="Username"
-        value={p.username}
-        required
-        autocomplete="username"
-        error={p.errors?.username}
-      />
-      <Field
-        name="password"
-        label="Password"
-        type="password"
-        required
-        autocomplete="current-password"
-        error={p.errors?.password}
-      />
-      <button type="submit">Sign in</button>
-    </form>
-  </section>
-);
+}> = (p) => {
+  const t = useT();
+  return (
+    <section class="narrow">
+      <h1>{t('login.title')}</h1>
+      <p>{t('login.intro')}</p>
+      <FormError error={p.error} />
+      <form method="post" action="/login">
+        <CsrfInput token={p.csrf} />
+        <Field
+          name="username"
+          label={t('login.username')}
+          value={p.username}
+          required
+          autocomplete="username"
+          error={p.errors?.username}
+        />
+        <Field
+          name="password"
+          label={t('login.password')}
+          type="password"
+          required
+          autocomplete="current-password"
+          error={p.errors?.password}
+        />
+        <button type="submit">{t('login.submit')}</button>
+      </form>
+    </section>
+  );
+};
 
 export const TotpPage: FC<{ csrf: string; error?: string }> = ({ csrf, error }) => (
   <section class="narrow">
