@@ -73,7 +73,7 @@ function valuesFor(f: HtmlForm, domain: string, tag: string): Array<[string, str
 function fieldValues(f: HtmlForm, domain: string, tag: string): Array<[string, string]> {
   // The mailbox page's details form (issue 19): a new flag is a change; the names stay.
   if (has(f, 'First name') && has(f, 'Flag') && !has(f, 'Password')) return [['Flag', `${tag}-flag`]];
-  if (has(f, 'Quota')) return [['Quota', '50M']];
+  if (has(f, 'Quota') && !has(f, 'First name')) return [['Quota', '50M']];
   if (has(f, 'First name'))
     return [
       ['First name', 'Mallory'],
