@@ -43,6 +43,7 @@ const DEFAULT_PORTS = {
   web: 8444,
   federation: 2466,
   proxy: 2468,
+  http: 2080,
   sync: 2467,
 };
 
@@ -54,7 +55,9 @@ describe('configuration schema', () => {
       data: { dir: './var' },
       port: DEFAULT_PORTS,
       tls: {},
+      acme: { renewDays: 30 },
       directory: { timezone: 'UTC', retentionDays: 30, cramMd5: true },
+      lists: { holdDays: 7 },
       internalNetworks: '',
       admin: { requireTotp: false, allowedNetworks: '', clientCertificates: 'off' },
       smtp: {
@@ -76,6 +79,13 @@ describe('configuration schema', () => {
         concurrencyPerDestination: 2,
       },
       federation: { hub: false, hubPort: 0, peers: [] },
+      operations: {
+        metricsNetworks: '127.0.0.0/8,::1/128',
+        expiryWarningDays: 14,
+        certificateWarningDays: 21,
+        backupSchedule: '41 2 * * *',
+        backupKeep: 7,
+      },
       log: { level: 'info' },
     });
   });
@@ -115,11 +125,17 @@ describe('listSettings and envVarFor', () => {
       ...Object.keys(DEFAULT_PORTS).map((name) => `port.${name}`),
       'tls.certFile',
       'tls.keyFile',
+      'tls.certificatesDir',
+      'acme.directoryUrl',
+      'acme.email',
+      'acme.caFile',
+      'acme.renewDays',
       'directory.syncUrl',
       'directory.syncAuthToken',
       'directory.timezone',
       'directory.retentionDays',
       'directory.cramMd5',
+      'lists.holdDays',
       'internalNetworks',
       'smtp.hostname',
       'smtp.maxMessageBytes',
@@ -150,6 +166,12 @@ describe('listSettings and envVarFor', () => {
       'federation.writer',
       'federation.hubPort',
       'federation.peers',
+      'operations.metricsNetworks',
+      'operations.expiryWarningDays',
+      'operations.certificateWarningDays',
+      'operations.backupDir',
+      'operations.backupSchedule',
+      'operations.backupKeep',
       'log.level',
       'log.file',
     ]);

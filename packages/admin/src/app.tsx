@@ -20,9 +20,9 @@ import { apiActorOf, apiError, apiErrorFromException, apiRoutes } from './api/in
 import { ADMIN_CSS } from './assets.js';
 import { principalActor } from './auth-events.js';
 import { requireCsrfToken } from './csrf.js';
+import { dnsRoutes } from './dns/routes.js';
 import { type AdminOptions, type AppEnv, type Deps, resolveDeps } from './env.js';
 import { directoryStatus, statusTitle } from './errors.js';
-import { dnsRoutes } from './dns/routes.js';
 import { gatewayApi } from './gateway/api.js';
 import { gatewayRoutes } from './gateway/routes.js';
 import type { Ctx } from './guard.js';
