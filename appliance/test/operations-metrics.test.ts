@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from '@delegato/testkit';
+import { LineClient, tempDir } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenerPort, startTestAppliance } from './admin-support.js';
 import { mxSend } from './operations-support.js';
@@ -59,6 +59,17 @@ beforeAll(async () => {
     { domain: 'iat.example', kind: 'role', localPart: 'rose', password: 'Mailbox-Pass-1' },
   );
   await mxSend(listenerPort(t.app, 'smtp'), 'a@outside.example', 'rose@iat.example', 'hello');
+  // TLS on SMTP (smtp-server wraps its sockets itself): implicit on submissions, STARTTLS on the MX.
+  const implicit = await LineClient.connect(listenerPort(t.app, 'submissions'), '127.0.0.1', { tls: true });
+  expect((await implicit.smtpReply()).code).toBe(220);
+  implicit.close();
+  const upgraded = await LineClient.connect(listenerPort(t.app, 'smtp'));
+  await upgraded.smtpReply();
+  await upgraded.smtp('EHLO client.example');
+  expect((await upgraded.smtp('STARTTLS')).code).toBe(220);
+  await upgraded.startTls();
+  expect((await upgraded.smtp('EHLO client.example')).code).toBe(250);
+  upgraded.close();
 }, 60_000);
 
 afterAll(async () => {
@@ -79,6 +90,8 @@ describe('Prometheus metrics', { timeout: 90_000 }, () => {
     for (const series of [
       'delegato_connections_total{listener="smtp"}',
       'delegato_tls_handshakes_total{listener="admin"}',
+      'delegato_tls_handshakes_total{listener="submissions"}',
+      'delegato_tls_handshakes_total{listener="smtp"}',
       'delegato_deliveries_total{kind="local"}',
       'delegato_log_events_total{event="smtp.received"}',
       'delegato_queue_messages',

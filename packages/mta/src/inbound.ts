@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket, TlsOptions } from 'node:tls';
-import { logEvent, logEventAt } from '@delegato/observability';
+import { countTlsHandshake, logEvent, logEventAt } from '@delegato/observability';
 import {
   type AuthenticatedUser,
   authzidMatches,
@@ -263,6 +263,8 @@ export class MxServer {
       logger: smtpServerLogger(opts.logger.child({ proto: 'smtp' })),
       onConnect: (session, cb) => this.#onConnect(session, cb),
       onSecure: (socket, session, cb) => {
+        // smtp-server wraps its sockets itself: its handshakes are counted here (metrics).
+        countTlsHandshake(socket.localPort);
         if (opts.channel) {
           const peer = opts.channel.identify(socket as TLSSocket);
           if (peer instanceof Error) return cb(peer);

@@ -19,6 +19,7 @@ export {
 export {
   applianceMetrics,
   countGatewayBytes,
+  countTlsHandshake,
   type MetricsEndpoint,
   nameListeners,
   type ScrapeGauges,

@@ -182,6 +182,14 @@ export function nameListeners(listeners: Array<{ name: string; port: number }>):
   for (const l of listeners) listenerPorts.set(l.port, l.name);
 }
 
+/**
+ * A TLS handshake that completed on a listener that is not a TLS server (smtp-server wraps its sockets
+ * itself, for implicit TLS and for STARTTLS alike): counted by the listener's port. Nothing before start-up.
+ */
+export function countTlsHandshake(localPort: number | undefined): void {
+  processMetrics?.tlsHandshakes.inc({ listener: listenerPorts.get(localPort ?? 0) ?? 'other' });
+}
+
 /** For the attachment gateway: bytes stored or served. */
 export function countGatewayBytes(direction: 'stored' | 'served', bytes: number): void {
   startProcessMetrics().gatewayBytes.inc({ direction }, bytes);
