@@ -16,6 +16,7 @@ import {
   randomPassword,
 } from '@delegato/directory';
 import type { ListModeration, LogEntry, OutboundQueue } from '@delegato/mta';
+import { BULK_IMPORT_COMMANDS } from './bulk-import.js';
 import { DKIM_COMMANDS } from './dkim.js';
 import { GATEWAY_COMMANDS } from './gateway.js';
 import { LIST_COMMANDS } from './list.js';
@@ -606,6 +607,8 @@ export const COMMANDS: CommandSpec[] = [
   ...LIST_COMMANDS,
   // Quotas, editing, restoring, CSV import and export of mailboxes; domain limits (cli/mailbox-bulk.ts).
   ...MAILBOX_BULK_COMMANDS,
+  // CSV import of aliases and list members, export of list members (cli/bulk-import.ts).
+  ...BULK_IMPORT_COMMANDS,
 ];
 
 /** Options every command accepts. */

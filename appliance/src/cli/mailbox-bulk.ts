@@ -45,21 +45,31 @@ const str = (values: Values, key: string): string | undefined => {
 /** A usage mistake (exit 2), as the command runner reports directory `invalid` errors. */
 const bad = (message: string) => new DirectoryError('invalid', message);
 
+/** The import commands whose file the CLI reads: their words, and the file's place among the words. */
+const IMPORTS: Array<{ words: string[]; file: number }> = [
+  { words: ['mailbox', 'import'], file: 3 },
+  { words: ['alias', 'import'], file: 3 },
+  { words: ['list', 'member', 'import'], file: 4 },
+];
+
 /**
- * For `mailbox import <domain> <file>`: the file's text, read here in the CLI process (what it passes
- * as the command's input); undefined for every other command.
+ * For `mailbox import <domain> <file>`, `alias import <domain> <file>` and `list member import <list>
+ * <file>` (cli/bulk-import.ts): the file's text, read here in the CLI process (what it passes as the
+ * command's input); undefined for every other command.
  */
 export function importFileInput(argv: string[], cwd = process.cwd()): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
-  if (words[0] !== 'mailbox' || words[1] !== 'import' || words[3] === undefined) return undefined;
-  const path = resolve(cwd, words[3]);
+  const spec = IMPORTS.find((c) => c.words.every((w, i) => words[i] === w));
+  const file = spec ? words[spec.file] : undefined;
+  if (file === undefined) return undefined;
+  const path = resolve(cwd, file);
   let size: number;
   try {
     size = statSync(path).size;
   } catch {
-    throw bad(`cannot read ${words[3]}: no such file`);
+    throw bad(`cannot read ${file}: no such file`);
   }
-  if (size > MAX_CSV_BYTES) throw bad(`${words[3]} is larger than ${MAX_CSV_BYTES} bytes`);
+  if (size > MAX_CSV_BYTES) throw bad(`${file} is larger than ${MAX_CSV_BYTES} bytes`);
   return readFileSync(path, 'utf8');
 }
 

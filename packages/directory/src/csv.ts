@@ -4,10 +4,14 @@
  *
  * The mailbox file (service/mailbox-import.ts): a header row naming columns after `delegato mailbox add`'s
  * options, any subset in any order; an unknown column is an error naming it, so a typo never silently
- * drops data. Exported cells that a spreadsheet would run as a formula get a leading `'`.
+ * drops data. Exported cells that a spreadsheet would run as a formula get a leading `'`. The alias file
+ * (`address,target`, service/alias-import.ts) and the list member file (`address`,
+ * service/list-member-import.ts) are read the same way.
  */
 import { invalid } from './errors.js';
+import type { AliasImportRow } from './service/alias-import.js';
 import type { AliasView } from './service/aliases.js';
+import type { MemberImportRow } from './service/list-member-import.js';
 import {
   IMPORT_COLUMNS,
   type ImportColumn,
@@ -140,5 +144,74 @@ export function mailboxesCsv(list: readonly MailboxView[]): string {
 export function aliasesCsv(list: readonly AliasView[]): string {
   let out = csvLine(['alias', 'kind', 'targets']);
   for (const a of list) out += csvLine([a.address, a.kind, a.targets.join(' ')]);
+  return out;
+}
+
+/** The header as lower-case names, checked against `allowed` (unknown or repeated: an error), and `required`. */
+function headerColumns(
+  header: { cells: string[] } | undefined,
+  allowed: readonly string[],
+  required: readonly string[],
+): string[] {
+  if (!header) throw invalid(`the file is empty: it needs a header row, e.g. ${allowed.join(',')}`);
+  const columns = header.cells.map((c) => c.trim().toLowerCase());
+  const unknown = columns.filter((c) => !allowed.includes(c));
+  if (unknown.length > 0) {
+    throw invalid(
+      `unknown column${unknown.length === 1 ? '' : 's'} ${unknown.map((c) => `"${c}"`).join(', ')} in the header; use ${allowed.join(', ')}`,
+    );
+  }
+  const twice = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (twice.length > 0) throw invalid(`column "${twice[0]}" appears twice in the header`);
+  const missing = required.filter((c) => !columns.includes(c));
+  if (missing.length > 0)
+    throw invalid(`the header needs the column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`);
+  return columns;
+}
+
+/** The data records as values by column (a record with more cells than the header is an error). */
+function records(text: string, allowed: readonly string[], required: readonly string[]) {
+  const [header, ...data] = parseCsv(text);
+  const columns = headerColumns(header, allowed, required);
+  if (data.length > MAX_IMPORT_ROWS) throw invalid(`at most ${MAX_IMPORT_ROWS} rows in one file`);
+  return data.map((r) => {
+    if (r.cells.length > columns.length) {
+      throw invalid(`line ${r.line}: ${r.cells.length} fields, the header has ${columns.length}`);
+    }
+    const values: Record<string, string> = {};
+    columns.forEach((c, i) => {
+      values[c] = r.cells[i] ?? '';
+    });
+    return { line: r.line, values };
+  });
+}
+
+/**
+ * An alias import file: columns `address` (a local part or an address of the domain) and `target`, in
+ * any order. Several targets of one alias: several rows, or `;` between them in one cell.
+ */
+export function readAliasCsv(text: string): AliasImportRow[] {
+  return records(text, ['address', 'target'], ['address', 'target']).map((r) => ({
+    line: r.line,
+    address: r.values.address ?? '',
+    targets: (r.values.target ?? '')
+      .split(';')
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0),
+  }));
+}
+
+/** A list member import file: one column, `address`. */
+export function readMemberCsv(text: string): MemberImportRow[] {
+  return records(text, ['address'], ['address']).map((r) => ({
+    line: r.line,
+    address: r.values.address ?? '',
+  }));
+}
+
+/** A list's members as an import file (`address`). */
+export function membersCsv(members: readonly string[]): string {
+  let out = csvLine(['address']);
+  for (const m of members) out += csvLine([m]);
   return out;
 }

@@ -17,12 +17,14 @@ import type { AddressKind } from './schema.js';
 import type { Actor } from './scope.js';
 import * as adminScope from './service/admin-scope.js';
 import * as admins from './service/admins.js';
+import * as aliasImport from './service/alias-import.js';
 import * as aliases from './service/aliases.js';
 import * as audit from './service/audit.js';
 import { DirectoryContext, type DirectoryOptions } from './service/context.js';
 import * as dkim from './service/dkim.js';
 import * as domains from './service/domains.js';
 import * as gateway from './service/gateway.js';
+import * as listMemberImport from './service/list-member-import.js';
 import * as lists from './service/lists.js';
 import * as lockouts from './service/lockouts.js';
 import * as login from './service/login.js';
@@ -502,6 +504,34 @@ export class Directory {
     opts: { passwords?: boolean } = {},
   ) {
     return this.#writer.mutate(actor, { kind: 'mailbox.import', input: { domain, rows, ...opts } });
+  }
+
+  /** The preview of an alias import (service/alias-import.ts): every row checked, nothing written. */
+  planAliasImport(
+    actor: Actor,
+    domain: string,
+    rows: aliasImport.AliasImportRow[],
+  ): Promise<aliasImport.AliasImportPlan> {
+    return aliasImport.planAliasImport(this.#ctx, actor, domain, rows);
+  }
+
+  /** An alias import: every row in one transaction, or nothing. */
+  importAliases(actor: Actor, domain: string, rows: aliasImport.AliasImportRow[]) {
+    return this.#writer.mutate(actor, { kind: 'alias.import', input: { domain, rows } });
+  }
+
+  /** The preview of a list member import (service/list-member-import.ts). */
+  planMemberImport(
+    actor: Actor,
+    list: string,
+    rows: listMemberImport.MemberImportRow[],
+  ): Promise<listMemberImport.MemberImportPlan> {
+    return listMemberImport.planMemberImport(this.#ctx, actor, list, rows);
+  }
+
+  /** A list member import: every new member in one transaction, or nothing. */
+  importListMembers(actor: Actor, list: string, rows: listMemberImport.MemberImportRow[]) {
+    return this.#writer.mutate(actor, { kind: 'mailing-list.import', input: { address: list, rows } });
   }
 
   // ---------------------------------------------------------------- preferences (service/preferences.ts)

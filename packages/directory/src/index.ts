@@ -9,7 +9,17 @@ export {
   scramKeys,
   verifyPassword,
 } from './credentials.js';
-export { aliasesCsv, csvLine, MAX_CSV_BYTES, mailboxesCsv, parseCsv, readMailboxCsv } from './csv.js';
+export {
+  aliasesCsv,
+  csvLine,
+  MAX_CSV_BYTES,
+  mailboxesCsv,
+  membersCsv,
+  parseCsv,
+  readAliasCsv,
+  readMailboxCsv,
+  readMemberCsv,
+} from './csv.js';
 export {
   type AccountChange,
   AdminAccessDenied,
@@ -45,6 +55,7 @@ export {
   WriterMoved,
 } from './replication.js';
 export { type Actor, requireDomain, requireOperator } from './scope.js';
+export type { AliasImportPlan, AliasImportRow, PlannedAliasRow } from './service/alias-import.js';
 export type { AuditQuery, AuditRow } from './service/audit.js';
 export type { ChangeInput, ChangeKind, ChangeResult } from './service/changes.js';
 export {
@@ -55,6 +66,7 @@ export {
   type GatewayRules,
   type GatewayTargetInput,
 } from './service/gateway.js';
+export type { MemberImportPlan, MemberImportRow, PlannedMemberRow } from './service/list-member-import.js';
 export { adminAccountKey } from './service/lockouts.js';
 export type { MailboxUpdate } from './service/mailbox-edit.js';
 export {

@@ -34,7 +34,11 @@ export interface ResolvedTarget {
 }
 
 /** Resolves an alias target: a local address becomes its mailbox, anything else stays an address. */
-async function resolveTarget(ctx: DirectoryContext, actor: Actor, input: string): Promise<ResolvedTarget> {
+export async function resolveTarget(
+  ctx: DirectoryContext,
+  actor: Actor,
+  input: string,
+): Promise<ResolvedTarget> {
   let parsed: { address: string; domain: string };
   try {
     parsed = parseAddress(input);

@@ -6,6 +6,7 @@
  */
 import { setAdminDomains } from './admin-scope.js';
 import { addAdmin, removeAdmin, setAdminAccess } from './admins.js';
+import { importAliases } from './alias-import.js';
 import { addAlias, removeAlias } from './aliases.js';
 import type { DirectoryContext } from './context.js';
 import { ensureDkimKeys, retireDkimKey, rotateDkimKeys } from './dkim.js';
@@ -13,6 +14,7 @@ import { addDomain, removeDomain } from './domains.js';
 import { purgeExpiredRemovals, removeMailbox, setExpiry } from './expiry.js';
 import { addForward, addListAlias } from './forwards.js';
 import { registerGateway, setGatewaySettings, unregisterGateway } from './gateway.js';
+import { importListMembers } from './list-member-import.js';
 import { changeMembers, createList, removeList, setListSettings } from './lists.js';
 import { restoreMailbox, updateMailbox } from './mailbox-edit.js';
 import { importMailboxes } from './mailbox-import.js';
@@ -64,6 +66,8 @@ export const CHANGES = {
   'mailbox.import': importMailboxes,
   'domain.limits': setDomainLimits,
   'admin.domains': setAdminDomains,
+  'alias.import': importAliases,
+  'mailing-list.import': importListMembers,
 } satisfies Record<string, (ctx: DirectoryContext, change: ChangeContext, input: never) => Promise<unknown>>;
 
 export type ChangeKind = keyof typeof CHANGES;

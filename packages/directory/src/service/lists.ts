@@ -66,7 +66,7 @@ async function view(ctx: DirectoryContext, row: ListRow): Promise<ListView> {
 }
 
 /** The list row, when `address` is a built-in list whose address row still exists (a removed domain's is not). */
-async function listRow(ctx: DirectoryContext, listAddress: string): Promise<ListRow | null> {
+export async function listRow(ctx: DirectoryContext, listAddress: string): Promise<ListRow | null> {
   const [row] = await ctx.db.select().from(mailingLists).where(eq(mailingLists.address, listAddress));
   if (!row) return null;
   const [addr] = await ctx.db.select().from(addresses).where(eq(addresses.id, row.addressId));
@@ -74,7 +74,7 @@ async function listRow(ctx: DirectoryContext, listAddress: string): Promise<List
 }
 
 /** A list the actor may manage: scope first (403), then the row (404). */
-async function scopedList(ctx: DirectoryContext, actor: Actor, input: string) {
+export async function scopedList(ctx: DirectoryContext, actor: Actor, input: string) {
   const { address: listAddress, domainRow } = await scopedAddress(ctx.db, actor, input);
   const row = await listRow(ctx, listAddress);
   if (!row) throw notFound(`no list ${listAddress}`);
