@@ -8,6 +8,7 @@ import { logRateLimited, principalActor, recordAuth, recordFailure } from '../au
 import type { AppEnv, Deps } from '../env.js';
 import { one, readForm, validate, withoutSecrets } from '../forms.js';
 import { type Ctx, freshAdminActor } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { checkSignIn, secondFactorKey } from '../rate-limit.js';
 import { render } from '../render.js';
 import { loginForm, totpForm } from '../schemas.js';
@@ -53,7 +54,7 @@ async function tooMany(c: Ctx, deps: Deps, retryAfterMs: number): Promise<Respon
   return render(
     c,
     deps,
-    { title: 'Too many attempts', help: 'signing-in' },
+    { title: tr(c)('auth.tooManyTitle'), help: 'signing-in' },
     <TooManyPage minutes={Math.max(1, Math.ceil(seconds / 60))} />,
     429,
   );
@@ -61,14 +62,14 @@ async function tooMany(c: Ctx, deps: Deps, retryAfterMs: number): Promise<Respon
 
 export function authRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const loginInfo = { title: 'Sign in', help: 'signing-in' };
+  const loginInfo = (c: Ctx) => ({ title: tr(c)('login.title'), help: 'signing-in' });
 
   app.get('/login', async (c) => {
     const current = c.get('session');
     if (current?.principal && current.stage === 'full') return c.redirect('/', 303);
     if (current?.stage === 'totp') return c.redirect('/login/totp', 303);
     const session = ensureSession(c, deps);
-    return render(c, deps, loginInfo, <LoginPage csrf={session.csrf} />);
+    return render(c, deps, loginInfo(c), <LoginPage csrf={session.csrf} />);
   });
 
   app.post('/login', async (c) => {
@@ -83,7 +84,7 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
           errors={form.errors}
         />
       );
-      return render(c, deps, loginInfo, page, 400);
+      return render(c, deps, loginInfo(c), page, 400);
     }
     const { username, password } = form.data;
     // Every name of a mailbox (official address, aliases) counts on the mailbox's one budget, shared
@@ -143,20 +144,19 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     }
     // A refused network or certificate looks like a wrong password to the client; the audit log says why.
     await recordFailure(c, deps, username, refused ? refused.reason : 'password', 'form');
-    const page = (
-      <LoginPage
-        csrf={session.csrf}
-        username={username}
-        error="Wrong username or password. Please try again."
-      />
-    );
-    return render(c, deps, loginInfo, page, 401);
+    const page = <LoginPage csrf={session.csrf} username={username} error={tr(c)('auth.wrongPassword')} />;
+    return render(c, deps, loginInfo(c), page, 401);
   });
 
   app.get('/login/totp', async (c) => {
     const session = c.get('session');
     if (session?.stage !== 'totp') return c.redirect('/login', 303);
-    return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, <TotpPage csrf={session.csrf} />);
+    return render(
+      c,
+      deps,
+      { title: tr(c)('auth.totpTitle'), help: 'two-step' },
+      <TotpPage csrf={session.csrf} />,
+    );
   });
 
   app.post('/login/totp', async (c) => {
@@ -184,8 +184,8 @@ export function authRoutes(deps: Deps): Hono<AppEnv> {
     const step = form.ok && secret ? verifyTotp(secret, form.data.code, deps.now()) : null;
     if (step === null || !deps.totpReplay.accept(username, step)) {
       await recordFailure(c, deps, username, 'totp', 'form', secondFactorKey(username));
-      const page = <TotpPage csrf={session.csrf} error="That code is not right. Try the current one." />;
-      return render(c, deps, { title: 'Two-step sign-in', help: 'two-step' }, page, 401);
+      const page = <TotpPage csrf={session.csrf} error={tr(c)('auth.wrongCode')} />;
+      return render(c, deps, { title: tr(c)('auth.totpTitle'), help: 'two-step' }, page, 401);
     }
     deps.limiter.succeed(ip, username);
     deps.limiter.succeed(ip, secondFactorKey(username));

@@ -12,6 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
 import { readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, freshAdminActor, mailboxUser, toLogin } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { personalPasswordProblem } from '../password-rules.js';
 import { csrfOf, flash, render } from '../render.js';
 import { changeOwnPasswordForm, totpForm } from '../schemas.js';
@@ -48,7 +49,7 @@ async function totpAdmin(c: Ctx, deps: Deps): Promise<{ session: Session; userna
 
 export function meRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const info = { title: 'My account', help: 'my-account', section: 'me' };
+  const info = (c: Ctx) => ({ title: tr(c)('me.title'), help: 'my-account', section: 'me' });
 
   const mePage = async (c: Ctx, errors?: Record<string, string>, status: 200 | 400 | 401 = 200) => {
     const session = c.get('session');
@@ -58,7 +59,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
       return render(
         c,
         deps,
-        info,
+        info(c),
         <MailboxMePage
           csrf={csrfOf(c)}
           address={address}
@@ -75,7 +76,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      info,
+      info(c),
       <AdminMePage
         csrf={csrfOf(c)}
         username={actor.name}
@@ -104,7 +105,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     const decision = deps.limiter.check(ip, account);
     if (!decision.allowed) {
       throw new HTTPException(429, {
-        message: 'Too many wrong passwords. Wait a few minutes and try again.',
+        message: tr(c)('me.tooManyPasswords'),
       });
     }
     const right =
@@ -115,7 +116,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
           })) !== null;
     if (!right) {
       deps.limiter.fail(ip, account);
-      return mePage(c, { currentPassword: 'That is not your current password.' }, 400);
+      return mePage(c, { currentPassword: tr(c)('me.notCurrentPassword') }, 400);
     }
     deps.limiter.succeed(ip, account);
     if (who.kind === 'mailbox') {
@@ -156,7 +157,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
         : { kind: 'admin', username: who.actor.name },
       'full',
     );
-    flash(c, { kind: 'ok', text: 'Your password was changed.' });
+    flash(c, { kind: 'ok', text: tr(c)('me.passwordChanged') });
     return c.redirect('/me', 303);
   });
 
@@ -167,23 +168,23 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: 'Mail program settings', help: 'setup-sheet', section: 'me', printable: true },
+      { title: tr(c)('me.setupTitle'), help: 'setup-sheet', section: 'me', printable: true },
       <SetupSheet info={setupInfo(deps, mb)} />,
     );
   });
 
-  const totpInfo = { title: 'Two-step sign-in', help: 'two-step', section: 'me' };
+  const totpInfo = (c: Ctx) => ({ title: tr(c)('totp.title'), help: 'two-step', section: 'me' });
 
   app.get('/me/totp', async (c) => {
     const { session, username } = await totpAdmin(c, deps);
     if ((await deps.totp.get(username)) !== null) {
-      return render(c, deps, totpInfo, <TotpOnPage csrf={session.csrf} required={deps.requireTotp} />);
+      return render(c, deps, totpInfo(c), <TotpOnPage csrf={session.csrf} required={deps.requireTotp} />);
     }
     session.pendingTotpSecret ??= newTotpSecret();
     return render(
       c,
       deps,
-      totpInfo,
+      totpInfo(c),
       <TotpEnrolPage
         csrf={session.csrf}
         secret={session.pendingTotpSecret}
@@ -203,13 +204,13 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
       return render(
         c,
         deps,
-        totpInfo,
+        totpInfo(c),
         <TotpEnrolPage
           csrf={session.csrf}
           secret={secret}
           uri={totpUri(secret, username)}
           required={deps.requireTotp}
-          error="That code is not right. Check the key you typed, and that your phone's clock is right."
+          error={tr(c)('totp.wrongEnrolCode')}
         />,
         400,
       );
@@ -222,7 +223,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     } else {
       delete session.pendingTotpSecret;
     }
-    flash(c, { kind: 'ok', text: 'Two-step sign-in is on. From now on, signing in also asks for a code.' });
+    flash(c, { kind: 'ok', text: tr(c)('totp.turnedOn') });
     return c.redirect('/me', 303);
   });
 
@@ -230,7 +231,7 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
     const actor = await adminActor(c, deps);
     if (deps.requireTotp) {
       throw new HTTPException(409, {
-        message: 'This service requires two-step sign-in: it cannot be turned off.',
+        message: tr(c)('totp.cannotDisable'),
       });
     }
     const secret = await deps.totp.get(actor.name);
@@ -241,13 +242,13 @@ export function meRoutes(deps: Deps): Hono<AppEnv> {
       return render(
         c,
         deps,
-        totpInfo,
-        <TotpOnPage csrf={csrfOf(c)} required={false} error="That code is not right." />,
+        totpInfo(c),
+        <TotpOnPage csrf={csrfOf(c)} required={false} error={tr(c)('totp.wrongCode')} />,
         400,
       );
     }
     await deps.totp.set(actor.name, null, actor);
-    flash(c, { kind: 'ok', text: 'Two-step sign-in is off.' });
+    flash(c, { kind: 'ok', text: tr(c)('totp.turnedOff') });
     return c.redirect('/me', 303);
   });
 

@@ -41,41 +41,41 @@ export const LoginPage: FC<{
   );
 };
 
-export const TotpPage: FC<{ csrf: string; error?: string }> = ({ csrf, error }) => (
-  <section class="narrow">
-    <h1>Two-step sign-in</h1>
-    <p>Open the authenticator app on your phone and type the 6-digit code it shows for Delegato.</p>
-    <form method="post" action="/login/totp">
-      <CsrfInput token={csrf} />
-      <Field
-        name="code"
-        label="Code"
-        required
-        autocomplete="one-time-code"
-        error={error}
-        hint="The code changes every 30 seconds."
-      />
-      <button type="submit">Verify</button>
-    </form>
-    <form method="post" action="/logout">
-      <CsrfInput token={csrf} />
-      <button type="submit" class="secondary">
-        Cancel
-      </button>
-    </form>
-  </section>
-);
+export const TotpPage: FC<{ csrf: string; error?: string }> = ({ csrf, error }) => {
+  const t = useT();
+  return (
+    <section class="narrow">
+      <h1>{t('auth.totpTitle')}</h1>
+      <p>{t('auth.totpIntro')}</p>
+      <form method="post" action="/login/totp">
+        <CsrfInput token={csrf} />
+        <Field
+          name="code"
+          label={t('auth.code')}
+          required
+          autocomplete="one-time-code"
+          error={error}
+          hint={t('auth.codeHint')}
+        />
+        <button type="submit">{t('auth.verify')}</button>
+      </form>
+      <form method="post" action="/logout">
+        <CsrfInput token={csrf} />
+        <button type="submit" class="secondary">
+          {t('common.cancel')}
+        </button>
+      </form>
+    </section>
+  );
+};
 
-export const TooManyPage: FC<{ minutes: number }> = ({ minutes }) => (
-  <section class="narrow">
-    <h1>Too many attempts</h1>
-    <p>
-      There were too many wrong sign-in attempts for this account or from your network. For your safety,
-      signing in is paused. Try again in {minutes} {minutes === 1 ? 'minute' : 'minutes'}.
-    </p>
-    <p>
-      If you forgot your password, ask your administrator (or, for administrators, the operators) to set a new
-      one.
-    </p>
-  </section>
-);
+export const TooManyPage: FC<{ minutes: number }> = ({ minutes }) => {
+  const t = useT();
+  return (
+    <section class="narrow">
+      <h1>{t('auth.tooManyTitle')}</h1>
+      <p>{t('auth.tooManyText', { minutes, unit: t(minutes === 1 ? 'auth.minute' : 'auth.minutes') })}</p>
+      <p>{t('auth.forgotPassword')}</p>
+    </section>
+  );
+};

@@ -3,35 +3,39 @@
 /** The signed-in person's own pages: their account, password, two-step sign-in. */
 import type { Child, FC } from 'hono/jsx';
 import type { FieldErrors } from '../forms.js';
+import { useT } from '../i18n/index.js';
 import { CsrfInput, Field, FormError } from './form.js';
 
 export const PasswordChangeForm: FC<{ csrf: string; errors?: FieldErrors | undefined }> = ({
   csrf,
   errors,
-}) => (
-  <form method="post" action="/me/password" class="card">
-    <h2>Change your password</h2>
-    <CsrfInput token={csrf} />
-    <Field
-      name="currentPassword"
-      label="Current password"
-      type="password"
-      required
-      autocomplete="current-password"
-      error={errors?.currentPassword}
-    />
-    <Field
-      name="newPassword"
-      label="New password"
-      type="password"
-      required
-      autocomplete="new-password"
-      error={errors?.newPassword}
-      hint="At least 8 characters. A few unrelated words make a good one."
-    />
-    <button type="submit">Change password</button>
-  </form>
-);
+}) => {
+  const t = useT();
+  return (
+    <form method="post" action="/me/password" class="card">
+      <h2>{t('me.passwordHeading')}</h2>
+      <CsrfInput token={csrf} />
+      <Field
+        name="currentPassword"
+        label={t('me.currentPassword')}
+        type="password"
+        required
+        autocomplete="current-password"
+        error={errors?.currentPassword}
+      />
+      <Field
+        name="newPassword"
+        label={t('me.newPassword')}
+        type="password"
+        required
+        autocomplete="new-password"
+        error={errors?.newPassword}
+        hint={t('me.newPasswordHint')}
+      />
+      <button type="submit">{t('me.changePassword')}</button>
+    </form>
+  );
+};
 
 export const MailboxMePage: FC<{
   csrf: string;
@@ -40,19 +44,22 @@ export const MailboxMePage: FC<{
   errors?: FieldErrors;
   /** The lists this mailbox owns, with their held messages (routes/me-lists.tsx). */
   children?: Child;
-}> = (p) => (
-  <section>
-    <h1>Your mailbox</h1>
-    <p>
-      Your e-mail address is <strong>{p.address}</strong>.
-    </p>
-    <p>
-      <a href="/me/setup">Settings for your mail program</a> (a page you can print)
-    </p>
-    {p.children}
-    <PasswordChangeForm csrf={p.csrf} errors={p.errors} />
-  </section>
-);
+}> = (p) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('me.mailboxHeading')}</h1>
+      <p>
+        {t('me.yourAddress')} <strong>{p.address}</strong>.
+      </p>
+      <p>
+        <a href="/me/setup">{t('me.setupLink')}</a> {t('me.setupPrintable')}
+      </p>
+      {p.children}
+      <PasswordChangeForm csrf={p.csrf} errors={p.errors} />
+    </section>
+  );
+};
 
 export const AdminMePage: FC<{
   csrf: string;
@@ -61,22 +68,25 @@ export const AdminMePage: FC<{
   domains: string[];
   totp: boolean;
   errors?: FieldErrors;
-}> = (p) => (
-  <section>
-    <h1>Your account</h1>
-    <p>
-      You are <strong>{p.username}</strong>,{' '}
-      {p.role === 'domain-admin'
-        ? `administrator of ${p.domains.length === 0 ? 'no domain yet' : p.domains.join(', ')}.`
-        : 'an operator (all domains).'}
-    </p>
-    <p>
-      Two-step sign-in is <strong>{p.totp ? 'on' : 'off'}</strong>.{' '}
-      <a href="/me/totp">Two-step sign-in settings</a>
-    </p>
-    <PasswordChangeForm csrf={p.csrf} errors={p.errors} />
-  </section>
-);
+}> = (p) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('me.adminHeading')}</h1>
+      <p>
+        {t('me.youAre')} <strong>{p.username}</strong>,{' '}
+        {p.role === 'domain-admin'
+          ? t('me.adminOf', { domains: p.domains.length === 0 ? t('me.noDomainYet') : p.domains.join(', ') })
+          : t('me.operator')}
+      </p>
+      <p>
+        {t('me.totpIs')} <strong>{p.totp ? t('me.on') : t('me.off')}</strong>.{' '}
+        <a href="/me/totp">{t('me.totpSettings')}</a>
+      </p>
+      <PasswordChangeForm csrf={p.csrf} errors={p.errors} />
+    </section>
+  );
+};
 
 /** Groups of four characters are easier to type into an app. */
 const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
@@ -87,61 +97,63 @@ export const TotpEnrolPage: FC<{
   uri: string;
   required: boolean;
   error?: string;
-}> = (p) => (
-  <section class="narrow">
-    <h1>Turn on two-step sign-in</h1>
-    {p.required ? (
-      <p>
-        <strong>This service requires two-step sign-in for administrators.</strong> Set it up now to continue.
+}> = (p) => {
+  const t = useT();
+  return (
+    <section class="narrow">
+      <h1>{t('totp.enrolHeading')}</h1>
+      {p.required ? (
+        <p>
+          <strong>{t('totp.required')}</strong> {t('totp.setUpNow')}
+        </p>
+      ) : null}
+      <p>{t('totp.explain')}</p>
+      <ol>
+        <li>{t('totp.step1')}</li>
+        <li>
+          {t('totp.step2')} <span class="secret mono">{grouped(p.secret)}</span> {t('totp.timeBased')}
+        </li>
+        <li>{t('totp.step3')}</li>
+      </ol>
+      <p class="muted">
+        {t('totp.linkApps')} <span class="mono">{p.uri}</span>
       </p>
-    ) : null}
-    <p>
-      With two-step sign-in, signing in needs your password <em>and</em> a 6-digit code from an authenticator
-      app on your phone (for example FreeOTP, Aegis, Google Authenticator or Microsoft Authenticator).
-    </p>
-    <ol>
-      <li>In the app, choose to add an account by typing a key ("enter a setup key").</li>
-      <li>
-        Account name: anything you like, for example Delegato. Key:{' '}
-        <span class="secret mono">{grouped(p.secret)}</span> (time based).
-      </li>
-      <li>Type the 6-digit code the app now shows, below.</li>
-    </ol>
-    <p class="muted">
-      Apps that read links can also use: <span class="mono">{p.uri}</span>
-    </p>
-    <form method="post" action="/me/totp">
-      <CsrfInput token={p.csrf} />
-      <Field name="code" label="Code" required autocomplete="one-time-code" error={p.error} />
-      <button type="submit">Turn on two-step sign-in</button>
-    </form>
-  </section>
-);
+      <form method="post" action="/me/totp">
+        <CsrfInput token={p.csrf} />
+        <Field name="code" label={t('auth.code')} required autocomplete="one-time-code" error={p.error} />
+        <button type="submit">{t('totp.turnOn')}</button>
+      </form>
+    </section>
+  );
+};
 
-export const TotpOnPage: FC<{ csrf: string; required: boolean; error?: string }> = (p) => (
-  <section class="narrow">
-    <h1>Two-step sign-in is on</h1>
-    <p>Signing in asks for a code from your authenticator app after your password.</p>
-    {p.required ? (
-      <p class="muted">This service requires two-step sign-in, so it cannot be turned off.</p>
-    ) : (
-      <>
-        <FormError error={p.error} />
-        <form method="post" action="/me/totp/disable" class="card">
-          <h2>Turn it off</h2>
-          <CsrfInput token={p.csrf} />
-          <Field
-            name="code"
-            label="Code"
-            required
-            autocomplete="one-time-code"
-            hint="A current code from your app."
-          />
-          <button type="submit" class="danger">
-            Turn off two-step sign-in
-          </button>
-        </form>
-      </>
-    )}
-  </section>
-);
+export const TotpOnPage: FC<{ csrf: string; required: boolean; error?: string }> = (p) => {
+  const t = useT();
+  return (
+    <section class="narrow">
+      <h1>{t('totp.onHeading')}</h1>
+      <p>{t('totp.onText')}</p>
+      {p.required ? (
+        <p class="muted">{t('totp.cannotTurnOff')}</p>
+      ) : (
+        <>
+          <FormError error={p.error} />
+          <form method="post" action="/me/totp/disable" class="card">
+            <h2>{t('totp.offHeading')}</h2>
+            <CsrfInput token={p.csrf} />
+            <Field
+              name="code"
+              label={t('auth.code')}
+              required
+              autocomplete="one-time-code"
+              hint={t('totp.currentCode')}
+            />
+            <button type="submit" class="danger">
+              {t('totp.turnOff')}
+            </button>
+          </form>
+        </>
+      )}
+    </section>
+  );
+};

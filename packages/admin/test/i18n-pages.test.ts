@@ -1,0 +1,132 @@
+/**
+ * Every translated page, requested in Italian through the real app, shows the Italian text of a sample of
+ * its messages and none of their English text (docs/i18n.md).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type MessageKey, type Params, translator } from '../src/i18n/index.js';
+import { MemoryTotpStore, totpCode } from '../src/index.js';
+import { Browser, location, world } from './helpers.js';
+
+let w: Awaited<ReturnType<typeof world>> | undefined;
+afterEach(async () => {
+  await w?.cleanup();
+  w = undefined;
+});
+
+const escapeHtml = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+
+/** A message as a page shows it: a key, or a key with its parameters. */
+type Sample = MessageKey | [MessageKey, Params];
+
+/** The page holds each sample in Italian and not in English. */
+function expectItalian(page: string, samples: Sample[]): void {
+  expect(page).toContain('<html lang="it">');
+  for (const sample of samples) {
+    const [key, params] = typeof sample === 'string' ? [sample, undefined] : sample;
+    const italian = escapeHtml(translator('it')(key, params));
+    const english = escapeHtml(translator('en')(key, params));
+    expect(page, `${key} in Italian`).toContain(italian);
+    expect(page, `${key} left in English`).not.toContain(english);
+  }
+}
+
+/** A browser whose every request asks for Italian (Accept-Language), as an Italian browser does. */
+function italianBrowser(app: Awaited<ReturnType<typeof world>>['app'], ip?: string): Browser {
+  return new Browser(
+    {
+      request: (input: string, init?: RequestInit) =>
+        app.request(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string> | undefined), 'accept-language': 'it' },
+        }),
+    },
+    ip,
+  );
+}
+
+describe('sign-in and self-service pages in Italian', () => {
+  it('shows too many attempts, my account, the password form and its errors in Italian', async () => {
+    w = await world();
+    const b = italianBrowser(w.app, '198.51.100.7');
+    await b.get('/login');
+    const wrong = await b.post('/login', { username: 'alice', password: 'nope' });
+    expectItalian(wrong.text, ['auth.wrongPassword', 'login.title']);
+    for (let i = 0; i < 4; i++) await b.post('/login', { username: 'alice', password: 'nope' });
+    const locked = await b.post('/login', { username: 'alice', password: 'nope' });
+    expect(locked.status).toBe(429);
+    expectItalian(locked.text, ['auth.tooManyTitle', 'auth.forgotPassword']);
+    expect(locked.text).toMatch(/Riprovare tra \d+ minut[oi]\./);
+
+    const admin = italianBrowser(w.app);
+    await admin.signIn('bob');
+    const me = await admin.get('/me');
+    expectItalian(me.text, [
+      'me.adminHeading',
+      ['me.adminOf', { domains: 'b.example' }],
+      'me.totpSettings',
+      'me.passwordHeading',
+      'me.currentPassword',
+      'me.newPasswordHint',
+      'me.changePassword',
+    ]);
+    const bad = await admin.post('/me/password', { currentPassword: 'wrong one', newPassword: 'plenty of unrelated words' });
+    expect(bad.status).toBe(400);
+    expectItalian(bad.text, ['me.notCurrentPassword']);
+
+    const user = italianBrowser(w.app);
+    await user.signIn('rose.pinkcheeks@a.example');
+    const own = await user.get('/me');
+    expectItalian(own.text, ['me.mailboxHeading', 'me.yourAddress', 'me.setupLink', 'me.setupPrintable']);
+  });
+
+  it('shows two-step sign-in (enrolment, on, the second step) in Italian', async () => {
+    const totpStore = new MemoryTotpStore();
+    w = await world({ totpStore });
+    const b = italianBrowser(w.app);
+    await b.signIn('alice');
+    const enrol = await b.get('/me/totp');
+    expectItalian(enrol.text, [
+      'totp.enrolHeading',
+      'totp.explain',
+      'totp.step1',
+      'totp.step2',
+      'totp.step3',
+      'totp.turnOn',
+    ]);
+    const secret = /class="secret mono">([A-Z2-7 ]+)</.exec(enrol.text)?.[1]?.replace(/ /g, '') ?? '';
+    const wrong = await b.post('/me/totp', { code: '000000' });
+    expect(wrong.status).toBe(400);
+    expectItalian(wrong.text, ['totp.wrongEnrolCode']);
+    expect((await b.post('/me/totp', { code: totpCode(secret, w.clock.now()) })).status).toBe(303);
+    expectItalian((await b.get('/me')).text, ['totp.turnedOn']);
+    const on = await b.get('/me/totp');
+    expectItalian(on.text, [
+      'totp.onHeading',
+      'totp.onText',
+      'totp.offHeading',
+      'totp.currentCode',
+      'totp.turnOff',
+    ]);
+
+    w.clock.advance(60_000);
+    const c = italianBrowser(w.app);
+    expect(location(await c.signIn('alice'))).toBe('/login/totp');
+    const step = await c.get('/login/totp');
+    expectItalian(step.text, [
+      'auth.totpTitle',
+      'auth.totpIntro',
+      'auth.code',
+      'auth.codeHint',
+      'auth.verify',
+    ]);
+    const no = await c.post('/login/totp', { code: '123456' });
+    expect(no.status).toBe(401);
+    expectItalian(no.text, ['auth.wrongCode']);
+  });
+});
