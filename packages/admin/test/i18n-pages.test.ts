@@ -75,7 +75,10 @@ describe('sign-in and self-service pages in Italian', () => {
       'me.newPasswordHint',
       'me.changePassword',
     ]);
-    const bad = await admin.post('/me/password', { currentPassword: 'wrong one', newPassword: 'plenty of unrelated words' });
+    const bad = await admin.post('/me/password', {
+      currentPassword: 'wrong one',
+      newPassword: 'plenty of unrelated words',
+    });
     expect(bad.status).toBe(400);
     expectItalian(bad.text, ['me.notCurrentPassword']);
 
@@ -128,5 +131,71 @@ describe('sign-in and self-service pages in Italian', () => {
     const no = await c.post('/login/totp', { code: '123456' });
     expect(no.status).toBe(401);
     expectItalian(no.text, ['auth.wrongCode']);
+  });
+});
+
+describe('address pages in Italian', () => {
+  it('shows aliases, remote mailboxes and list aliases (lists, forms, messages) in Italian', async () => {
+    w = await world();
+    const b = italianBrowser(w.app);
+    await b.signIn('alice');
+    const empty = await b.get('/d/a.example/aliases');
+    expectItalian(empty.text, [
+      ['aliases.heading', { domain: 'a.example' }],
+      'aliases.intro',
+      'aliases.introEnd',
+      'aliases.formTitle',
+      ['aliases.aliasHint', { domain: 'a.example' }],
+      'aliases.targetsHint',
+      'aliases.submit',
+    ]);
+    expect(empty.text).toContain('<title>Alias di a.example · Delegato</title>');
+    expect((await b.post('/d/a.example/aliases', { alias: 'info', targets: 'rose.pinkcheeks' })).status).toBe(
+      303,
+    );
+    const aliases = await b.get('/d/a.example/aliases');
+    expectItalian(aliases.text, [
+      ['aliases.added', { address: 'info@a.example', targets: 'rose.pinkcheeks@a.example' }],
+      'addresses.kind',
+      'addresses.kind.manual',
+      'aliases.deliversTo',
+    ]);
+    expect((await b.post('/d/a.example/aliases/info%40a.example/remove')).status).toBe(303);
+    expectItalian((await b.get('/d/a.example/aliases')).text, [
+      ['addresses.removed', { address: 'info@a.example' }],
+    ]);
+
+    const forwards = await b.get('/d/a.example/forwards');
+    expectItalian(forwards.text, [
+      ['forwards.heading', { domain: 'a.example' }],
+      'forwards.intro',
+      'forwards.empty',
+      'forwards.formTitle',
+      'forwards.remoteHint',
+      ['forwards.addressHint', { domain: 'a.example' }],
+      'forwards.submit',
+    ]);
+    await b.post('/d/a.example/forwards', { address: 'anna.verdi', remote: 'anna@elsewhere.example' });
+    expectItalian((await b.get('/d/a.example/forwards')).text, [
+      ['forwards.added', { address: 'anna.verdi@a.example', targets: 'anna@elsewhere.example' }],
+      'forwards.remote',
+      'addresses.remove',
+    ]);
+
+    const lists = await b.get('/d/a.example/lists');
+    expectItalian(lists.text, [
+      ['listAliases.heading', { domain: 'a.example' }],
+      'listAliases.intro',
+      'listAliases.empty',
+      'listAliases.formTitle',
+      'listAliases.listServerHint',
+      ['listAliases.addressHint', { domain: 'a.example' }],
+      'listAliases.submit',
+    ]);
+    await b.post('/d/a.example/lists', { address: 'staff', listServer: 'staff@lists.example' });
+    expectItalian((await b.get('/d/a.example/lists')).text, [
+      ['listAliases.added', { address: 'staff@a.example', targets: 'staff@lists.example' }],
+      'listAliases.listServer',
+    ]);
   });
 });

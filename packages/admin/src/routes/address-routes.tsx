@@ -12,7 +12,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, one, readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, scopedAddress, scopedDomain } from '../guard.js';
-import { useT } from '../i18n/index.js';
+import { type MessageKey, type T, tr, useT } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
 import { PAGE_SIZE, Pager, pageOf } from '../views/list-controls.js';
 
@@ -20,7 +20,8 @@ type Kinds = AliasView['kind'][];
 
 export interface AddressSection<S extends z.ZodType> {
   section: 'aliases' | 'forwards' | 'lists';
-  title: string;
+  /** The section's name in page titles ("Aliases" of a.example). */
+  title: MessageKey;
   help: string;
   kinds: Kinds;
   schema: S;
@@ -33,7 +34,7 @@ export interface AddressSection<S extends z.ZodType> {
     formError?: string;
   }>;
   /** Adds it; returns the message for the next page. */
-  add: (deps: Deps, actor: Actor, domain: string, data: z.output<S>) => Promise<string>;
+  add: (deps: Deps, actor: Actor, domain: string, data: z.output<S>, t: T) => Promise<string>;
   /** The form's two fields: the address here, and where it leads. */
   fields: [string, string];
 }
@@ -94,7 +95,12 @@ export function addressRoutes<S extends z.ZodType>(deps: Deps, s: AddressSection
     return render(
       c,
       deps,
-      { title: `${s.title} of ${domain}`, help: s.help, domain, section: s.section },
+      {
+        title: tr(c)('addresses.pageTitle', { section: tr(c)(s.title), domain }),
+        help: s.help,
+        domain,
+        section: s.section,
+      },
       <>
         <ListSearch path={listPath} q={q} ambiguous={onlyAmbiguous} total={rows.length} />
         <s.Page csrf={csrfOf(c)} domain={domain} rows={shown} {...extra} />
@@ -116,7 +122,7 @@ export function addressRoutes<S extends z.ZodType>(deps: Deps, s: AddressSection
     const form = validate(s.schema, values);
     if (!form.ok) return page(c, actor, domain, { values, errors: form.errors }, 400);
     try {
-      flash(c, { kind: 'ok', text: await s.add(deps, actor, domain, form.data) });
+      flash(c, { kind: 'ok', text: await s.add(deps, actor, domain, form.data, tr(c)) });
       return c.redirect(`/d/${encodeURIComponent(domain)}/${s.section}`, 303);
     } catch (err) {
       if (!isFixableByUser(err)) throw err;
@@ -137,7 +143,7 @@ export function addressRoutes<S extends z.ZodType>(deps: Deps, s: AddressSection
     const domain = scopedDomain(c, actor);
     const address = scopedAddress(c, actor, domain);
     await deps.directory.removeAlias(actor, address);
-    flash(c, { kind: 'ok', text: `${address} removed.` });
+    flash(c, { kind: 'ok', text: tr(c)('addresses.removed', { address }) });
     return c.redirect(`/d/${encodeURIComponent(domain)}/${s.section}`, 303);
   });
 

@@ -11,18 +11,18 @@ import { addressRoutes } from './address-routes.js';
 export function aliasRoutes(deps: Deps): Hono<AppEnv> {
   return addressRoutes(deps, {
     section: 'aliases',
-    title: 'Aliases',
+    title: 'aliases.section',
     help: 'aliases',
     kinds: ['generated', 'manual', 'legacy'],
     schema: aliasForm,
     Page: AliasesPage,
-    add: async (deps, actor, domain, data) => {
+    add: async (deps, actor, domain, data, t) => {
       const added = await deps.directory.addAlias(
         actor,
         inDomain(data.alias, domain),
         data.targets.map((t) => inDomain(t, domain)),
       );
-      return `Alias ${added.address} now delivers to ${added.targets.join(', ')}.`;
+      return t('aliases.added', { address: added.address, targets: added.targets.join(', ') });
     },
     fields: ['alias', 'targets'],
   });

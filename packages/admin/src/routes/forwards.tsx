@@ -11,18 +11,18 @@ import { addressRoutes } from './address-routes.js';
 export function forwardRoutes(deps: Deps): Hono<AppEnv> {
   return addressRoutes(deps, {
     section: 'forwards',
-    title: 'Remote mailboxes',
+    title: 'forwards.section',
     help: 'forwards',
     kinds: ['forward'],
     schema: forwardForm,
     Page: ForwardsPage,
-    add: async (deps, actor, domain, data) => {
+    add: async (deps, actor, domain, data, t) => {
       const added = await deps.directory.addForward(
         actor,
         inDomain(data.address, domain),
         data.remote.trim(),
       );
-      return `${added.address} now goes to ${added.targets.join(', ')}.`;
+      return t('forwards.added', { address: added.address, targets: added.targets.join(', ') });
     },
     fields: ['address', 'remote'],
   });

@@ -41,18 +41,18 @@ export function listRoutes(deps: Deps): Hono<AppEnv> {
 function aliasListRoutes(deps: Deps): Hono<AppEnv> {
   return addressRoutes(deps, {
     section: 'lists',
-    title: 'Distribution lists',
+    title: 'listAliases.section',
     help: 'lists',
     kinds: ['list'],
     schema: listForm,
     Page: AliasListsPage,
-    add: async (deps, actor, domain, data) => {
+    add: async (deps, actor, domain, data, t) => {
       const added = await deps.directory.addListAlias(
         actor,
         inDomain(data.address, domain),
         data.listServer.trim(),
       );
-      return `${added.address} now goes to the list server address ${added.targets.join(', ')}.`;
+      return t('listAliases.added', { address: added.address, targets: added.targets.join(', ') });
     },
     fields: ['address', 'listServer'],
   });
