@@ -31,6 +31,7 @@ import { languageMiddleware, languageRoutes } from './i18n/middleware.js';
 import { operationsApi } from './operations/api.js';
 import { operationsRoutes } from './operations/routes.js';
 import { render } from './render.js';
+import { addressImportRoutes } from './routes/address-import.js';
 import { adminDomainRoutes } from './routes/admin-domains.js';
 import { adminRoutes } from './routes/admins.js';
 import { aliasRoutes } from './routes/aliases.js';
@@ -167,6 +168,7 @@ export function adminApp(
   app.route('/', mailboxRoutes(deps));
   app.route('/', mailboxEditRoutes(deps));
   app.route('/', bulkRoutes(deps));
+  app.route('/', addressImportRoutes(deps));
   app.route('/', forwardRoutes(deps));
   app.route('/', aliasRoutes(deps));
   app.route('/', listRoutes(deps));

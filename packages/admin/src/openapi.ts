@@ -3,6 +3,7 @@
  * schemas (schemas.ts) for the bodies, so the two cannot drift apart.
  */
 import { z } from 'zod';
+import { ADDRESS_IMPORT_SCHEMAS, addressImportPaths } from './address-import-openapi.js';
 import { GATEWAY_SCHEMAS, gatewayPaths } from './gateway/openapi.js';
 import { LIST_SCHEMAS, listPaths } from './list-openapi.js';
 import { MAILBOX_BULK_SCHEMAS, mailboxBulkPaths } from './mailbox-bulk-openapi.js';
@@ -35,6 +36,7 @@ const schemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   ...GATEWAY_SCHEMAS,
   ...LIST_SCHEMAS,
   ...MAILBOX_BULK_SCHEMAS,
+  ...ADDRESS_IMPORT_SCHEMAS,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -274,6 +276,7 @@ export function openApiDocument(): Json {
       ...gatewayPaths({ ok, errors, body, domainP, std }),
       ...listPaths({ ok, errors, body, domainP, std }),
       ...mailboxBulkPaths({ ok, errors, body, domainP, addressP, std }),
+      ...addressImportPaths({ ok, errors, body, domainP, std }),
     },
   };
   return cached;

@@ -10,6 +10,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { openApiDocument } from '../openapi.js';
+import { addressImportApi } from './address-import.js';
 import { adminApi } from './admins.js';
 import { aliasApi } from './aliases.js';
 import { auditApi } from './audit.js';
@@ -33,6 +34,7 @@ export function apiRoutes(deps: Deps): Hono<AppEnv> {
   app.route('/', auditApi(deps));
   app.route('/', mailboxApi(deps));
   app.route('/', mailboxBulkApi(deps));
+  app.route('/', addressImportApi(deps));
   app.route('/', aliasApi(deps));
   app.route('/', forwardApi(deps));
   app.route('/', listApi(deps));

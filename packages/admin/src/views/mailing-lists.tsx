@@ -10,6 +10,7 @@ import type { FC } from 'hono/jsx';
 import { type FieldErrors, type FormValues, one } from '../forms.js';
 import { type T, useT } from '../i18n/index.js';
 import type { HeldPost, HeldPostText } from '../list-posts.js';
+import { MemberImportLinks } from './address-import.js';
 import { ButtonForm, CsrfInput, Field, FieldError, FormError, TextArea } from './form.js';
 import { seg as enc } from './paths.js';
 
@@ -280,6 +281,7 @@ export const MailingListPage: FC<{
           </tbody>
         </table>
       )}
+      <MemberImportLinks base={base} />
       <form method="post" action={`${base}/members/add`} class="card">
         <CsrfInput token={csrf} />
         <TextArea

@@ -122,7 +122,7 @@ export async function importListMembers(
           .values({ id: newId(), listId: row.id, address: m, createdAt: now });
       }
       await tx.update(mailingLists).set({ updatedAt: now }).where(eq(mailingLists.id, row.id));
-      return { result: { list: row.address, added, already }, details: { added: added.length } };
+      return { result: { list: row.address, added, already }, details: { count: added.length } };
     },
   );
 }
