@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MessageKey, type Params, translator } from '../src/i18n/index.js';
 import { MemoryTotpStore, totpCode } from '../src/index.js';
+import type { OperationsSource } from '../src/operations/source.js';
 import { Browser, location, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>> | undefined;
@@ -197,5 +198,80 @@ describe('address pages in Italian', () => {
       ['listAliases.added', { address: 'staff@a.example', targets: 'staff@lists.example' }],
       'listAliases.listServer',
     ]);
+  });
+});
+
+/** A day of traffic of a.example, a region that did not answer, and one failing health check. */
+const operations: OperationsSource = {
+  today: () => '2026-03-02',
+  stats: async () => ({
+    rows: [
+      {
+        day: '2026-03-02',
+        domain: 'a.example',
+        region: 'local',
+        messages_in: 5,
+        messages_out: 3,
+        messages_internal: 2,
+        bytes_in: 5_000_000,
+        bytes_out: 1_000_000,
+        bytes_internal: 500_000,
+        rejected: 1,
+        deferred: 0,
+        bounced: 0,
+        gateway: 0,
+        mailboxes: 2,
+      },
+    ],
+    unreachable: [{ region: 'south', error: 'timeout' }],
+  }),
+  health: async () => [
+    {
+      region: 'local',
+      sections: [{ title: 'Disk', checks: [{ name: 'last backup', ok: false, detail: '3 days ago' }] }],
+    },
+    { region: 'south', sections: [], error: 'timeout' },
+  ],
+};
+
+describe('statistics and health in Italian', () => {
+  it('shows the statistics (form, charts, tables) and the health page in Italian', async () => {
+    w = await world({ operations });
+    const b = italianBrowser(w.app);
+    await b.signIn('root');
+    const period = { period: translator('it')('stats.period', { from: '2026-02-24', to: '2026-03-02' }) };
+    const stats = await b.get('/stats?from=2026-02-24&to=2026-03-02');
+    expect(stats.status).toBe(200);
+    expectItalian(stats.text, [
+      ['stats.heading', { scope: translator('it')('stats.allScope') }],
+      'stats.from',
+      'stats.show',
+      'stats.downloadCsv',
+      'stats.unreachable',
+      'stats.note',
+      'stats.incoming',
+      'stats.outgoing',
+      'stats.perMailbox',
+      ['stats.messagesTitle', period],
+      ['stats.trafficTitle', period],
+      ['stats.daysTitle', period],
+      'stats.daysDesc',
+      ['stats.otherCaption', period],
+      'stats.toGateway',
+      ['stats.data', { title: translator('it')('stats.daysTitle', period) }],
+    ]);
+    const domain = await b.get('/d/a.example/stats?from=2026-02-24&to=2026-03-02');
+    expectItalian(domain.text, [['stats.heading', { scope: 'a.example' }]]);
+    expect(domain.text).toContain('<title>Statistiche di a.example · Delegato</title>');
+    const health = await b.get('/health');
+    expect(health.status).toBe(200);
+    expectItalian(health.text, [
+      'health.title',
+      ['health.region', { region: 'south' }],
+      'health.noAnswer',
+      'health.bad',
+    ]);
+    // ("1 problema" holds "1 problem": the Italian whole is checked instead.)
+    expect(health.text).toMatch(/Regione local:\s*1 problema</);
   });
 });

@@ -8,6 +8,7 @@
  * every series is also named in a legend and in the table.
  */
 import type { FC } from 'hono/jsx';
+import { useT } from '../i18n/index.js';
 
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00'];
 
@@ -81,6 +82,7 @@ export const BarChart: FC<{
   series: Series[];
   unit?: string;
 }> = ({ id, title, description, categories, series, unit }) => {
+  const t = useT();
   const width = 720;
   const left = 190;
   const right = 30;
@@ -157,7 +159,13 @@ export const BarChart: FC<{
           );
         })}
       </svg>
-      <DataTable id={id} caption={`${title}: the data`} head="Domain" labels={categories} series={series} />
+      <DataTable
+        id={id}
+        caption={t('stats.data', { title })}
+        head={t('stats.domain')}
+        labels={categories}
+        series={series}
+      />
     </figure>
   );
 };
@@ -170,6 +178,7 @@ export const LineChart: FC<{
   days: string[];
   series: Series[];
 }> = ({ id, title, description, days, series }) => {
+  const t = useT();
   const width = 720;
   const height = 300;
   const left = 60;
@@ -228,7 +237,13 @@ export const LineChart: FC<{
           );
         })}
       </svg>
-      <DataTable id={id} caption={`${title}: the data`} head="Day" labels={days} series={series} />
+      <DataTable
+        id={id}
+        caption={t('stats.data', { title })}
+        head={t('stats.day')}
+        labels={days}
+        series={series}
+      />
     </figure>
   );
 };

@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from '../env.js';
 import { adminActor, type Ctx, operatorActor, scopedDomain } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { render } from '../render.js';
 import { statsCsv } from './csv.js';
 import type { OperationsSource } from './source.js';
@@ -55,8 +56,8 @@ export function operationsRoutes(deps: Deps, source: OperationsSource): Hono<App
     return render(
       c,
       deps,
-      { title: 'Statistics', help: 'index', section: 'stats' },
-      <StatsPage answer={answer} {...p} base="/stats" scope="all domains, all regions" />,
+      { title: tr(c)('stats.title'), help: 'index', section: 'stats' },
+      <StatsPage answer={answer} {...p} base="/stats" scope={tr(c)('stats.allScope')} />,
     );
   });
 
@@ -75,7 +76,7 @@ export function operationsRoutes(deps: Deps, source: OperationsSource): Hono<App
     return render(
       c,
       deps,
-      { title: `Statistics of ${domain}`, help: 'index', domain, section: 'domain-stats' },
+      { title: tr(c)('stats.titleDomain', { domain }), help: 'index', domain, section: 'domain-stats' },
       <StatsPage answer={answer} {...p} base={`/d/${encodeURIComponent(domain)}/stats`} scope={domain} />,
     );
   });
@@ -94,7 +95,7 @@ export function operationsRoutes(deps: Deps, source: OperationsSource): Hono<App
     return render(
       c,
       deps,
-      { title: 'Health', help: 'index', section: 'health' },
+      { title: tr(c)('health.title'), help: 'index', section: 'health' },
       <HealthPage regions={regions} />,
     );
   });

@@ -2,6 +2,7 @@
 /** @jsxImportSource hono/jsx */
 /** The statistics page (the charts, their tables, the period form, the CSV link) and the health page. */
 import type { FC } from 'hono/jsx';
+import { useT } from '../i18n/index.js';
 import { BarChart, LineChart, type Series } from './charts.js';
 import type { RegionHealth, StatsAnswer, StatsRow } from './source.js';
 
@@ -79,108 +80,105 @@ export const StatsPage: FC<{
   base: string;
   scope: string;
 }> = ({ answer, from, to, base, scope }) => {
+  const t = useT();
   const totals = totalsByDomain(answer.rows);
   const domains = totals.map((t) => t.domain);
   const days = daysBetween(from, to);
   const perDay = (pick: (r: StatsRow) => number) =>
     days.map((d) => answer.rows.filter((r) => r.day === d).reduce((s, r) => s + pick(r), 0));
   const messages: Series[] = [
-    { name: 'Incoming', values: totals.map((t) => t.in) },
-    { name: 'Outgoing', values: totals.map((t) => t.out) },
-    { name: 'Internal', values: totals.map((t) => t.internal) },
+    { name: t('stats.incoming'), values: totals.map((d) => d.in) },
+    { name: t('stats.outgoing'), values: totals.map((d) => d.out) },
+    { name: t('stats.internal'), values: totals.map((d) => d.internal) },
   ];
   const traffic: Series[] = [
-    { name: 'Incoming', values: totals.map((t) => round2(t.bytesIn / MB)) },
-    { name: 'Outgoing', values: totals.map((t) => round2(t.bytesOut / MB)) },
-    { name: 'Internal', values: totals.map((t) => round2(t.bytesInternal / MB)) },
+    { name: t('stats.incoming'), values: totals.map((d) => round2(d.bytesIn / MB)) },
+    { name: t('stats.outgoing'), values: totals.map((d) => round2(d.bytesOut / MB)) },
+    { name: t('stats.internal'), values: totals.map((d) => round2(d.bytesInternal / MB)) },
   ];
   const perMailbox: Series[] = [
     {
-      name: 'Messages received per mailbox',
-      values: totals.map((t) => (t.mailboxes > 0 ? round2((t.in + t.internal) / t.mailboxes) : 0)),
+      name: t('stats.perMailbox'),
+      values: totals.map((d) => (d.mailboxes > 0 ? round2((d.in + d.internal) / d.mailboxes) : 0)),
     },
   ];
   const series: Series[] = [
-    { name: 'Incoming', values: perDay((r) => r.messages_in) },
-    { name: 'Outgoing', values: perDay((r) => r.messages_out) },
-    { name: 'Internal', values: perDay((r) => r.messages_internal) },
-    { name: 'Rejected', values: perDay((r) => r.rejected) },
+    { name: t('stats.incoming'), values: perDay((r) => r.messages_in) },
+    { name: t('stats.outgoing'), values: perDay((r) => r.messages_out) },
+    { name: t('stats.internal'), values: perDay((r) => r.messages_internal) },
+    { name: t('stats.rejected'), values: perDay((r) => r.rejected) },
   ];
-  const period = `${from} to ${to}`;
+  const period = t('stats.period', { from, to });
   const csv = `${base}.csv?from=${from}&to=${to}`;
   return (
     <section class="stats">
-      <h1>Statistics: {scope}</h1>
+      <h1>{t('stats.heading', { scope })}</h1>
       <form method="get" action={base} class="card period">
-        <label for="from">From</label>
+        <label for="from">{t('stats.from')}</label>
         <input type="date" id="from" name="from" value={from} required />
-        <label for="to">To</label>
+        <label for="to">{t('stats.to')}</label>
         <input type="date" id="to" name="to" value={to} required />
-        <button type="submit">Show</button>
+        <button type="submit">{t('stats.show')}</button>
         <a href={csv} download>
-          Download CSV
+          {t('stats.downloadCsv')}
         </a>
       </form>
       {answer.unreachable.length > 0 ? (
         <p class="notice" role="status">
-          Not included, the region did not answer:{' '}
-          {answer.unreachable.map((u) => `${u.region} (${u.error})`).join('; ')}
+          {t('stats.unreachable')} {answer.unreachable.map((u) => `${u.region} (${u.error})`).join('; ')}
         </p>
       ) : null}
-      <p class="muted">
-        Counted per day in each region and rolled up by the statistics job (hourly): today's figures may lag
-        by up to an hour. Traffic in megabytes (1 MB = 1,000,000 bytes).
-      </p>
+      <p class="muted">{t('stats.note')}</p>
       <BarChart
         id="chart-messages"
-        title={`Messages per domain, ${period}`}
-        description={`Bars per domain: incoming, outgoing and internal messages from ${from} to ${to}.`}
+        title={t('stats.messagesTitle', { period })}
+        description={t('stats.messagesDesc', { from, to })}
         categories={domains}
         series={messages}
       />
       <BarChart
         id="chart-traffic"
-        title={`Traffic per domain in MB, ${period}`}
-        description={`Bars per domain: megabytes received, sent out and sent internally from ${from} to ${to}.`}
+        title={t('stats.trafficTitle', { period })}
+        description={t('stats.trafficDesc', { from, to })}
         categories={domains}
         series={traffic}
         unit="MB"
       />
       <BarChart
         id="chart-per-mailbox"
-        title={`Average messages received per mailbox, ${period}`}
-        description="Incoming and internal messages of each domain divided by its number of active mailboxes."
+        title={t('stats.perMailboxTitle', { period })}
+        description={t('stats.perMailboxDesc')}
         categories={domains}
         series={perMailbox}
       />
       <LineChart
         id="chart-days"
-        title={`Messages per day, ${period}`}
-        description="Incoming, outgoing, internal and rejected messages per day, all domains shown together."
+        title={t('stats.daysTitle', { period })}
+        description={t('stats.daysDesc')}
         days={days}
         series={series}
       />
       <table class="chart-data" id="other-counters">
-        <caption>Rejected, deferred, bounced and gateway deliveries per domain, {period}</caption>
+        <caption>{t('stats.otherCaption', { period })}</caption>
         <thead>
           <tr>
-            <th scope="col">Domain</th>
-            <th scope="col">Mailboxes</th>
-            <th scope="col">Rejected</th>
-            <th scope="col">Deferred</th>
-            <th scope="col">Bounced</th>
-            <th scope="col">To the gateway</th>
+            <th scope="col">{t('stats.domain')}</th>
+            <th scope="col">{t('stats.mailboxes')}</th>
+            <th scope="col">{t('stats.rejected')}</th>
+            <th scope="col">{t('stats.deferred')}</th>
+            <th scope="col">{t('stats.bounced')}</th>
+            <th scope="col">{t('stats.toGateway')}</th>
           </tr>
         </thead>
         <tbody>
-          {totals.map((t) => (
+          {totals.map((d) => (
             <tr>
-              <th scope="row">{t.domain}</th>
-              <td>{t.mailboxes}</td>
-              <td>{t.rejected}</td>
-              <td>{t.deferred}</td>
-              <td>{t.bounced}</td>
-              <td>{t.gateway}</td>
+              <th scope="row">{d.domain}</th>
+              <td>{d.mailboxes}</td>
+              <td>{d.rejected}</td>
+              <td>{d.deferred}</td>
+              <td>{d.bounced}</td>
+              <td>{d.gateway}</td>
             </tr>
           ))}
         </tbody>
@@ -189,34 +187,41 @@ export const StatsPage: FC<{
   );
 };
 
-export const HealthPage: FC<{ regions: RegionHealth[] }> = ({ regions }) => (
-  <section class="health">
-    <h1>Health</h1>
-    {regions.map((r) => {
-      const bad = r.sections.flatMap((s) => s.checks).filter((c) => !c.ok).length;
-      return (
-        <section class="card region-health" aria-labelledby={`region-${r.region}`}>
-          <h2 id={`region-${r.region}`}>
-            Region {r.region}:{' '}
-            {r.error ? 'did not answer' : bad === 0 ? 'healthy' : `${bad} problem${bad === 1 ? '' : 's'}`}
-          </h2>
-          {r.error ? <p class="notice">{r.error}</p> : null}
-          {r.sections.map((s) => (
-            <table>
-              <caption>{s.title}</caption>
-              <tbody>
-                {s.checks.map((c) => (
-                  <tr class={c.ok ? 'ok' : 'problem'}>
-                    <th scope="row">{c.name}</th>
-                    <td>{c.ok ? 'OK' : 'PROBLEM'}</td>
-                    <td>{c.detail}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ))}
-        </section>
-      );
-    })}
-  </section>
-);
+export const HealthPage: FC<{ regions: RegionHealth[] }> = ({ regions }) => {
+  const t = useT();
+  return (
+    <section class="health">
+      <h1>{t('health.title')}</h1>
+      {regions.map((r) => {
+        const bad = r.sections.flatMap((s) => s.checks).filter((c) => !c.ok).length;
+        return (
+          <section class="card region-health" aria-labelledby={`region-${r.region}`}>
+            <h2 id={`region-${r.region}`}>
+              {t('health.region', { region: r.region })}{' '}
+              {r.error
+                ? t('health.noAnswer')
+                : bad === 0
+                  ? t('health.healthy')
+                  : t(bad === 1 ? 'health.problem' : 'health.problems', { count: bad })}
+            </h2>
+            {r.error ? <p class="notice">{r.error}</p> : null}
+            {r.sections.map((s) => (
+              <table>
+                <caption>{s.title}</caption>
+                <tbody>
+                  {s.checks.map((c) => (
+                    <tr class={c.ok ? 'ok' : 'problem'}>
+                      <th scope="row">{c.name}</th>
+                      <td>{c.ok ? t('health.ok') : t('health.bad')}</td>
+                      <td>{c.detail}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ))}
+          </section>
+        );
+      })}
+    </section>
+  );
+};
