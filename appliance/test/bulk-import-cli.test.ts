@@ -189,3 +189,45 @@ describe('the attack: a domain admin importing into another domain (command tabl
     });
   });
 });
+
+describe('alias import rows (command table)', () => {
+  it('points postmaster@ elsewhere, refuses a list as a target, merges repeated targets, dry-runs as JSON', async () => {
+    const data = join(WORK, 'data3');
+    await withDirectory(data, async (d) => {
+      await setUp(d);
+      const run = (argv: string[], stdin: string) => executeCommand(argv, { directory: d, actor: OP, stdin });
+      const bad = await run(['alias', 'import', 'a.example', 'x.csv'], 'address,target\nx,team@a.example\n');
+      expect(bad.code).toBe(EXIT_USAGE);
+      expect(bad.stderr).toMatch(/line 2: target team@a\.example: team@a\.example is a mailing list/);
+      const dry = await run(
+        ['alias', 'import', 'a.example', 'x.csv', '--dry-run', '--json'],
+        'address,target\npostmaster,boss@elsewhere.example\nnew,boss@elsewhere.example;boss@elsewhere.example\n',
+      );
+      expect(dry.code, dry.stderr).toBe(EXIT_OK);
+      expect(JSON.parse(dry.stdout)).toMatchObject({
+        domain: 'a.example',
+        errorLines: [],
+        rows: [
+          { line: 2, address: 'postmaster@a.example', targets: ['boss@elsewhere.example'], extends: true },
+          {
+            line: 3,
+            address: 'new@a.example',
+            targets: ['boss@elsewhere.example'],
+            already: ['boss@elsewhere.example'],
+          },
+        ],
+      });
+      const done = await run(
+        ['alias', 'import', 'a.example', 'x.csv'],
+        'address,target\npostmaster,boss@elsewhere.example\n',
+      );
+      expect(done.code, done.stderr).toBe(EXIT_OK);
+      const aliases = await d.listAliases(OP, 'a.example');
+      expect(aliases.find((a) => a.address === 'postmaster@a.example')?.targets).toEqual([
+        'boss@elsewhere.example',
+      ]);
+      const header = await run(['alias', 'import', 'a.example', 'x.csv'], 'alias,targets\nx,y@z.example\n');
+      expect(header.stderr).toMatch(/unknown columns "alias", "targets" in the header; use address, target/);
+    });
+  });
+});
