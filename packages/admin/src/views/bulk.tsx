@@ -45,6 +45,9 @@ export const ImportPage: FC<{ csrf: string; domain: string; error?: string | und
         </div>
         <button type="submit">{t('bulk.import.preview')}</button>
       </form>
+      <p>
+        <a href={`/d/${d}/aliases/import`}>{t('aliasImport.link')}</a>
+      </p>
     </section>
   );
 };
