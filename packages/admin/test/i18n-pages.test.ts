@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type MessageKey, type Params, translator } from '../src/i18n/index.js';
 import { MemoryTotpStore, totpCode } from '../src/index.js';
 import type { OperationsSource } from '../src/operations/source.js';
-import { Browser, location, world } from './helpers.js';
+import { Browser, location, operator, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>> | undefined;
 afterEach(async () => {
@@ -273,5 +273,67 @@ describe('statistics and health in Italian', () => {
     ]);
     // ("1 problema" holds "1 problem": the Italian whole is checked instead.)
     expect(health.text).toMatch(/Regione local:\s*1 problema</);
+  });
+});
+
+describe('operator pages in Italian', () => {
+  it('shows domains, administrators (list, one, access restrictions) and regions in Italian', async () => {
+    w = await world();
+    const b = italianBrowser(w.app);
+    await b.signIn('root');
+    const domains = await b.get('/domains');
+    expectItalian(domains.text, [
+      'domains.title',
+      'domains.limits',
+      'domains.removeDomain',
+      'domains.addHeading',
+      'domains.domainHint',
+      'domains.regionHint',
+      'domains.submit',
+    ]);
+    expect((await b.post('/domains', { domain: 'c.example', region: 'local' })).status).toBe(303);
+    expectItalian((await b.get('/domains')).text, [
+      ['domains.addedFlash', { domain: 'c.example', region: 'local' }],
+    ]);
+
+    const admins = await b.get('/admins');
+    expectItalian(admins.text, [
+      'admins.title',
+      'admins.role',
+      'admins.domainAdmin',
+      'admins.addHeading',
+      'admins.usernameHint',
+      'admins.passwordHint',
+      'admins.domainsHint',
+      'admins.submit',
+    ]);
+    const alice = await b.get('/admins/alice');
+    expectItalian(alice.text, [
+      ['admins.editTitle', { username: 'alice' }],
+      'admins.totp',
+      'admins.access',
+      'admins.networks',
+      'admins.networksHint',
+      'admins.fingerprint',
+      'admins.fingerprintHint',
+      'admins.saveAccess',
+    ]);
+    expect((await b.post('/admins/alice/access', { allowedNetworks: '', certFingerprint: '' })).status).toBe(
+      303,
+    );
+    expectItalian((await b.get('/admins/alice')).text, [['admins.accessSaved', { username: 'alice' }]]);
+
+    const regions = await b.get('/regions');
+    expectItalian(regions.text, ['regions.title', 'regions.intro', 'regions.thisAppliance']);
+  });
+
+  it('tells a domain administrator without domains, in Italian', async () => {
+    w = await world();
+    // alice's one domain goes: she is left with none.
+    await w.directory.removeDomain(operator, 'a.example', { force: true });
+    const b = italianBrowser(w.app);
+    await b.signIn('alice');
+    const home = await b.get('/');
+    expectItalian(home.text, ['home.noDomainsHeading', 'home.noDomainsText']);
   });
 });

@@ -9,6 +9,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate, withoutSecrets } from '../forms.js';
 import { type Ctx, operatorActor } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
 import { adminAccessForm, adminForm } from '../schemas.js';
 import { AdminEditPage, AdminsPage } from '../views/operator.js';
@@ -29,7 +30,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: 'Administrators', help: 'admins', section: 'admins' },
+      { title: tr(c)('admins.title'), help: 'admins', section: 'admins' },
       <AdminsPage
         csrf={csrfOf(c)}
         self={actor.name}
@@ -56,7 +57,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
         domains: form.data.domains,
         password: form.data.password,
       });
-      flash(c, { kind: 'ok', text: `Administrator ${added.username} added.` });
+      flash(c, { kind: 'ok', text: tr(c)('admins.addedFlash', { username: added.username }) });
       return c.redirect('/admins', 303);
     } catch (err) {
       if (!isFixableByUser(err)) throw err;
@@ -74,7 +75,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: `Administrator ${admin.username}`, help: 'admins', section: 'admins' },
+      { title: tr(c)('admins.editTitle', { username: admin.username }), help: 'admins', section: 'admins' },
       <AdminEditPage csrf={csrfOf(c)} admin={admin} {...extra} />,
       status,
     );
@@ -97,7 +98,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
       if (!isFixableByUser(err)) throw err;
       return editPage(c, { values: raw, formError: err.message }, 400);
     }
-    flash(c, { kind: 'ok', text: `Access restrictions of ${username} saved.` });
+    flash(c, { kind: 'ok', text: tr(c)('admins.accessSaved', { username }) });
     return c.redirect(`/admins/${encodeURIComponent(username)}`, 303);
   });
 
@@ -109,7 +110,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
     // (Their TOTP secret went with the directory row.)
     await deps.sessions.destroyOwner({ kind: 'admin', username });
     await deps.tokens.revokeUser(username);
-    flash(c, { kind: 'ok', text: `Administrator ${username} removed.` });
+    flash(c, { kind: 'ok', text: tr(c)('admins.removedFlash', { username }) });
     return c.redirect('/admins', 303);
   });
 

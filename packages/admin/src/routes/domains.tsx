@@ -6,6 +6,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate } from '../forms.js';
 import { type Ctx, operatorActor } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
 import { domainForm, removeDomainForm } from '../schemas.js';
 import { DomainsPage } from '../views/operator.js';
@@ -26,7 +27,7 @@ export function domainRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: 'Domains', help: 'domains', section: 'domains' },
+      { title: tr(c)('domains.title'), help: 'domains', section: 'domains' },
       <DomainsPage
         csrf={csrfOf(c)}
         domains={domains}
@@ -48,7 +49,10 @@ export function domainRoutes(deps: Deps): Hono<AppEnv> {
       const added = await deps.directory.addDomain(actor, form.data.domain, {
         ...(form.data.region ? { region: form.data.region } : {}),
       });
-      flash(c, { kind: 'ok', text: `Domain ${added.name} added (region ${added.region}).` });
+      flash(c, {
+        kind: 'ok',
+        text: tr(c)('domains.addedFlash', { domain: added.name, region: added.region }),
+      });
       return c.redirect('/domains', 303);
     } catch (err) {
       if (!isFixableByUser(err)) throw err;
@@ -65,7 +69,10 @@ export function domainRoutes(deps: Deps): Hono<AppEnv> {
     const removed = await deps.directory.removeDomain(actor, domain, { force });
     flash(c, {
       kind: 'ok',
-      text: `Domain ${domain} removed${removed.mailboxIds.length > 0 ? ` with ${removed.mailboxIds.length} mailboxes` : ''}.`,
+      text:
+        removed.mailboxIds.length > 0
+          ? tr(c)('domains.removedWithFlash', { domain, count: removed.mailboxIds.length })
+          : tr(c)('domains.removedFlash', { domain }),
     });
     return c.redirect('/domains', 303);
   });

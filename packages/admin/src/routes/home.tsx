@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { adminActor, toLogin } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { render } from '../render.js';
 
 export function homeRoutes(deps: Deps): Hono<AppEnv> {
@@ -20,12 +21,10 @@ export function homeRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: 'No domains', help: 'index' },
+      { title: tr(c)('home.noDomains'), help: 'index' },
       <section>
-        <h1>No domains yet</h1>
-        <p>
-          You are an administrator, but no domain has been given to you yet. Ask the operators to add one.
-        </p>
+        <h1>{tr(c)('home.noDomainsHeading')}</h1>
+        <p>{tr(c)('home.noDomainsText')}</p>
       </section>,
     );
   });

@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, Deps } from '../env.js';
 import { operatorActor } from '../guard.js';
+import { tr } from '../i18n/index.js';
 import { render } from '../render.js';
 import { RegionsPage } from '../views/operator.js';
 
@@ -15,7 +16,7 @@ export function regionRoutes(deps: Deps): Hono<AppEnv> {
     return render(
       c,
       deps,
-      { title: 'Regions', help: 'regions', section: 'regions' },
+      { title: tr(c)('regions.title'), help: 'regions', section: 'regions' },
       <RegionsPage regions={regions} current={deps.region} />,
     );
   });

@@ -1,9 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** Operator pages: domains, administrators, regions, audit log. */
+/** Operator pages: domains, administrators, regions (the audit log: audit.tsx). */
 import type { AdminView } from '@delegato/directory';
 import type { FC } from 'hono/jsx';
 import { type FieldErrors, type FormValues, many, one } from '../forms.js';
+import { useT } from '../i18n/index.js';
 import { ButtonForm, CsrfInput, Field, FieldError, FormError, TextArea } from './form.js';
 
 export interface DomainRow {
@@ -21,83 +22,87 @@ export const DomainsPage: FC<{
   values?: FormValues;
   errors?: FieldErrors;
   formError?: string;
-}> = (p) => (
-  <section>
-    <h1>Domains</h1>
-    {p.domains.length === 0 ? (
-      <p>No domains yet. Add the first one below.</p>
-    ) : (
-      <table>
-        <thead>
-          <tr>
-            <th>Domain</th>
-            <th>Region</th>
-            <th>Mailboxes</th>
-            <th>Added</th>
-            <th>Remove</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.domains.map((d) => (
+}> = (p) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('domains.title')}</h1>
+      {p.domains.length === 0 ? (
+        <p>{t('domains.empty')}</p>
+      ) : (
+        <table>
+          <thead>
             <tr>
-              <td>
-                <a href={`/d/${encodeURIComponent(d.name)}/mailboxes`}>{d.name}</a>
-              </td>
-              <td>{d.region}</td>
-              <td>
-                {d.mailboxes} <a href={`/domains/${encodeURIComponent(d.name)}/limits`}>Limits</a>
-              </td>
-              <td>{d.createdAt.slice(0, 10)}</td>
-              <td>
-                <ButtonForm
-                  action={`/domains/${encodeURIComponent(d.name)}/remove`}
-                  csrf={p.csrf}
-                  label="Remove domain"
-                  danger
-                >
-                  {d.mailboxes > 1 ? (
-                    <span class="radio">
-                      <input type="checkbox" id={`force-${d.name}`} name="force" value="yes" required />
-                      <label for={`force-${d.name}`}>
-                        Also remove its {d.mailboxes} mailboxes and all their mail
-                      </label>
-                    </span>
-                  ) : null}
-                </ButtonForm>
-              </td>
+              <th>{t('domains.domain')}</th>
+              <th>{t('domains.region')}</th>
+              <th>{t('domains.mailboxes')}</th>
+              <th>{t('domains.added')}</th>
+              <th>{t('domains.remove')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    )}
-    <h2>Add a domain</h2>
-    <FormError error={p.formError} />
-    <form method="post" action="/domains" class="card">
-      <CsrfInput token={p.csrf} />
-      <Field
-        name="domain"
-        label="Domain"
-        value={one(p.values, 'domain')}
-        required
-        error={p.errors?.domain}
-        hint="For example iat.example.org. Every domain gets a postmaster@ mailbox."
-      />
-      <div class={p.errors?.region ? 'field has-error' : 'field'}>
-        <label for="region">Region</label>
-        <select id="region" name="region">
-          {p.regions.map((r) => (
-            <option value={r.name} selected={(one(p.values, 'region') || p.defaultRegion) === r.name}>
-              {r.title === r.name ? r.name : `${r.title} (${r.name})`}
-            </option>
-          ))}
-        </select>
-        <p class="hint">Where the domain's mail is stored.</p>
-        <FieldError id="region" error={p.errors?.region} />
-      </div>
-      <button type="submit">Add domain</button>
-    </form>
-  </section>
-);
+          </thead>
+          <tbody>
+            {p.domains.map((d) => (
+              <tr>
+                <td>
+                  <a href={`/d/${encodeURIComponent(d.name)}/mailboxes`}>{d.name}</a>
+                </td>
+                <td>{d.region}</td>
+                <td>
+                  {d.mailboxes}{' '}
+                  <a href={`/domains/${encodeURIComponent(d.name)}/limits`}>{t('domains.limits')}</a>
+                </td>
+                <td>{d.createdAt.slice(0, 10)}</td>
+                <td>
+                  <ButtonForm
+                    action={`/domains/${encodeURIComponent(d.name)}/remove`}
+                    csrf={p.csrf}
+                    label={t('domains.removeDomain')}
+                    danger
+                  >
+                    {d.mailboxes > 1 ? (
+                      <span class="radio">
+                        <input type="checkbox" id={`force-${d.name}`} name="force" value="yes" required />
+                        <label for={`force-${d.name}`}>
+                          {t('domains.forceRemove', { count: d.mailboxes })}
+                        </label>
+                      </span>
+                    ) : null}
+                  </ButtonForm>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>{t('domains.addHeading')}</h2>
+      <FormError error={p.formError} />
+      <form method="post" action="/domains" class="card">
+        <CsrfInput token={p.csrf} />
+        <Field
+          name="domain"
+          label={t('domains.domain')}
+          value={one(p.values, 'domain')}
+          required
+          error={p.errors?.domain}
+          hint={t('domains.domainHint')}
+        />
+        <div class={p.errors?.region ? 'field has-error' : 'field'}>
+          <label for="region">{t('domains.region')}</label>
+          <select id="region" name="region">
+            {p.regions.map((r) => (
+              <option value={r.name} selected={(one(p.values, 'region') || p.defaultRegion) === r.name}>
+                {r.title === r.name ? r.name : `${r.title} (${r.name})`}
+              </option>
+            ))}
+          </select>
+          <p class="hint">{t('domains.regionHint')}</p>
+          <FieldError id="region" error={p.errors?.region} />
+        </div>
+        <button type="submit">{t('domains.submit')}</button>
+      </form>
+    </section>
+  );
+};
 
 export const AdminsPage: FC<{
   csrf: string;
@@ -108,19 +113,20 @@ export const AdminsPage: FC<{
   errors?: FieldErrors;
   formError?: string;
 }> = (p) => {
+  const t = useT();
   const chosen = new Set(many(p.values, 'domains'));
   const role = one(p.values, 'role') || 'domain-admin';
   return (
     <section>
-      <h1>Administrators</h1>
+      <h1>{t('admins.title')}</h1>
       <table>
         <thead>
           <tr>
-            <th>Username</th>
-            <th>Role</th>
-            <th>Domains</th>
-            <th>Added</th>
-            <th>Remove</th>
+            <th>{t('admins.username')}</th>
+            <th>{t('admins.role')}</th>
+            <th>{t('admins.domains')}</th>
+            <th>{t('domains.added')}</th>
+            <th>{t('domains.remove')}</th>
           </tr>
         </thead>
         <tbody>
@@ -129,17 +135,19 @@ export const AdminsPage: FC<{
               <td>
                 <a href={`/admins/${encodeURIComponent(a.username)}`}>{a.username}</a>
               </td>
-              <td>{a.role === 'operator' ? 'Operator' : 'Domain administrator'}</td>
-              <td>{a.role === 'operator' ? <span class="muted">all</span> : a.domains.join(', ')}</td>
+              <td>{a.role === 'operator' ? t('admins.operator') : t('admins.domainAdmin')}</td>
+              <td>
+                {a.role === 'operator' ? <span class="muted">{t('admins.all')}</span> : a.domains.join(', ')}
+              </td>
               <td>{a.createdAt.slice(0, 10)}</td>
               <td>
                 {a.username === p.self ? (
-                  <span class="muted">you</span>
+                  <span class="muted">{t('admins.you')}</span>
                 ) : (
                   <ButtonForm
                     action={`/admins/${encodeURIComponent(a.username)}/remove`}
                     csrf={p.csrf}
-                    label="Remove"
+                    label={t('domains.remove')}
                     danger
                   />
                 )}
@@ -148,42 +156,42 @@ export const AdminsPage: FC<{
           ))}
         </tbody>
       </table>
-      <h2>Add an administrator</h2>
+      <h2>{t('admins.addHeading')}</h2>
       <FormError error={p.formError} />
       <form method="post" action="/admins" class="card">
         <CsrfInput token={p.csrf} />
         <Field
           name="username"
-          label="Username"
+          label={t('admins.username')}
           value={one(p.values, 'username')}
           required
           autocomplete="off"
           error={p.errors?.username}
-          hint="Letters, digits and . _ @ - (for example rossi or rossi@iat.example.org)."
+          hint={t('admins.usernameHint')}
         />
         <Field
           name="password"
-          label="Password"
+          label={t('admins.password')}
           type="password"
           required
           autocomplete="new-password"
           error={p.errors?.password}
-          hint="At least 8 characters. Tell it to the new administrator in person or by phone."
+          hint={t('admins.passwordHint')}
         />
         <div class={p.errors?.role ? 'field has-error' : 'field'}>
-          <label for="role">Role</label>
+          <label for="role">{t('admins.role')}</label>
           <select id="role" name="role">
             <option value="domain-admin" selected={role === 'domain-admin'}>
-              Domain administrator
+              {t('admins.domainAdmin')}
             </option>
             <option value="operator" selected={role === 'operator'}>
-              Operator
+              {t('admins.operator')}
             </option>
           </select>
           <FieldError id="role" error={p.errors?.role} />
         </div>
         <div class={p.errors?.domains ? 'field has-error' : 'field'}>
-          <label for="domains">Domains</label>
+          <label for="domains">{t('admins.domains')}</label>
           <select id="domains" name="domains" multiple aria-describedby="domains-hint">
             {p.domains.map((d) => (
               <option value={d} selected={chosen.has(d)}>
@@ -192,12 +200,11 @@ export const AdminsPage: FC<{
             ))}
           </select>
           <p class="hint" id="domains-hint">
-            The domains a domain administrator manages (hold Ctrl or ⌘ to choose several). Operators manage
-            all.
+            {t('admins.domainsHint')}
           </p>
           <FieldError id="domains" error={p.errors?.domains} />
         </div>
-        <button type="submit">Add administrator</button>
+        <button type="submit">{t('admins.submit')}</button>
       </form>
     </section>
   );
@@ -211,131 +218,91 @@ export const AdminEditPage: FC<{
   errors?: FieldErrors;
   formError?: string;
 }> = (p) => {
+  const t = useT();
   const a = p.admin;
   const networks = p.values ? one(p.values, 'allowedNetworks') : a.allowedNetworks.join('\n');
   const fp = p.values ? one(p.values, 'certFingerprint') : (a.certFingerprint ?? '');
   return (
     <section>
       <p>
-        <a href="/admins">← Administrators</a>
+        <a href="/admins">{t('admins.back')}</a>
       </p>
-      <h1>Administrator {a.username}</h1>
+      <h1>{t('admins.editTitle', { username: a.username })}</h1>
       <table>
         <tbody>
           <tr>
-            <th scope="row">Role</th>
-            <td>{a.role === 'operator' ? 'Operator' : 'Domain administrator'}</td>
+            <th scope="row">{t('admins.role')}</th>
+            <td>{a.role === 'operator' ? t('admins.operator') : t('admins.domainAdmin')}</td>
           </tr>
           <tr>
-            <th scope="row">Domains</th>
+            <th scope="row">{t('admins.domains')}</th>
             <td>
               {a.role === 'operator' ? (
-                'all'
+                t('admins.all')
               ) : (
                 <>
                   {a.domains.join(', ')}{' '}
-                  <a href={`/admins/${encodeURIComponent(a.username)}/domains`}>Change</a>
+                  <a href={`/admins/${encodeURIComponent(a.username)}/domains`}>{t('admins.change')}</a>
                 </>
               )}
             </td>
           </tr>
           <tr>
-            <th scope="row">Two-step sign-in</th>
-            <td>{a.totp ? 'on' : 'off'}</td>
+            <th scope="row">{t('admins.totp')}</th>
+            <td>{a.totp ? t('me.on') : t('me.off')}</td>
           </tr>
         </tbody>
       </table>
-      <h2>Access restrictions</h2>
+      <h2>{t('admins.access')}</h2>
       <FormError error={p.formError} />
       <form method="post" action={`/admins/${encodeURIComponent(a.username)}/access`} class="card">
         <CsrfInput token={p.csrf} />
         <TextArea
           name="allowedNetworks"
-          label="Allowed networks"
+          label={t('admins.networks')}
           value={networks}
           rows={4}
           error={p.errors?.allowedNetworks}
-          hint="One per line, as an address (192.0.2.7) or a range (10.0.0.0/8, 2001:db8::/32). Empty: any network. Checked at sign-in and on every page and API call."
+          hint={t('admins.networksHint')}
         />
         <Field
           name="certFingerprint"
-          label="Client certificate fingerprint"
+          label={t('admins.fingerprint')}
           value={fp}
           autocomplete="off"
           error={p.errors?.certFingerprint}
-          hint="SHA-256, as `openssl x509 -noout -fingerprint -sha256` prints it. Empty: no certificate needed. When set, this administrator can only use a browser that presents that certificate, signed by the CA the appliance is configured with."
+          hint={t('admins.fingerprintHint')}
         />
-        <button type="submit">Save access restrictions</button>
+        <button type="submit">{t('admins.saveAccess')}</button>
       </form>
     </section>
   );
 };
 
-export const RegionsPage: FC<{ regions: Array<{ name: string; title: string }>; current: string }> = (p) => (
-  <section>
-    <h1>Regions</h1>
-    <p>Each region runs one appliance. A domain's mail is stored in its home region.</p>
-    <table>
-      <thead>
-        <tr>
-          <th>Region</th>
-          <th>Name</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {p.regions.map((r) => (
+export const RegionsPage: FC<{ regions: Array<{ name: string; title: string }>; current: string }> = (p) => {
+  const t = useT();
+  return (
+    <section>
+      <h1>{t('regions.title')}</h1>
+      <p>{t('regions.intro')}</p>
+      <table>
+        <thead>
           <tr>
-            <td class="mono">{r.name}</td>
-            <td>{r.title}</td>
-            <td>{r.name === p.current ? <span class="tag">this appliance</span> : null}</td>
+            <th>{t('regions.region')}</th>
+            <th>{t('regions.name')}</th>
+            <th />
           </tr>
-        ))}
-      </tbody>
-    </table>
-  </section>
-);
-
-export interface AuditRow {
-  id: string;
-  at: string;
-  actor: string;
-  actorFrom: string;
-  action: string;
-  target: string;
-  domain: string | null;
-  details: string | null;
-}
-
-export const AuditPage: FC<{ rows: AuditRow[]; domain?: string; limit: number }> = (p) => (
-  <section>
-    <h1>{p.domain ? `Changes in ${p.domain}` : 'Audit log'}</h1>
-    <p class="muted">The latest {p.limit} changes, newest first: when, who, from which address, and what.</p>
-    <table>
-      <thead>
-        <tr>
-          <th>When (UTC)</th>
-          <th>Who</th>
-          <th>From</th>
-          <th>What</th>
-          <th>Target</th>
-          {p.domain ? null : <th>Domain</th>}
-          <th>Details</th>
-        </tr>
-      </thead>
-      <tbody>
-        {p.rows.map((r) => (
-          <tr>
-            <td>{r.at.replace('T', ' ').slice(0, 19)}</td>
-            <td>{r.actor}</td>
-            <td class="mono">{r.actorFrom}</td>
-            <td>{r.action}</td>
-            <td>{r.target}</td>
-            {p.domain ? null : <td>{r.domain ?? ''}</td>}
-            <td class="mono">{r.details ?? ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </section>
-);
+        </thead>
+        <tbody>
+          {p.regions.map((r) => (
+            <tr>
+              <td class="mono">{r.name}</td>
+              <td>{r.title}</td>
+              <td>{r.name === p.current ? <span class="tag">{t('regions.thisAppliance')}</span> : null}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+};
