@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type MessageKey, type Params, translator } from '../src/i18n/index.js';
 import { MemoryTotpStore, totpCode } from '../src/index.js';
 import type { OperationsSource } from '../src/operations/source.js';
+import { helpTopics } from '../src/views/help-it.js';
 import { Browser, location, operator, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>> | undefined;
@@ -87,6 +88,22 @@ describe('sign-in and self-service pages in Italian', () => {
     await user.signIn('rose.pinkcheeks@a.example');
     const own = await user.get('/me');
     expectItalian(own.text, ['me.mailboxHeading', 'me.yourAddress', 'me.setupLink', 'me.setupPrintable']);
+    const sheet = await user.get('/me/setup');
+    expect(sheet.status).toBe(200);
+    expectItalian(sheet.text, [
+      'me.setupTitle',
+      'setup.printNote',
+      ['setup.heading', { address: 'rose.pinkcheeks@a.example' }],
+      'setup.passwordText',
+      'setup.portSecurity',
+      'setup.imap',
+      'setup.smtp',
+      'setup.authText',
+      'setup.thunderbird',
+      'setup.outlook',
+      'setup.phoneText',
+      'setup.keep',
+    ]);
   });
 
   it('shows two-step sign-in (enrolment, on, the second step) in Italian', async () => {
@@ -335,5 +352,24 @@ describe('operator pages in Italian', () => {
     await b.signIn('alice');
     const home = await b.get('/');
     expectItalian(home.text, ['home.noDomainsHeading', 'home.noDomainsText']);
+  });
+});
+
+describe('help in Italian', () => {
+  it('has every help topic in Italian, and shows each one in Italian', async () => {
+    const english = helpTopics('en');
+    const italian = helpTopics('it');
+    const untranslated = Object.keys(english).filter((slug) => italian[slug] === english[slug]);
+    expect(untranslated).toEqual([]);
+    w = await world();
+    for (const slug of Object.keys(english)) {
+      const res = await w.app.request(`https://admin.test/help/${slug}`, {
+        headers: { 'accept-language': 'it' },
+      });
+      const page = await res.text();
+      expect(res.status, slug).toBe(200);
+      expect(page, slug).toContain(`<h1>${escapeHtml(italian[slug]?.title ?? '')}</h1>`);
+      expect(page, slug).not.toContain(`<h1>${escapeHtml(english[slug]?.title ?? '')}</h1>`);
+    }
   });
 });

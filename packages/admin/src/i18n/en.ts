@@ -419,6 +419,37 @@ export const en = {
   'regions.name': 'Name',
   'regions.thisAppliance': 'this appliance',
 
+  // The set-up sheet for mail programs (views/setup.tsx)
+  'setup.printNote': "Use your browser's Print command: this page fits on one A4 sheet.",
+  'setup.heading': 'E-mail settings for {address}',
+  'setup.address': 'E-mail address',
+  'setup.userName': 'User name',
+  'setup.or': 'or',
+  'setup.password': 'Password',
+  'setup.passwordText': 'the one your administrator gave you (it is never printed here)',
+  'setup.service': 'Service',
+  'setup.server': 'Server',
+  'setup.portSecurity': 'Port and security',
+  'setup.alternative': 'Alternative',
+  'setup.imap': 'Incoming mail: IMAP (recommended)',
+  'setup.pop': 'Incoming mail: POP3',
+  'setup.smtp': 'Outgoing mail: SMTP',
+  'setup.authLabel': 'Authentication:',
+  'setup.authNormal': 'normal password',
+  'setup.authText':
+    ', with the user name and password above, for incoming and outgoing mail. Outgoing mail always needs the password, also from home or when travelling.',
+  'setup.thunderbird':
+    'Menu › Account Settings › Account Actions › Add Mail Account. Type your name, e-mail address and password, then Continue: Thunderbird finds the settings by itself. If it does not, choose "Configure manually" and type the servers and ports from the table.',
+  'setup.outlook':
+    'File › Add Account. Type the e-mail address, open "Advanced options", tick "Let me set up my account manually", choose IMAP, and type the servers, ports and security from the table. Use the same user name and password for outgoing mail.',
+  'setup.appleMail': 'Apple Mail (Mac)',
+  'setup.appleMailText':
+    'Mail › Add Account › Other Mail Account. Type name, address and password, then Sign In. When asked, choose IMAP and type {imap} as incoming and {smtp} as outgoing server, with the user name above.',
+  'setup.phone': 'Phone or tablet',
+  'setup.phoneText':
+    'iPhone/iPad: Settings › Mail › Accounts › Add Account › Other › Add Mail Account. Android: in your mail app, Add account › Other (IMAP). Type the address and password, then the servers from the table when asked.',
+  'setup.keep': 'Keep this sheet in a safe place. Questions: ask your e-mail administrator.',
+
   // Local mailboxes: the list (views/mailboxes.tsx)
   'mailboxes.title': 'Mailboxes of {domain}',
   'mailboxes.heading': 'Local mailboxes of {domain}',

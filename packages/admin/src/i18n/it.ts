@@ -425,6 +425,38 @@ export const it: Messages = {
   'regions.name': 'Nome',
   'regions.thisAppliance': 'questa appliance',
 
+  // The set-up sheet for mail programs (views/setup.tsx)
+  'setup.printNote': 'Usare il comando Stampa del browser: questa pagina sta in un solo foglio A4.',
+  'setup.heading': 'Impostazioni di posta elettronica per {address}',
+  'setup.address': 'Indirizzo e-mail',
+  'setup.userName': 'Nome utente',
+  'setup.or': 'oppure',
+  'setup.password': 'Password',
+  'setup.passwordText': 'quella ricevuta dal vostro amministratore (non viene mai stampata qui)',
+  'setup.service': 'Servizio',
+  'setup.server': 'Server',
+  'setup.portSecurity': 'Porta e sicurezza',
+  'setup.alternative': 'Alternativa',
+  'setup.imap': 'Posta in arrivo: IMAP (consigliato)',
+  'setup.pop': 'Posta in arrivo: POP3',
+  'setup.smtp': 'Posta in uscita: SMTP',
+  'setup.authLabel': 'Autenticazione:',
+  'setup.authNormal': 'password normale',
+  'setup.authText':
+    ', con il nome utente e la password indicati sopra, sia per la posta in arrivo sia per quella in uscita. La posta in uscita richiede sempre la password, anche da casa o in viaggio.',
+  'setup.thunderbird':
+    'Menu › Impostazioni account › Azioni account › Aggiungi account di posta. Digitare nome, indirizzo e-mail e password, poi Continua: Thunderbird trova le impostazioni da solo. Altrimenti scegliere «Configura manualmente» e digitare i server e le porte della tabella.',
+  'setup.outlook':
+    'File › Aggiungi account. Digitare l’indirizzo e-mail, aprire «Opzioni avanzate», selezionare «Consenti configurazione manuale dell’account», scegliere IMAP e digitare server, porte e sicurezza della tabella. Usare lo stesso nome utente e la stessa password per la posta in uscita.',
+  'setup.appleMail': 'Apple Mail (Mac)',
+  'setup.appleMailText':
+    'Mail › Aggiungi account › Altro account Mail. Digitare nome, indirizzo e password, poi Accedi. Quando richiesto, scegliere IMAP e digitare {imap} come server in entrata e {smtp} come server in uscita, con il nome utente indicato sopra.',
+  'setup.phone': 'Telefono o tablet',
+  'setup.phoneText':
+    'iPhone/iPad: Impostazioni › Mail › Account › Aggiungi account › Altro › Aggiungi account Mail. Android: nell’app di posta, Aggiungi account › Altro (IMAP). Digitare indirizzo e password, poi, quando richiesto, i server della tabella.',
+  'setup.keep':
+    'Conservare questo foglio in un luogo sicuro. Per domande, rivolgersi al proprio amministratore di posta elettronica.',
+
   'mailboxes.title': 'Caselle di {domain}',
   'mailboxes.heading': 'Caselle locali di {domain}',
   'mailboxes.addUser': 'Aggiungi un utente',

@@ -1,11 +1,13 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 /**
- * Help in Italian (issue 19) and the help topic on import and export in both languages. A topic not
- * translated here is shown in English (views/help.tsx); `helpTopics(lang)` is what the help pages list.
+ * Help in Italian (issue 19; the rest of the topics in help-it-more.tsx) and the help topic on import and
+ * export in both languages. A topic not translated is shown in English (views/help.tsx);
+ * `helpTopics(lang)` is what the help pages list.
  */
 import type { Lang } from '../i18n/index.js';
 import { HELP, type HelpTopic } from './help.js';
+import { IT_MORE } from './help-it-more.js';
 
 /** Topics that are new with issue 19 (both languages). */
 const EXTRA_EN: Record<string, HelpTopic> = {
@@ -186,5 +188,7 @@ const IT: Record<string, HelpTopic> = {
 export function helpTopics(lang: Lang): Record<string, HelpTopic> {
   const en = { ...HELP, ...EXTRA_EN };
   if (lang !== 'it') return en;
-  return Object.fromEntries(Object.keys(en).map((k) => [k, IT[k] ?? EXTRA_IT[k] ?? (en[k] as HelpTopic)]));
+  return Object.fromEntries(
+    Object.keys(en).map((k) => [k, IT[k] ?? IT_MORE[k] ?? EXTRA_IT[k] ?? (en[k] as HelpTopic)]),
+  );
 }

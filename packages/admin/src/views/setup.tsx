@@ -7,6 +7,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { MailPorts, ServerNames } from '../env.js';
+import { useT } from '../i18n/index.js';
 
 export interface SetupInfo {
   address: string;
@@ -20,59 +21,60 @@ export interface SetupInfo {
 }
 
 export const SetupSheet: FC<{ info: SetupInfo }> = ({ info }) => {
+  const t = useT();
   const { names, ports } = info;
   return (
     <article class="sheet">
-      <p class="print-note no-print">Use your browser's Print command: this page fits on one A4 sheet.</p>
-      <h1>E-mail settings for {info.address}</h1>
+      <p class="print-note no-print">{t('setup.printNote')}</p>
+      <h1>{t('setup.heading', { address: info.address })}</h1>
       <table>
         <tbody>
           <tr>
-            <th>E-mail address</th>
+            <th>{t('setup.address')}</th>
             <td class="mono">{info.address}</td>
           </tr>
           <tr>
-            <th>User name</th>
+            <th>{t('setup.userName')}</th>
             <td>
               <span class="mono">{info.login}</span>
               {`${info.username}@${info.domain}` !== info.login ? (
                 <span class="muted">
                   {' '}
-                  (or <span class="mono">{`${info.username}@${info.domain}`}</span>)
+                  ({t('setup.or')} <span class="mono">{`${info.username}@${info.domain}`}</span>)
                 </span>
               ) : null}
             </td>
           </tr>
           <tr>
-            <th>Password</th>
-            <td>the one your administrator gave you (it is never printed here)</td>
+            <th>{t('setup.password')}</th>
+            <td>{t('setup.passwordText')}</td>
           </tr>
         </tbody>
       </table>
       <table>
         <thead>
           <tr>
-            <th>Service</th>
-            <th>Server</th>
-            <th>Port and security</th>
-            <th>Alternative</th>
+            <th>{t('setup.service')}</th>
+            <th>{t('setup.server')}</th>
+            <th>{t('setup.portSecurity')}</th>
+            <th>{t('setup.alternative')}</th>
           </tr>
         </thead>
         <tbody>
           <tr>
-            <td>Incoming mail: IMAP (recommended)</td>
+            <td>{t('setup.imap')}</td>
             <td class="mono">{names.imap}</td>
             <td>{ports.imaps}, SSL/TLS</td>
             <td>{ports.imap}, STARTTLS</td>
           </tr>
           <tr>
-            <td>Incoming mail: POP3</td>
+            <td>{t('setup.pop')}</td>
             <td class="mono">{names.pop}</td>
             <td>{ports.pop3s}, SSL/TLS</td>
             <td>{ports.pop3}, STARTTLS (STLS)</td>
           </tr>
           <tr>
-            <td>Outgoing mail: SMTP</td>
+            <td>{t('setup.smtp')}</td>
             <td class="mono">{names.smtp}</td>
             <td>{ports.submissions}, SSL/TLS</td>
             <td>{ports.submission}, STARTTLS</td>
@@ -80,44 +82,28 @@ export const SetupSheet: FC<{ info: SetupInfo }> = ({ info }) => {
         </tbody>
       </table>
       <p>
-        Authentication: <strong>normal password</strong>, with the user name and password above, for incoming
-        and outgoing mail. Outgoing mail always needs the password, also from home or when travelling.
+        {t('setup.authLabel')} <strong>{t('setup.authNormal')}</strong>
+        {t('setup.authText')}
       </p>
       <div class="clients">
         <div>
           <h3>Thunderbird</h3>
-          <p>
-            Menu › Account Settings › Account Actions › Add Mail Account. Type your name, e-mail address and
-            password, then Continue: Thunderbird finds the settings by itself. If it does not, choose
-            "Configure manually" and type the servers and ports from the table.
-          </p>
+          <p>{t('setup.thunderbird')}</p>
         </div>
         <div>
           <h3>Outlook</h3>
-          <p>
-            File › Add Account. Type the e-mail address, open "Advanced options", tick "Let me set up my
-            account manually", choose IMAP, and type the servers, ports and security from the table. Use the
-            same user name and password for outgoing mail.
-          </p>
+          <p>{t('setup.outlook')}</p>
         </div>
         <div>
-          <h3>Apple Mail (Mac)</h3>
-          <p>
-            Mail › Add Account › Other Mail Account. Type name, address and password, then Sign In. When
-            asked, choose IMAP and type {names.imap} as incoming and {names.smtp} as outgoing server, with the
-            user name above.
-          </p>
+          <h3>{t('setup.appleMail')}</h3>
+          <p>{t('setup.appleMailText', { imap: names.imap, smtp: names.smtp })}</p>
         </div>
         <div>
-          <h3>Phone or tablet</h3>
-          <p>
-            iPhone/iPad: Settings › Mail › Accounts › Add Account › Other › Add Mail Account. Android: in your
-            mail app, Add account › Other (IMAP). Type the address and password, then the servers from the
-            table when asked.
-          </p>
+          <h3>{t('setup.phone')}</h3>
+          <p>{t('setup.phoneText')}</p>
         </div>
       </div>
-      <p class="muted">Keep this sheet in a safe place. Questions: ask your e-mail administrator.</p>
+      <p class="muted">{t('setup.keep')}</p>
     </article>
   );
 };
