@@ -373,3 +373,31 @@ describe('help in Italian', () => {
     }
   });
 });
+
+describe('the mailbox pages’ messages in Italian', () => {
+  it('says in Italian that a user was added, with the made-up password, and that a password was set', async () => {
+    w = await world();
+    const b = italianBrowser(w.app);
+    await b.signIn('alice');
+    expectItalian((await b.get('/d/a.example/mailboxes/new')).text, ['mailboxFlash.newTitle']);
+    const res = await b.post('/d/a.example/mailboxes', {
+      firstName: 'Robert',
+      lastName: 'Pinkcheeks',
+      kind: 'personal',
+    });
+    expect(res.status).toBe(303);
+    const sheet = await b.get(location(res) ?? '');
+    expectItalian(sheet.text, [
+      ['mailboxFlash.added', { address: 'robert.pinkcheeks@a.example' }],
+      'mailboxFlash.password',
+      ['setup.heading', { address: 'robert.pinkcheeks@a.example' }],
+    ]);
+    const set = await b.post('/d/a.example/mailboxes/robert.pinkcheeks@a.example/password', {
+      newPassword: 'plenty of unrelated words',
+    });
+    expect(set.status).toBe(303);
+    expectItalian((await b.get(location(set) ?? '')).text, [
+      ['mailboxFlash.passwordSet', { address: 'robert.pinkcheeks@a.example' }],
+    ]);
+  });
+});

@@ -316,6 +316,17 @@ export const en = {
   'listAliases.submit': 'Add list alias',
   'listAliases.added': '{address} now goes to the list server address {targets}.',
 
+  // Messages of the mailbox pages (routes/mailboxes.tsx)
+  'mailboxFlash.newTitle': 'Add a user',
+  'mailboxFlash.added': 'Mailbox {address} added.',
+  'mailboxFlash.ambiguous':
+    'Shared with someone else, so not delivered to either (the sender is told the official addresses): {addresses}.',
+  'mailboxFlash.skipped': 'Not created because already in use: {addresses}.',
+  'mailboxFlash.password':
+    'The password made up for this mailbox (shown only now; write it down or print the set-up sheet and add it by hand):',
+  'mailboxFlash.passwordSet': 'New password set for {address}.',
+  'mailboxFlash.noSuchList': 'You own no such list.',
+
   // Statistics and health (operations/views.tsx, operations/charts.tsx, operations/routes.tsx)
   'stats.title': 'Statistics',
   'stats.titleDomain': 'Statistics of {domain}',

@@ -320,6 +320,17 @@ export const it: Messages = {
   'listAliases.submit': 'Aggiungi alias di lista',
   'listAliases.added': '{address} ora va all’indirizzo sul server di liste {targets}.',
 
+  // Messages of the mailbox pages (routes/mailboxes.tsx)
+  'mailboxFlash.newTitle': 'Aggiungere un utente',
+  'mailboxFlash.added': 'Casella di posta {address} aggiunta.',
+  'mailboxFlash.ambiguous':
+    'Condivisi con un’altra persona, quindi non consegnati a nessuna delle due (il mittente riceve gli indirizzi ufficiali): {addresses}.',
+  'mailboxFlash.skipped': 'Non creati perché già in uso: {addresses}.',
+  'mailboxFlash.password':
+    'La password generata per questa casella (mostrata solo ora; annotarla, oppure stampare il foglio di configurazione e aggiungerla a mano):',
+  'mailboxFlash.passwordSet': 'Nuova password impostata per {address}.',
+  'mailboxFlash.noSuchList': 'Non siete responsabili di alcuna lista con questo indirizzo.',
+
   // Statistics and health (operations/views.tsx, operations/charts.tsx, operations/routes.tsx)
   'stats.title': 'Statistiche',
   'stats.titleDomain': 'Statistiche di {domain}',

@@ -146,7 +146,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
     render(
       c,
       deps,
-      { title: 'Add a user', help: 'new-mailbox', domain, section: 'mailboxes' },
+      { title: tr(c)('mailboxFlash.newTitle'), help: 'new-mailbox', domain, section: 'mailboxes' },
       <NewMailboxPage csrf={csrfOf(c)} domain={domain} {...extra} />,
       status,
     );
@@ -206,24 +206,24 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
         ...(quotaBytes !== null ? { quotaBytes } : {}),
         password: f.password ?? generated ?? '',
       });
-      flash(c, { kind: 'ok', text: `Mailbox ${created.address} added.` });
+      flash(c, { kind: 'ok', text: tr(c)('mailboxFlash.added', { address: created.address }) });
       if (created.aliases.some((a) => a.ambiguous)) {
         const amb = created.aliases.filter((a) => a.ambiguous).map((a) => a.address);
         flash(c, {
           kind: 'warn',
-          text: `Shared with someone else, so not delivered to either (the sender is told the official addresses): ${amb.join(', ')}.`,
+          text: tr(c)('mailboxFlash.ambiguous', { addresses: amb.join(', ') }),
         });
       }
       if (created.skippedAliases.length > 0) {
         flash(c, {
           kind: 'warn',
-          text: `Not created because already in use: ${created.skippedAliases.join(', ')}.`,
+          text: tr(c)('mailboxFlash.skipped', { addresses: created.skippedAliases.join(', ') }),
         });
       }
       if (generated) {
         flash(c, {
           kind: 'ok',
-          text: 'The password made up for this mailbox (shown only now; write it down or print the set-up sheet and add it by hand):',
+          text: tr(c)('mailboxFlash.password'),
           secret: generated,
         });
       }
@@ -359,7 +359,7 @@ export function mailboxRoutes(deps: Deps): Hono<AppEnv> {
       if (!(err instanceof DirectoryError && err.code === 'invalid')) throw err;
       return detailPage(c, actor, domain, address, { errors: { newPassword: err.message } }, 400);
     }
-    flash(c, { kind: 'ok', text: `New password set for ${address}.` });
+    flash(c, { kind: 'ok', text: tr(c)('mailboxFlash.passwordSet', { address }) });
     return c.redirect(mailboxPath(domain, address), 303);
   });
 

@@ -39,7 +39,7 @@ export function meListRoutes(deps: Deps): Hono<AppEnv> {
     const { address } = await mailboxUser(c, deps);
     const wanted = (c.req.param('address') ?? '').trim().toLowerCase();
     const list = (await deps.directory.listsOwnedBy(address)).find((l) => l.address === wanted);
-    if (!list) throw new HTTPException(404, { message: 'You own no such list.' });
+    if (!list) throw new HTTPException(404, { message: tr(c)('mailboxFlash.noSuchList') });
     return { owner: address, list, base: `/me/lists/${enc(list.address)}` };
   };
 
