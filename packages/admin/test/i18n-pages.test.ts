@@ -401,3 +401,20 @@ describe('the mailbox pages’ messages in Italian', () => {
     ]);
   });
 });
+
+describe('the attachment gateway form in Italian', () => {
+  it('refuses a mailbox of another domain in Italian', async () => {
+    w = await world();
+    const b = italianBrowser(w.app);
+    await b.signIn('root');
+    await b.get('/d/a.example/gateway');
+    const res = await b.post('/d/a.example/gateway/register', {
+      kind: 'mailbox',
+      target: 'mario.rossi@b.example',
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expectItalian(res.text, [
+      ['gateway.notOfDomain', { address: 'mario.rossi@b.example', domain: 'a.example' }],
+    ]);
+  });
+});

@@ -12,7 +12,7 @@ import type { AppEnv, Deps } from '../env.js';
 import { directoryStatus, isFixableByUser } from '../errors.js';
 import { type FieldErrors, type FormValues, readForm, validate } from '../forms.js';
 import { adminActor, type Ctx, inDomain, scopedDomain } from '../guard.js';
-import { tr } from '../i18n/index.js';
+import { type T, tr, translator } from '../i18n/index.js';
 import { csrfOf, flash, render } from '../render.js';
 import {
   type GatewayUsageSource,
@@ -30,16 +30,17 @@ export function gatewayTarget(
   domain: string,
   kind: 'mailbox' | 'domain' | 'sender',
   target: string | undefined,
+  t: T = translator('en'),
 ): GatewayTargetInput {
   const typed = (target ?? '').trim();
   if (kind === 'domain') return { target: domain };
-  if (typed.length === 0) throw Object.assign(new Error('Type the address or domain.'), { fixable: true });
+  if (typed.length === 0) throw Object.assign(new Error(t('gateway.typeTarget')), { fixable: true });
   if (kind === 'sender') return { target: typed, sender: true, domain };
   const address = inDomain(typed, domain);
   const other = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
   if (other !== domain) {
     requireDomain(actor, other);
-    throw Object.assign(new Error(`${address} is not an address of ${domain}`), { fixable: true });
+    throw Object.assign(new Error(t('gateway.notOfDomain', { address, domain })), { fixable: true });
   }
   return { target: address };
 }
@@ -105,7 +106,7 @@ export function gatewayRoutes(deps: Deps, usage?: GatewayUsageSource): Hono<AppE
       // The form's hint: an empty address registers every mailbox of the domain.
       const kind = form.data.kind !== 'sender' && !form.data.target ? 'domain' : form.data.kind;
       try {
-        input = gatewayTarget(actor, domain, kind, form.data.target);
+        input = gatewayTarget(actor, domain, kind, form.data.target, tr(c));
         if (action === 'register') await deps.directory.registerGateway(actor, input);
         else await deps.directory.unregisterGateway(actor, input);
       } catch (err) {

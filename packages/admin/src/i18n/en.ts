@@ -198,6 +198,10 @@ export const en = {
   'gateway.registered': '{target} is registered for the attachment gateway.',
   'gateway.unregistered': '{target} is no longer registered for the attachment gateway.',
 
+  // The attachment gateway form's refusals (gateway/routes.tsx; the JSON API keeps English)
+  'gateway.typeTarget': 'Type the address or domain.',
+  'gateway.notOfDomain': '{address} is not an address of {domain}',
+
   // Two-step sign-in and too many attempts (views/auth.tsx, routes/auth.tsx)
   'auth.totpTitle': 'Two-step sign-in',
   'auth.totpIntro':

@@ -197,6 +197,10 @@ export const it: Messages = {
   'gateway.registered': '{target} è registrato per il gateway degli allegati.',
   'gateway.unregistered': '{target} non è più registrato per il gateway degli allegati.',
 
+  // The attachment gateway form's refusals (gateway/routes.tsx; the JSON API keeps English)
+  'gateway.typeTarget': 'Digitare l’indirizzo o il dominio.',
+  'gateway.notOfDomain': '{address} non è un indirizzo di {domain}',
+
   // Two-step sign-in and too many attempts (views/auth.tsx, routes/auth.tsx)
   'auth.totpTitle': 'Accesso in due passaggi',
   'auth.totpIntro':
