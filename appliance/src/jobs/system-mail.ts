@@ -5,7 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import type { MailStore } from '@delegato/mailstore';
-import { type OutboundQueue, type RecipientDirectory, resolveRecipient, rfc5322Date } from '@delegato/mta';
+import {
+  deliverWithNullSender,
+  type OutboundQueue,
+  type RecipientDirectory,
+  rfc5322Date,
+} from '@delegato/mta';
 import { ulid } from 'ulid';
 
 export interface SystemMailer {
@@ -41,32 +46,7 @@ export function systemMailer(opts: {
         body,
         '',
       ].join('\r\n');
-      const source = () => Readable.from([Buffer.from(message, 'utf8')]);
-      const dests = await resolveRecipient(mail.to, {
-        region: opts.region,
-        relayAllowed: true,
-        directory: opts.directory,
-        quota: async () => ({ usedBytes: 0 }),
-      });
-      const local = [...new Set(dests.flatMap((d) => (d.kind === 'local' ? [d.mailboxId] : [])))];
-      const remote = dests.flatMap((d) => (d.kind === 'queue' ? [d] : []));
-      if (local.length > 0) {
-        for (const u of local) await opts.store.ensureUser(u);
-        await opts.store.deliver({ users: local, source: source(), internalDate: now });
-      }
-      if (remote.length > 0) {
-        const spooled = await opts.queue.spool(source());
-        await opts.queue.enqueue({
-          ...spooled,
-          sender: '',
-          recipients: remote.map((d) => ({
-            address: d.address,
-            route: d.route,
-            ...(d.region ? { region: d.region } : {}),
-            notify: ['NEVER'],
-          })),
-        });
-      }
+      await deliverWithNullSender(opts, mail.to, () => Readable.from([Buffer.from(message, 'utf8')]), now);
     },
   };
 }

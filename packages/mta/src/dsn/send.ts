@@ -4,10 +4,10 @@
  * here, otherwise through the outbound queue. A DSN has the null sender, so it never causes another DSN.
  */
 import type { Readable } from 'node:stream';
-import { resolveRecipient } from '../policy.js';
 import type { DeliveryStore, RecipientDirectory } from '../ports.js';
 import type { OutboundQueue } from '../queue/outbound-queue.js';
 import { buildDsn, type DsnRecipient } from './build.js';
+import { deliverWithNullSender } from './null-sender.js';
 import { type DsnAction, shouldSendDsn, statusForReply } from './policy.js';
 
 export interface DsnSubject {
@@ -76,33 +76,8 @@ export function createDsnSender(opts: DsnSenderOptions): DsnSender {
         recipients,
         original: subject.original,
       });
-    // Where the report goes is decided like any other mail (the sender may be an alias, another region,
-    // or elsewhere); relaying is authorized: we are the reporting MTA.
-    const dests = await resolveRecipient(subject.sender, {
-      region: opts.region,
-      relayAllowed: true,
-      directory: opts.directory,
-      quota: async () => ({ usedBytes: 0 }),
-    });
-    const local = [...new Set(dests.flatMap((d) => (d.kind === 'local' ? [d.mailboxId] : [])))];
-    const remote = dests.flatMap((d) => (d.kind === 'queue' ? [d] : []));
-    if (local.length > 0) {
-      for (const u of local) await opts.store.ensureUser(u);
-      await opts.store.deliver({ users: local, source: report(), internalDate: at });
-    }
-    if (remote.length > 0) {
-      const spooled = await opts.queue.spool(report());
-      await opts.queue.enqueue({
-        ...spooled,
-        sender: '',
-        recipients: remote.map((d) => ({
-          address: d.address,
-          route: d.route,
-          ...(d.region ? { region: d.region } : {}),
-          notify: ['NEVER'],
-        })),
-      });
-    }
+    // Where the report goes is decided like any other mail; we are the reporting MTA.
+    await deliverWithNullSender(opts, subject.sender, report, at);
     return true;
   };
 }
