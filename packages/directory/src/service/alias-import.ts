@@ -16,6 +16,7 @@ import { addresses, addressTargets } from '../schema.js';
 import type { Actor } from '../scope.js';
 import { type ResolvedTarget, resolveTarget } from './aliases.js';
 import { type DirectoryContext, newId, POSTMASTER, scopedDomain } from './context.js';
+import { refuseEmptyImport, refuseUnlessAllRowsGood } from './import-rows.js';
 import { MAX_IMPORT_ROWS } from './mailbox-import.js';
 import type { ChangeContext } from './writer.js';
 
@@ -168,18 +169,8 @@ export async function importAliases(
   input: { domain: string; rows: AliasImportRow[] },
 ): Promise<{ domain: string; aliases: Array<{ address: string; added: string[] }> }> {
   const p = await plan(ctx, change.actor, input.domain, input.rows);
-  const bad = p.checked.filter((r) => r.error);
-  if (bad.length > 0) {
-    throw invalid(
-      `nothing imported: ${bad.length} row${bad.length === 1 ? '' : 's'} with errors (line${bad.length === 1 ? '' : 's'} ${bad
-        .map((r) => r.line)
-        .join(', ')}): ${bad
-        .slice(0, 3)
-        .map((r) => `line ${r.line}: ${r.error}`)
-        .join('; ')}`,
-    );
-  }
-  if (p.checked.length === 0) throw invalid('nothing to import: the file has no rows');
+  refuseUnlessAllRowsGood(p.checked);
+  refuseEmptyImport(p.checked);
   const domain = p.domain;
   return change.commit({ action: 'alias.import', target: domain.name, domain: domain.name }, async (tx) => {
     const now = ctx.nowIso();

@@ -12,6 +12,7 @@ import { DirectoryError, invalid } from '../errors.js';
 import { mailingListMembers, mailingLists } from '../schema.js';
 import type { Actor } from '../scope.js';
 import { type DirectoryContext, newId } from './context.js';
+import { refuseEmptyImport, refuseUnlessAllRowsGood } from './import-rows.js';
 import { scopedList } from './lists.js';
 import { MAX_IMPORT_ROWS } from './mailbox-import.js';
 import type { ChangeContext } from './writer.js';
@@ -97,18 +98,8 @@ export async function importListMembers(
   input: { address: string; rows: MemberImportRow[] },
 ): Promise<{ list: string; added: string[]; already: string[] }> {
   const p = await plan(ctx, change.actor, input.address, input.rows);
-  const bad = p.checked.filter((r) => r.error);
-  if (bad.length > 0) {
-    throw invalid(
-      `nothing imported: ${bad.length} row${bad.length === 1 ? '' : 's'} with errors (line${bad.length === 1 ? '' : 's'} ${bad
-        .map((r) => r.line)
-        .join(', ')}): ${bad
-        .slice(0, 3)
-        .map((r) => `line ${r.line}: ${r.error}`)
-        .join('; ')}`,
-    );
-  }
-  if (p.checked.length === 0) throw invalid('nothing to import: the file has no rows');
+  refuseUnlessAllRowsGood(p.checked);
+  refuseEmptyImport(p.checked);
   const added = p.checked.filter((r) => !r.already).map((r) => r.address as string);
   const already = p.checked.filter((r) => r.already).map((r) => r.address as string);
   const { row, domainRow } = p;

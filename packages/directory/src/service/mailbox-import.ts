@@ -14,6 +14,7 @@ import { parseIsoDate } from '../expiry.js';
 import { addresses, type MailboxKind, mailboxes } from '../schema.js';
 import type { Actor } from '../scope.js';
 import { cleanText, type DirectoryContext, scopedDomain, toInvalid } from './context.js';
+import { refuseEmptyImport, refuseUnlessAllRowsGood } from './import-rows.js';
 import { personalParts } from './mailboxes.js';
 import { checkDomainRoom, parseSizeText } from './quotas.js';
 import { addGeneratedAliases, groupId, insertMailbox } from './rows.js';
@@ -229,19 +230,9 @@ export async function importMailboxes(
   imported: Array<{ line: number; address: string; username: string; password?: string }>;
 }> {
   const p = await plan(ctx, change.actor, input.domain, input.rows);
-  const bad = p.checked.filter((r) => r.error);
-  if (bad.length > 0) {
-    throw invalid(
-      `nothing imported: ${bad.length} row${bad.length === 1 ? '' : 's'} with errors (line${bad.length === 1 ? '' : 's'} ${bad
-        .map((r) => r.line)
-        .join(', ')}): ${bad
-        .slice(0, 3)
-        .map((r) => `line ${r.line}: ${r.error}`)
-        .join('; ')}`,
-    );
-  }
+  refuseUnlessAllRowsGood(p.checked);
   if (p.error) throw invalid(`nothing imported: ${p.error}`);
-  if (p.checked.length === 0) throw invalid('nothing to import: the file has no rows');
+  refuseEmptyImport(p.checked);
   const passwords = new Map<number, string>();
   const credentials = new Map<number, Awaited<ReturnType<typeof deriveCredentials>>>();
   if (input.passwords) {
