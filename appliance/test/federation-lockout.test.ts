@@ -23,8 +23,7 @@ import { LineClient, tempDir, waitFor } from '@delegato/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
-import { testConfig } from './appliance-support.js';
-import { listenerPort, startRegionsOnFreePorts } from './federation-support.js';
+import { federatedRegionConfig, listenerPort, startRegionsOnFreePorts } from './federation-support.js';
 import { httpsJson } from './security-admin-support.js';
 
 const OP: Actor = { kind: 'operator', name: 'cli:test', from: 'local' };
@@ -56,27 +55,13 @@ beforeAll(async () => {
     );
 
   let northSync = 0;
-  const configOf = (region: 'north' | 'south', syncPorts: { north: number; south: number }): Config => {
-    const config = testConfig(dir.path, {
-      DELEGATO_DATA_DIR: region === 'north' ? northData : southData,
-      DELEGATO_REGION_ID: region,
-      DELEGATO_SMTP_HOSTNAME: `mx.${region}.example`,
-      DELEGATO_PORT_SYNC: String(syncPorts[region]),
-      ...(region === 'north'
-        ? { DELEGATO_FEDERATION_HUB: 'true', DELEGATO_FEDERATION_HUB_REGION: 'north' }
-        : {
-            DELEGATO_FEDERATION_HUB_REGION: 'north',
-            DELEGATO_FEDERATION_HUB_URL: `https://127.0.0.1:${syncPorts.north}`,
-          }),
+  const configOf = (region: 'north' | 'south', syncPorts: { north: number; south: number }): Config =>
+    federatedRegionConfig({
+      root: dir.path,
+      dataDir: region === 'north' ? northData : southData,
+      region,
+      syncPorts,
     });
-    config.federation.peers = (['north', 'south'] as const).map((r) => ({
-      region: r,
-      host: '127.0.0.1',
-      port: 1, // no mail in this test
-      syncPort: syncPorts[r],
-    }));
-    return config;
-  };
   let southSync = 0;
   const [startedNorth] = await startRegionsOnFreePorts(async () => {
     [northSync, southSync] = [await freeLoopbackPort(), await freeLoopbackPort()];

@@ -26,8 +26,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
 import { replicationOf } from '../src/services/federation-directory.js';
-import { testConfig } from './appliance-support.js';
-import { listenerPort, runCli, startRegion, startRegionsOnFreePorts } from './federation-support.js';
+import {
+  federatedRegionConfig,
+  listenerPort,
+  runCli,
+  startRegion,
+  startRegionsOnFreePorts,
+} from './federation-support.js';
 
 const OP: Actor = { kind: 'operator', name: 'cli:test', from: 'local' };
 const dir = tempDir('delegato-fedrevoke-');
@@ -52,27 +57,13 @@ beforeAll(async () => {
       await issueRegionBundle(northData, { region, hosts: ['127.0.0.1'], federationKey }),
     );
   let syncPorts = { north: 0, south: 0 };
-  const configOf = (region: 'north' | 'south'): Config => {
-    const config = testConfig(dir.path, {
-      DELEGATO_DATA_DIR: region === 'north' ? northData : southData,
-      DELEGATO_REGION_ID: region,
-      DELEGATO_SMTP_HOSTNAME: `mx.${region}.example`,
-      DELEGATO_PORT_SYNC: String(syncPorts[region]),
-      ...(region === 'north'
-        ? { DELEGATO_FEDERATION_HUB: 'true', DELEGATO_FEDERATION_HUB_REGION: 'north' }
-        : {
-            DELEGATO_FEDERATION_HUB_REGION: 'north',
-            DELEGATO_FEDERATION_HUB_URL: `https://127.0.0.1:${syncPorts.north}`,
-          }),
+  const configOf = (region: 'north' | 'south'): Config =>
+    federatedRegionConfig({
+      root: dir.path,
+      dataDir: region === 'north' ? northData : southData,
+      region,
+      syncPorts,
     });
-    config.federation.peers = (['north', 'south'] as const).map((r) => ({
-      region: r,
-      host: '127.0.0.1',
-      port: 1,
-      syncPort: syncPorts[r],
-    }));
-    return config;
-  };
   const [startedNorth] = await startRegionsOnFreePorts(async () => {
     syncPorts = { north: await freeLoopbackPort(), south: await freeLoopbackPort() };
     return [{ config: configOf('north'), log: northLog }];

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@delegato/observability';
 import { type RunningAppliance, startAppliance } from '../src/appliance.js';
 import type { Config } from '../src/config/schema.js';
+import { testConfig } from './appliance-support.js';
 
 export const BIN = fileURLToPath(new URL('../bin/delegato.mjs', import.meta.url));
 
@@ -123,4 +124,36 @@ export async function startRegionsOnFreePorts(
     const taken = String((failed.reason as { code?: string })?.code ?? failed.reason).includes('EADDRINUSE');
     if (!taken || attempt >= attempts) throw failed.reason;
   }
+}
+
+/**
+ * A region of a replicated federation run in this process (no mail between regions: peers' SMTP port 1):
+ * `hubRegion` runs the hub and its sync gateway on its port.sync, every other region syncs through it, and
+ * every region's federation API is listed in `federation.peers` (`syncPorts`, one per region).
+ */
+export function federatedRegionConfig(opts: {
+  root: string;
+  dataDir: string;
+  region: string;
+  syncPorts: Record<string, number>;
+  hubRegion?: string;
+}): Config {
+  const hub = opts.hubRegion ?? 'north';
+  const config = testConfig(opts.root, {
+    DELEGATO_DATA_DIR: opts.dataDir,
+    DELEGATO_REGION_ID: opts.region,
+    DELEGATO_SMTP_HOSTNAME: `mx.${opts.region}.example`,
+    DELEGATO_PORT_SYNC: String(opts.syncPorts[opts.region]),
+    DELEGATO_FEDERATION_HUB_REGION: hub,
+    ...(opts.region === hub
+      ? { DELEGATO_FEDERATION_HUB: 'true' }
+      : { DELEGATO_FEDERATION_HUB_URL: `https://127.0.0.1:${opts.syncPorts[hub]}` }),
+  });
+  config.federation.peers = Object.entries(opts.syncPorts).map(([region, syncPort]) => ({
+    region,
+    host: '127.0.0.1',
+    port: 1,
+    syncPort,
+  }));
+  return config;
 }
