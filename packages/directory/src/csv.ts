@@ -140,10 +140,14 @@ export function mailboxesCsv(list: readonly MailboxView[]): string {
   return out;
 }
 
-/** A domain's aliases: address, kind, targets (separated by spaces). */
+/**
+ * A domain's hand-made aliases in the alias import's columns (`address,target`, the targets of one alias
+ * separated by `;`), so that an export imports again as is. Generated and legacy aliases come with their
+ * mailboxes (the mailbox export), forwards and list aliases have pages of their own.
+ */
 export function aliasesCsv(list: readonly AliasView[]): string {
-  let out = csvLine(['alias', 'kind', 'targets']);
-  for (const a of list) out += csvLine([a.address, a.kind, a.targets.join(' ')]);
+  let out = csvLine(['address', 'target']);
+  for (const a of list) if (a.kind === 'manual') out += csvLine([a.address, a.targets.join(';')]);
   return out;
 }
 
