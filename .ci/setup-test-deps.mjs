@@ -36,6 +36,7 @@ const NEEDED = [
     why: 'DNS zone fragments are checked by named-checkzone',
   },
   { check: 'command -v dkimverify', pkg: 'python3-dkim', why: 'DKIM signatures are verified by dkimpy' },
+  { check: 'test -x /usr/sbin/nft', pkg: 'nftables', why: 'rendered firewall rules are checked by nft -c' },
 ];
 
 const missing = NEEDED.filter(

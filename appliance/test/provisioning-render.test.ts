@@ -2,8 +2,8 @@
  * Provisioning (issue 17): `npm run provision -- --region <id> --root <dir>` renders every file of a
  * region host below <dir>. The unit files pass `systemd-analyze verify` (each verified by path, with
  * --root so that the launcher they run is the rendered one; systemd's own units are copied in from
- * this host, as a Debian root has them), the region file passes `delegato config check`, rendering twice
- * changes nothing, and --dry-run writes nothing.
+ * this host, as a Debian root has them), the firewall rules pass `nft -c` (Debian's nftables), the region
+ * file passes `delegato config check`, rendering twice changes nothing, and --dry-run writes nothing.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -89,6 +89,14 @@ describe('npm run provision -- --region <id> --root <dir>', () => {
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(join(repo, 'regions', `${region}.yaml`), 'utf8'));
     expect(statSync(file).mode & 0o777).toBe(0o640);
   });
+
+  it.each(REGIONS)(
+    'renders firewall rules that nft accepts (nft -c: parsed and checked, nothing loaded) (%s)',
+    async (region) => {
+      const result = await run('nft', ['-c', '-f', join(rootOf(region), 'etc/delegato/firewall.nft')]);
+      expect(result.stderr).toBe('');
+    },
+  );
 
   it('renders the firewall: mail ports open, admin to its networks, federation ports to the peers only', () => {
     const rules = readFileSync(join(rootOf('central'), 'etc/delegato/firewall.nft'), 'utf8');
