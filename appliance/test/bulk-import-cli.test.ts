@@ -5,60 +5,23 @@
  * admin importing into another domain's aliases or list is refused and nothing changes, also when the
  * file names another domain's address inside their own domain's import.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Actor } from '@delegato/directory';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CommandResult, EXIT_OK, EXIT_USAGE, executeCommand } from '../src/cli/commands.js';
-import { loadConfig } from '../src/config/load.js';
-import { openDirectory } from '../src/open-directory.js';
+import { EXIT_OK, EXIT_USAGE, executeCommand } from '../src/cli/commands.js';
+import { type DirectoryOfData, runCliOn, withDirectoryOf } from './cli-data-support.js';
 
-const BIN = fileURLToPath(new URL('../bin/delegato.mjs', import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), 'delegato-bulk-import-'));
 afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 const OP: Actor = { kind: 'operator', name: 'cli:test', from: 'local' };
 
-function runCli(args: string[], dataDir: string): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: WORK,
-      env: { ...process.env, DELEGATO_DATA_DIR: dataDir },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end('');
-  });
-}
+const runCli = (args: string[], dataDir: string) => runCliOn(WORK, args, dataDir);
+const withDirectory = <T>(dataDir: string, fn: Parameters<typeof withDirectoryOf<T>>[2]): Promise<T> =>
+  withDirectoryOf(WORK, dataDir, fn);
 
-async function withDirectory<T>(
-  dataDir: string,
-  fn: (d: Awaited<ReturnType<typeof openDirectory>>) => Promise<T>,
-) {
-  const d = await openDirectory(loadConfig({ env: { DELEGATO_DATA_DIR: dataDir }, cwd: WORK }));
-  try {
-    return await fn(d);
-  } finally {
-    await d.close();
-  }
-}
-
-async function setUp(d: Awaited<ReturnType<typeof openDirectory>>) {
+async function setUp(d: DirectoryOfData) {
   for (const domain of ['a.example', 'b.example']) {
     await d.addDomain(OP, domain);
     await d.addMailbox(OP, { domain, kind: 'personal', firstName: 'Rose', lastName: 'Pinkcheeks' });
